@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The pure libraries (DESIGN.md rule 1) must not include any DPDK header:
+# they are tested without EAL, fuzzed and reused by the simulator.
+# Usage: tools/check-pure-libs.sh [SOURCE_ROOT]
+set -euo pipefail
+root=${1:-$(dirname "$0")/..}
+hits=$(grep -rnE '^\s*#\s*include\s*[<"](rte_|dpdk/|generic/rte_)' \
+  "$root/lib/wire" "$root/lib/srd" "$root/lib/tor" "$root/lib/telemetry" \
+  --include='*.h' --include='*.cpp' --exclude-dir=dpdk 2>/dev/null || true)
+if [[ -n $hits ]]; then
+  echo "DPDK header included in a pure library (allowed only in lib/dataplane, drivers/, app/):" >&2
+  echo "$hits" >&2
+  exit 1
+fi
+echo "pure libraries include no DPDK header"
