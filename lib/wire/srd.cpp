@@ -1,0 +1,2 @@
+// placeholder: filled by the SRD header codec work
+#include "wire/ether.h"
