@@ -1,0 +1,100 @@
+// Transport counters (PROTOCOL.md section 6), each defined once: the lists
+// below expand into the struct fields, the export names and the help text.
+// Plain integers written only by the worker that owns the endpoint; other
+// threads read copies (Endpoint::conn_stats / counters) taken by the worker.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace spray::srd {
+
+// Per connection.  X(name, help)
+#define SPRAY_SRD_CONN_COUNTERS(X)                                              \
+  X(tx_pkts, "SRD packets sent (all types)")                                    \
+  X(tx_bytes, "SRD bytes sent (headers included)")                              \
+  X(rx_pkts, "SRD packets received and accepted")                               \
+  X(rx_bytes, "SRD bytes received and accepted")                                \
+  X(tx_data_pkts, "DATA packets sent, first transmissions and retransmissions") \
+  X(tx_msgs, "messages accepted by send()")                                     \
+  X(delivered_msgs, "sent messages fully acknowledged")                         \
+  X(failed_msgs, "sent messages reported failed")                               \
+  X(rx_msgs, "received messages handed to the application")                     \
+  X(retx_pkts, "DATA retransmissions, all causes")                              \
+  X(retx_nack, "retransmissions triggered by a NACK")                           \
+  X(retx_same_path, "retransmissions after a later packet on the same path was acked") \
+  X(retx_rack, "retransmissions after the RACK time guard expired")             \
+  X(retx_tlp, "tail loss probes sent")                                          \
+  X(retx_rto, "retransmissions after a retransmission timeout")                 \
+  X(spurious_retx, "retransmissions the receiver reported as duplicates")       \
+  X(rto_events, "retransmission timeouts")                                      \
+  X(path_changes, "retransmissions sent on a path other than the original")     \
+  X(path_quarantines, "paths moved to QUARANTINED")                             \
+  X(all_paths_impaired, "times every path was quarantined at once")             \
+  X(dup_pkts, "duplicate DATA packets received (acked and dropped)")            \
+  X(out_of_window_pkts, "DATA packets beyond the receive window (dropped)")     \
+  X(reorder_overflow, "ordered-mode completions beyond the msg_id window")      \
+  X(rnr_nacks, "no-buffer NACKs sent or received")                              \
+  X(ce_pkts, "DATA packets received with CE")                                   \
+  X(ece_acks, "ACKs received echoing CE")                                       \
+  X(acks_tx, "ACKs sent")                                                       \
+  X(acks_rx, "ACKs received")                                                   \
+  X(probes_tx, "PROBE packets sent")                                            \
+  X(cwnd_md_events, "multiplicative decreases of the window")
+
+// Per endpoint (all connections of one worker). Drop reasons from the codec
+// are counted separately in EndpointCounters::malformed[] (wire/srd.h list).
+#define SPRAY_SRD_ENDPOINT_COUNTERS(X)                                          \
+  X(conns_opened, "connections established (both directions)")                 \
+  X(conns_closed, "connections closed gracefully")                             \
+  X(conn_failed_unreachable, "connections failed: no response")                \
+  X(conn_failed_unresponsive, "connections failed: responses stopped")         \
+  X(conn_failed_reset, "connections failed: reset by the peer / bad nonce")    \
+  X(drop_unknown_conn, "packets for a connection id we do not have")           \
+  X(drop_bad_nonce, "control packets with the wrong nonce")                    \
+  X(drop_bad_segment, "DATA whose message fields are inconsistent")            \
+  X(drop_no_buffer, "DATA dropped: reassembly memory or slots exhausted")      \
+  X(drop_table_full, "CONNECTs refused: connection table full")                \
+  X(drop_not_listening, "CONNECTs while not listening")                        \
+  X(drop_wrong_state, "packets that do not fit the connection's state")        \
+  X(tx_no_record, "sends deferred: in-flight record pool exhausted")           \
+  X(resets_tx, "RESET packets sent")                                           \
+  X(event_queue_grow, "event queue capacity doublings")
+
+struct ConnCounters {
+#define SPRAY_SRD_X(name, help) std::uint64_t name = 0;
+  SPRAY_SRD_CONN_COUNTERS(SPRAY_SRD_X)
+#undef SPRAY_SRD_X
+};
+
+struct EndpointCounterFields {
+#define SPRAY_SRD_X(name, help) std::uint64_t name = 0;
+  SPRAY_SRD_ENDPOINT_COUNTERS(SPRAY_SRD_X)
+#undef SPRAY_SRD_X
+};
+
+struct CounterInfo {
+  const char* name;
+  const char* help;
+};
+
+inline constexpr CounterInfo kConnCounterInfo[] = {
+#define SPRAY_SRD_X(name, help) {#name, help},
+    SPRAY_SRD_CONN_COUNTERS(SPRAY_SRD_X)
+#undef SPRAY_SRD_X
+};
+inline constexpr CounterInfo kEndpointCounterInfo[] = {
+#define SPRAY_SRD_X(name, help) {#name, help},
+    SPRAY_SRD_ENDPOINT_COUNTERS(SPRAY_SRD_X)
+#undef SPRAY_SRD_X
+};
+
+// Generic access for exporters: the i-th counter in list order.
+inline std::uint64_t counter_at(const ConnCounters& c, std::size_t i) noexcept {
+  return reinterpret_cast<const std::uint64_t*>(&c)[i];
+}
+inline std::uint64_t counter_at(const EndpointCounterFields& c, std::size_t i) noexcept {
+  return reinterpret_cast<const std::uint64_t*>(&c)[i];
+}
+
+}  // namespace spray::srd
