@@ -1,0 +1,182 @@
+// Forwarding database: (VLAN, MAC) -> port, with ageing.
+//
+// Open addressing with linear probing over a power-of-two array of 16-byte
+// entries (four per cache line), at most 75% full, and backward-shift
+// deletion, so there are no tombstones and a miss always ends at an empty
+// slot a few entries away. All memory is allocated by the constructor;
+// nothing on the data path allocates.
+//
+// The hash is a seeded 64-bit mixer: MAC addresses are chosen by whoever
+// sends frames, so the seed should come from a random source in production
+// to keep an attacker from building long probe chains.
+//
+// Thread affinity: one owning thread (a worker) for everything except
+// size_relaxed(). Policy (limits, moves, counters) lives in L2Switch; this
+// class only stores entries.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "wire/ether.h"
+
+namespace spray::tor {
+
+using PortId = std::uint16_t;
+using VlanId = std::uint16_t;
+
+// Entries store time in ticks of 2^20 ns (~1.05 ms) so an entry is 16 bytes;
+// ageing is therefore exact to about a millisecond, and a uint32 tick wraps
+// after ~52 days, far beyond the largest accepted ageing time.
+inline constexpr unsigned kFdbTickShift = 20;
+inline constexpr std::uint32_t fdb_tick(std::uint64_t now_ns) noexcept {
+  return static_cast<std::uint32_t>(now_ns >> kFdbTickShift);
+}
+
+// The key packs the VLAN (1..4094) above the 48-bit MAC. VLAN 0 is never
+// stored, so key 0 marks an empty slot.
+inline constexpr std::uint64_t fdb_key(VlanId vlan, wire::Mac mac) noexcept {
+  return (std::uint64_t{vlan} << 48) | mac.bits;
+}
+inline constexpr VlanId fdb_key_vlan(std::uint64_t key) noexcept {
+  return static_cast<VlanId>(key >> 48);
+}
+inline constexpr wire::Mac fdb_key_mac(std::uint64_t key) noexcept {
+  return wire::Mac{key & 0xffff'ffff'ffffULL};
+}
+
+struct FdbEntry {
+  static constexpr std::uint16_t kStatic = 1;  // never ages, never moves, not flushed
+
+  std::uint64_t key;        // fdb_key(vlan, mac); 0 = empty
+  std::uint32_t seen_tick;  // fdb_tick() of the last frame from this MAC
+  PortId port;
+  std::uint16_t flags;
+
+  bool is_static() const noexcept { return flags & kStatic; }
+};
+static_assert(sizeof(FdbEntry) == 16);
+
+class Fdb {
+ public:
+  // capacity: the most entries ever stored (>= 1). age_ns: 0 disables ageing.
+  Fdb(std::uint32_t capacity, std::uint64_t age_ns, std::uint64_t seed);
+  ~Fdb();
+  Fdb(const Fdb&) = delete;
+  Fdb& operator=(const Fdb&) = delete;
+
+  std::uint64_t hash(std::uint64_t key) const noexcept {
+    std::uint64_t h = (key ^ seed_) * 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 31;
+    h *= 0x94d049bb133111ebULL;
+    return h ^ (h >> 29);
+  }
+  void prefetch(std::uint64_t hash) const noexcept {
+    __builtin_prefetch(&slots_[hash & mask_], 1, 3);
+  }
+
+  // The entry for `key` (hash == hash(key)), expired or not; nullptr if absent.
+  FdbEntry* find(std::uint64_t key, std::uint64_t hash) noexcept {
+    for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
+      FdbEntry& e = slots_[i];
+      if (e.key == key) return &e;
+      if (e.key == 0) return nullptr;
+    }
+  }
+  const FdbEntry* find(std::uint64_t key, std::uint64_t hash) const noexcept {
+    return const_cast<Fdb*>(this)->find(key, hash);
+  }
+
+  bool expired(const FdbEntry& e, std::uint32_t now_tick) const noexcept {
+    return age_ticks_ != 0 && !e.is_static() &&
+           static_cast<std::uint32_t>(now_tick - e.seen_tick) >= age_ticks_;
+  }
+
+  struct InsertResult {
+    FdbEntry* entry = nullptr;  // nullptr: the table is at capacity
+    // An expired entry found on the probe path and overwritten, so its
+    // owner can be uncounted; key 0 when none was.
+    FdbEntry reclaimed{};
+  };
+  // Inserts a key known to be absent (find() returned nullptr). Reuses an
+  // expired dynamic entry on the probe path when there is one; never
+  // replaces a live entry. Out of line: it runs once per new MAC.
+  InsertResult insert(std::uint64_t key, std::uint64_t hash, PortId port,
+                      std::uint32_t now_tick, std::uint16_t flags) noexcept;
+
+  // Removes the entry `e` points to (from find()); entries after it may move.
+  void erase(FdbEntry* e) noexcept;
+
+  // Visits up to `budget` slots from where the previous call stopped and
+  // removes expired dynamic entries, calling on_removed(const FdbEntry&)
+  // for each. Returns the number removed.
+  template <class OnRemoved>
+  std::size_t sweep(std::uint32_t now_tick, std::size_t budget, OnRemoved&& on_removed) noexcept;
+
+  // Removes every entry for which pred(const FdbEntry&) holds (full scan).
+  template <class Pred>
+  std::size_t erase_if(Pred&& pred) noexcept;
+
+  // Visits every stored entry in slot order; f(const FdbEntry&).
+  template <class F>
+  void for_each(F&& f) const {
+    for (std::size_t i = 0; i <= mask_; ++i)
+      if (slots_[i].key != 0) f(slots_[i]);
+  }
+
+  std::size_t size() const noexcept { return size_; }
+  std::size_t capacity() const noexcept { return capacity_; }
+  std::size_t slot_count() const noexcept { return mask_ + 1; }
+  std::uint32_t age_ticks() const noexcept { return age_ticks_; }
+
+ private:
+  std::size_t home(std::uint64_t key) const noexcept { return hash(key) & mask_; }
+  void erase_slot(std::size_t i) noexcept;
+
+  FdbEntry* slots_ = nullptr;  // 64-byte aligned, mask_ + 1 entries
+  std::size_t mask_ = 0;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+  std::size_t sweep_cursor_ = 0;
+  std::uint64_t seed_ = 0;
+  std::uint32_t age_ticks_ = 0;
+};
+
+template <class OnRemoved>
+std::size_t Fdb::sweep(std::uint32_t now_tick, std::size_t budget,
+                       OnRemoved&& on_removed) noexcept {
+  std::size_t removed = 0;
+  if (age_ticks_ == 0 || size_ == 0) return 0;
+  std::size_t i = sweep_cursor_;
+  for (; budget != 0; --budget) {
+    FdbEntry& e = slots_[i];
+    if (e.key != 0 && expired(e, now_tick)) {
+      on_removed(static_cast<const FdbEntry&>(e));
+      erase_slot(i);  // a later entry may shift into slot i: look at it again
+      ++removed;
+      continue;
+    }
+    i = (i + 1) & mask_;
+  }
+  sweep_cursor_ = i;
+  return removed;
+}
+
+template <class Pred>
+std::size_t Fdb::erase_if(Pred&& pred) noexcept {
+  // Backward shifts only move entries towards lower (cyclic) slots, so an
+  // entry that wraps from the front to the back has already been judged.
+  std::size_t removed = 0;
+  for (std::size_t i = 0; i <= mask_;) {
+    if (slots_[i].key != 0 && pred(static_cast<const FdbEntry&>(slots_[i]))) {
+      erase_slot(i);
+      ++removed;
+    } else {
+      ++i;
+    }
+  }
+  return removed;
+}
+
+}  // namespace spray::tor
