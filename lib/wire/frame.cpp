@@ -1,2 +1,35 @@
-// placeholder: filled by the lib/wire L3/L4 work
-#include "wire/ether.h"
+#include "wire/frame.h"
+
+namespace spray::wire {
+
+UdpFrameTemplate::UdpFrameTemplate(const UdpFlow& flow) noexcept : flow_(flow) {
+  flow_.dscp &= 0x3f;
+  flow_.vlan &= 0x0fff;
+  flow_.pcp &= 0x7;
+  const std::span<std::uint8_t> h(hdr_);
+  l3_offset_ = static_cast<std::uint8_t>(
+      write_eth(h, flow_.dst_mac, flow_.src_mac, kEtherTypeIpv4, flow_.vlan, flow_.pcp));
+  hdr_len_ = static_cast<std::uint8_t>(l3_offset_ + kIpv4MinHdrLen + kUdpHdrLen);
+  tos_base_ = static_cast<std::uint8_t>(flow_.dscp << 2);
+
+  // Lay the headers out with the per-packet fields zero; their words are
+  // added back per packet. The version/IHL byte is the high half of the
+  // word holding TOS, so it is part of the base and TOS is added alone.
+  const auto ip = h.subspan(l3_offset_, kIpv4MinHdrLen);
+  Ipv4Fields f;
+  f.src = flow_.src_ip;
+  f.dst = flow_.dst_ip;
+  f.proto = kIpProtoUdp;
+  f.ttl = flow_.ttl;
+  write_ipv4(ip, f, 0);
+  store_be16(ip.data() + kIpv4OffTotalLen, 0);
+  store_be16(ip.data() + kIpv4OffCsum, 0);
+  ip_sum_base_ = csum_partial(ip);
+
+  const auto udp = h.subspan(l3_offset_ + kIpv4MinHdrLen, kUdpHdrLen);
+  write_udp(udp, 0, flow_.dst_port, 0);
+  store_be16(udp.data() + kUdpOffLen, 0);
+  udp_sum_base_ = ipv4_pseudo_sum(flow_.src_ip, flow_.dst_ip, kIpProtoUdp, 0) + flow_.dst_port;
+}
+
+}  // namespace spray::wire
