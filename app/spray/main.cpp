@@ -1,0 +1,65 @@
+// spray <role> [options]: parses, validates and wires; no packet logic here.
+#include <rte_version.h>
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "dataplane/errors.h"
+#include "roles.h"
+#include "spray_version.h"
+
+namespace {
+
+void print_usage(std::FILE* out) {
+  std::fprintf(out,
+               "usage: spray <role> [options] [--eal EAL-ARGS...]\n"
+               "       spray <role> --help\n"
+               "       spray --version\n\nroles:\n");
+  for (const auto& r : spray::app::kRoles) std::fprintf(out, "  %-10s %s\n", r.name, r.summary);
+  std::fprintf(out,
+               "\nExit status: 0 success, 1 runtime error, 2 usage error, 3 run completed with "
+               "failures (gen).\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    print_usage(stderr);
+    return 2;
+  }
+  const std::string first = args[0];
+  if (first == "--help" || first == "-h" || first == "help") {
+    print_usage(stdout);
+    return 0;
+  }
+  if (first == "--version" || first == "-V") {
+    std::printf("spray %s (git %s), %s\n", SPRAY_VERSION, SPRAY_GIT_SHA, rte_version());
+    return 0;
+  }
+  for (const auto& r : spray::app::kRoles) {
+    if (first != r.name) continue;
+    args.erase(args.begin());
+    try {
+      return r.main(args);
+    } catch (const spray::UsageError& e) {
+      std::fprintf(stderr, "spray %s: %s\n", r.name, e.what());
+      return 2;
+    } catch (const spray::RuntimeError& e) {
+      std::fprintf(stderr, "spray %s: %s\n", r.name, e.what());
+      return 1;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "spray %s: %s\n", r.name, e.what());
+      return 1;
+    }
+  }
+  std::string names;
+  for (const auto& r : spray::app::kRoles) names += std::string(names.empty() ? "" : ", ") + r.name;
+  std::fprintf(stderr, "spray: unknown role '%s'; roles: %s (see spray --help)\n", first.c_str(),
+               names.c_str());
+  return 2;
+}

@@ -1,0 +1,110 @@
+// spray switch: parse, build the runtime, run an L2Pipeline per worker.
+#include <cstdio>
+#include <memory>
+
+#include "dataplane/l2_pipeline.h"
+#include "dataplane/runtime.h"
+#include "roles.h"
+#include "switch_options.h"
+
+namespace spray::app {
+
+namespace {
+
+dp::RuntimeOptions runtime_options(const CommonOptions& c) {
+  dp::RuntimeOptions r;
+  r.ports = c.ports;
+  r.worker_cpus = c.worker_cpus;
+  r.eal_args = c.eal_args;
+  r.file_prefix = c.file_prefix;
+  r.mem_mb = c.mem_mb;
+  r.port.rx_desc = static_cast<std::uint16_t>(c.rx_desc);
+  r.port.tx_desc = static_cast<std::uint16_t>(c.tx_desc);
+  r.worker.idle = c.idle_poll ? dp::IdleMode::kPoll : dp::IdleMode::kBackoff;
+  r.stats_period_s = c.stats_period_s;
+  r.log_level = c.log_level;
+  return r;
+}
+
+tor::L2Stats sum_stats(const std::vector<std::unique_ptr<dp::L2Pipeline>>& pipes) {
+  tor::L2Stats total{};
+  for (const auto& p : pipes) {
+    const auto s = p->snapshot();
+    for (std::size_t i = 0; i < tor::kL2CounterCount; ++i) total.counters[i] += s.counters[i];
+    for (std::size_t i = 0; i < tor::kL2DropCount; ++i) total.drops[i] += s.drops[i];
+    total.fdb_entries += s.fdb_entries;
+  }
+  return total;
+}
+
+}  // namespace
+
+int switch_main(const std::vector<std::string>& args) {
+  RoleParser parser("switch",
+                    "Software top-of-rack switch: an L2 learning bridge with 802.1Q VLANs over DPDK "
+                    "ports (tap for namespaces, vhost-user for VMs, rings and memif in one host).\n"
+                    "Example: spray switch --port a=net_tap0,iface=sw-a --port b=net_tap1,iface=sw-b");
+  describe_switch_options(parser);
+  if (!parser.parse(args)) return 0;
+  const SwitchOptions opt = switch_options_from(parser);
+
+  dp::RuntimeOptions ro = runtime_options(opt.common);
+  ro.port.promiscuous = true;
+  // Flood copies in flight: one burst per port per worker.
+  ro.extra_mbufs = dp::kBurst * opt.common.ports.size() * 4;
+  dp::Runtime rt(ro);
+
+  std::printf("spray switch: %zu ports, %u worker(s), FDB %u entries, ageing %.0f s\n", rt.ports().size(),
+              rt.nb_workers(), opt.l2.fdb_capacity, opt.l2.age_ns / 1e9);
+  for (const auto& p : rt.ports())
+    std::printf("  port %-10s %-16s %s link %s\n", p.spec.name.c_str(), p.driver.c_str(),
+                wire::Mac{p.mac}.str().c_str(), dp::link_text(p.id).c_str());
+  std::fflush(stdout);
+
+  std::vector<std::unique_ptr<dp::L2Pipeline>> pipes;
+  for (unsigned w = 0; w < rt.nb_workers(); ++w)
+    pipes.push_back(std::make_unique<dp::L2Pipeline>(opt.l2, rt.pool(), rt.clock()));
+
+  dp::Runtime::Hooks hooks;
+  hooks.tick = [&] {
+    std::uint64_t mask = 0;
+    for (std::size_t i = 0; i < rt.ports().size(); ++i)
+      if (dp::link_up(rt.ports()[i].id)) mask |= std::uint64_t{1} << i;
+    for (auto& p : pipes) p->set_link_mask(mask);
+  };
+  hooks.progress = [&](double) {
+    const auto s = sum_stats(pipes);
+    std::uint64_t drops = 0;
+    for (auto d : s.drops) drops += d;
+    char b[160];
+    std::snprintf(b, sizeof b, "fdb %llu fwd %llu flood %llu drop %llu",
+                  (unsigned long long)s.fdb_entries,
+                  (unsigned long long)s.counters[static_cast<std::size_t>(tor::L2Counter::kForwarded)],
+                  (unsigned long long)(s.counters[static_cast<std::size_t>(tor::L2Counter::kFlooded)] +
+                                       s.counters[static_cast<std::size_t>(tor::L2Counter::kBroadcast)] +
+                                       s.counters[static_cast<std::size_t>(tor::L2Counter::kMulticast)]),
+                  (unsigned long long)drops);
+    return std::string(b);
+  };
+  rt.run([&](unsigned w) { return static_cast<dp::Pipeline*>(pipes[w].get()); }, hooks);
+
+  std::printf("\nspray switch: stopped\n");
+  rt.print_final_counters();
+  const auto s = sum_stats(pipes);
+  std::printf("%-28s %14s\n", "switch counter", "value");
+  for (std::size_t i = 0; i < tor::kL2CounterCount; ++i)
+    std::printf("%-28s %14llu\n", tor::kL2CounterInfo[i].name, (unsigned long long)s.counters[i]);
+  std::printf("%-28s %14llu\n", "fdb_entries", (unsigned long long)s.fdb_entries);
+  for (std::size_t i = 0; i < tor::kL2DropCount; ++i)
+    if (s.drops[i]) std::printf("drop %-23s %14llu\n", tor::kL2DropInfo[i].name, (unsigned long long)s.drops[i]);
+  std::uint64_t copy_failed = 0, no_headroom = 0;
+  for (const auto& p : pipes) {
+    copy_failed += p->glue().flood_copy_failed.load();
+    no_headroom += p->glue().no_headroom.load();
+  }
+  if (copy_failed) std::printf("drop %-23s %14llu\n", "flood_copy_failed", (unsigned long long)copy_failed);
+  if (no_headroom) std::printf("drop %-23s %14llu\n", "no_headroom", (unsigned long long)no_headroom);
+  return 0;
+}
+
+}  // namespace spray::app

@@ -1,0 +1,22 @@
+// The roles `spray` runs. Each parses its own options (throwing UsageError)
+// and returns the process exit status.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace spray::app {
+
+struct RoleInfo {
+  const char* name;
+  const char* summary;
+  int (*main)(const std::vector<std::string>& args);
+};
+
+int switch_main(const std::vector<std::string>& args);
+
+inline constexpr RoleInfo kRoles[] = {
+    {"switch", "software top-of-rack switch: L2 learning bridge over DPDK ports", switch_main},
+};
+
+}  // namespace spray::app

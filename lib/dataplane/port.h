@@ -1,0 +1,55 @@
+// Ethernet ports: probe, configure with capability checks, start, stop.
+//
+// Control thread only. Every failure throws RuntimeError (exit 1) naming the
+// port, the call and what the device accepts.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dataplane/port_spec.h"
+
+struct rte_mempool;
+
+namespace spray::dp {
+
+struct PortOptions {
+  std::uint16_t rx_queues = 1;
+  std::uint16_t tx_queues = 1;
+  std::uint16_t rx_desc = 1024;
+  std::uint16_t tx_desc = 1024;
+  bool promiscuous = false;  // a switch needs every frame; a host only its own
+};
+
+struct Port {
+  PortSpec spec;
+  std::uint16_t id = 0;       // DPDK port id
+  std::string driver;         // e.g. net_ring
+  int numa = -1;              // SOCKET_ID_ANY when unknown
+  std::uint16_t rx_queues = 0;
+  std::uint16_t tx_queues = 0;
+  std::uint16_t rx_desc = 0;
+  std::uint16_t tx_desc = 0;
+  std::uint64_t mac = 0;      // packed as wire::Mac::bits
+  bool started = false;
+};
+
+// Creates (vdev) or finds (PCI) the device named by `spec`.
+Port probe_port(const PortSpec& spec);
+
+// Adjusts queue and descriptor counts to what the device accepts (warning
+// when they change), then configures and starts it with `pool`.
+void start_port(Port& port, const PortOptions& opt, rte_mempool* pool);
+
+// Stops and closes; never throws. Vdevs are also removed so a restart in the
+// same process (tests) can create them again.
+void close_port(Port& port) noexcept;
+
+bool link_up(std::uint16_t port_id) noexcept;
+std::string link_text(std::uint16_t port_id);
+
+// mbufs a port holds at most when full (rx rings, tx rings).
+std::uint64_t port_mbuf_need(const PortOptions& opt);
+
+}  // namespace spray::dp

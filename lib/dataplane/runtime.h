@@ -1,0 +1,96 @@
+// The process around a role: EAL, one mempool, ports, workers on lcores, the
+// control loop (signals, progress line, final counters) and an orderly stop.
+//
+// Control thread only, except the Pipelines it runs on workers.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataplane/clock.h"
+#include "dataplane/eal.h"
+#include "dataplane/port.h"
+#include "dataplane/worker.h"
+
+struct rte_mempool;
+
+namespace spray::dp {
+
+struct RuntimeOptions {
+  std::vector<PortSpec> ports;
+  std::vector<unsigned> worker_cpus;  // empty: one worker on the last usable CPU
+  std::vector<std::string> eal_args;  // raw, after --eal
+  std::string file_prefix;            // empty: spray-<pid>
+  unsigned mem_mb = 0;                // 0: derived
+  PortOptions port;                   // queues are set per worker count
+  WorkerOptions worker;
+  double stats_period_s = 1.0;        // progress line period; 0 = off
+  std::uint64_t extra_mbufs = 0;      // a role's own mbuf needs beyond the rings
+  std::string log_level = "warning";
+};
+
+// Set by the signal handlers the runtime installs; readable by roles.
+struct Signals {
+  std::atomic<bool> stop{false};
+  std::atomic<bool> reload{false};  // SIGHUP
+  std::atomic<bool> dump{false};    // SIGUSR1
+};
+Signals& signals() noexcept;
+
+class Runtime {
+ public:
+  // EAL, mempool and every port started. Throws UsageError / RuntimeError.
+  explicit Runtime(RuntimeOptions opt);
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  const std::vector<Port>& ports() const noexcept { return ports_; }
+  rte_mempool* pool() const noexcept { return pool_; }
+  const TscClock& clock() const noexcept { return clock_; }
+  unsigned nb_workers() const noexcept { return static_cast<unsigned>(eal_.worker_lcores.size()); }
+  const EalResult& eal() const noexcept { return eal_; }
+
+  struct Hooks {
+    // Called every stats period with the elapsed seconds; returns the text
+    // after the common per-port part of the progress line ("" for none).
+    std::function<std::string(double elapsed_s)> progress;
+    // Polled every 10 ms by the control thread; true ends the run (e.g. a
+    // generator that reached --duration).
+    std::function<bool()> done;
+    // Control-thread work every 10 ms (config reload, dumps).
+    std::function<void()> tick;
+  };
+
+  // Launches one worker per lcore with the pipeline `make(i)` returns (worker
+  // i polls queue i of every port and sends on tx queue i), runs the control
+  // loop until a signal or hooks.done(), stops and joins the workers.
+  void run(const std::function<Pipeline*(unsigned worker)>& make, const Hooks& hooks);
+
+  const std::vector<std::unique_ptr<Worker>>& workers() const noexcept { return workers_; }
+
+  // Per-port figures from the devices (control thread).
+  struct PortStats {
+    std::uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes, rx_missed, rx_errors, tx_errors,
+        rx_nombuf;
+  };
+  PortStats port_stats(std::size_t port_index) const;
+
+  // Prints the final per-port and per-worker table to stdout.
+  void print_final_counters() const;
+
+ private:
+  RuntimeOptions opt_;
+  EalResult eal_;
+  TscClock clock_;
+  rte_mempool* pool_ = nullptr;
+  std::vector<Port> ports_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  bool eal_up_ = false;
+};
+
+}  // namespace spray::dp

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian 12 (as root) to a built spray:
+#   tools/setup.sh            install the packages, configure and build
+#   tools/setup.sh --run      ... then run the main job (the fabric demo lab)
+#   tools/setup.sh --test     ... then run the whole test suite
+# Idempotent: packages already present are not reinstalled, an existing build
+# directory is reused. BUILD_DIR (default: build) chooses the build directory.
+# With CI=true, warnings are errors.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$here/build}
+mode=build
+case "${1:-}" in
+  "") ;;
+  --run) mode=run ;;
+  --test) mode=test ;;
+  -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "setup.sh: unknown argument '$1'; expected --run, --test or nothing" >&2; exit 2 ;;
+esac
+
+# Build and run-time dependencies, each a Debian 12 package.
+packages=(
+  meson ninja-build pkg-config g++ git
+  libdpdk-dev dpdk-dev liburing-dev libboost-program-options-dev prometheus-cpp-dev
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+)
+# What the tests start or call: namespaces, ping, iperf3, clang for fuzzing.
+test_packages=(iproute2 iputils-ping iperf3 clang libclang-rt-14-dev)
+[[ $mode != build ]] && packages+=("${test_packages[@]}")
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup.sh: missing packages: ${missing[*]}; run as root, or apt-get install them" >&2
+    exit 1
+  fi
+  echo "setup.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+werror=false
+[[ ${CI:-} == true ]] && werror=true
+if [[ ! -f $build/build.ninja ]]; then
+  meson setup "$build" "$here" -Dwerror=$werror
+else
+  meson configure "$build" -Dwerror=$werror >/dev/null
+fi
+ninja -C "$build" -j "${JOBS:-2}"
+
+case $mode in
+  run) exec "$here/tools/switch-lab.sh" "$build/app/spray/spray" ;;
+  test) exec "$here/tools/run-tests.sh" "$build" ;;
+esac
