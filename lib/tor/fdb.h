@@ -88,9 +88,12 @@ class Fdb {
     return const_cast<Fdb*>(this)->find(key, hash);
   }
 
+  // Signed difference: an entry stamped slightly "after" now (a caller whose
+  // clock stepped back) reads as fresh, not as ancient. Requires entries to
+  // be swept within 2^31 ticks (~26 days), which age() does.
   bool expired(const FdbEntry& e, std::uint32_t now_tick) const noexcept {
     return age_ticks_ != 0 && !e.is_static() &&
-           static_cast<std::uint32_t>(now_tick - e.seen_tick) >= age_ticks_;
+           static_cast<std::int32_t>(now_tick - e.seen_tick) >= static_cast<std::int32_t>(age_ticks_);
   }
 
   struct InsertResult {

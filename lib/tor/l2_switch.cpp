@@ -67,7 +67,9 @@ void L2Switch::learn_slow(PortId in_port, FdbEntry* e, std::uint64_t key, std::u
     return count(was_expired ? L2Counter::kLearned : L2Counter::kMoved);
   }
   if (port_at_limit(in_port)) return count(L2Counter::kLearnRefusedPortLimit);
-  const Fdb::InsertResult r = fdb_.insert(key, hash, in_port, now_tick, 0);
+  Fdb::InsertResult r = fdb_.insert(key, hash, in_port, now_tick, 0);
+  if (r.entry == nullptr && reclaim_expired(now_tick))
+    r = fdb_.insert(key, hash, in_port, now_tick, 0);
   if (r.entry == nullptr) return count(L2Counter::kLearnRefusedTableFull);
   if (r.reclaimed.key != 0) {
     count(L2Counter::kAged);
@@ -75,6 +77,15 @@ void L2Switch::learn_slow(PortId in_port, FdbEntry* e, std::uint64_t key, std::u
   }
   learned_[in_port].add();
   count(L2Counter::kLearned);
+}
+
+bool L2Switch::reclaim_expired(std::uint32_t now_tick) noexcept {
+  if (reclaim_tried_) return false;
+  reclaim_tried_ = true;
+  const std::size_t n = fdb_.sweep(now_tick, kReclaimBudget,
+                                   [this](const FdbEntry& e) { learned_[e.port].sub(); });
+  counters_[static_cast<std::size_t>(L2Counter::kAged)].add(n);
+  return n != 0;
 }
 
 void L2Switch::update_up(PortId port) {

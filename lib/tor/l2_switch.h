@@ -29,13 +29,15 @@
 // must be called on it, except snapshot() and port_learned(), which any
 // thread may call at any time (single-writer relaxed atomics: each value is
 // exact, the set is not a consistent cut). Time is always an argument, in
-// nanoseconds of any monotonic clock, the same one for every call.
+// nanoseconds of one monotonic clock shared by every call; age() must keep
+// being called (see there) for ageing to stay exact.
 #pragma once
 
 #include <bit>
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <span>
 #include <string>
@@ -63,6 +65,12 @@ class PortMask {
 
   class iterator {
    public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = PortId;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const PortId*;
+    using reference = PortId;
+
     constexpr iterator() noexcept = default;
     constexpr explicit iterator(std::uint64_t rest) noexcept : rest_(rest) {}
     constexpr PortId operator*() const noexcept {
@@ -71,6 +79,11 @@ class PortMask {
     constexpr iterator& operator++() noexcept {
       rest_ &= rest_ - 1;
       return *this;
+    }
+    constexpr iterator operator++(int) noexcept {
+      iterator old = *this;
+      ++*this;
+      return old;
     }
     constexpr bool operator==(const iterator&) const noexcept = default;
 
@@ -231,6 +244,12 @@ class L2Switch {
   }
   void update_up(PortId port);
   void publish_size() noexcept { fdb_entries_.set(fdb_.size()); }
+  bool reclaim_expired(std::uint32_t now_tick) noexcept;
+
+  // When the FDB is full, a learn may sweep this many slots for expired
+  // entries, once per chunk, so a table of stale entries refills without
+  // waiting for age() while a table of live ones costs little to refuse.
+  static constexpr std::size_t kReclaimBudget = 64;
 
   // Hot, written per frame by the owning thread only.
   alignas(64) SingleWriterCounter counters_[kL2CounterCount];
@@ -241,6 +260,7 @@ class L2Switch {
   // Hot, read per frame.
   alignas(64) std::uint64_t up_mask_ = 0;
   std::size_t port_count_ = 0;
+  bool reclaim_tried_ = false;  // this chunk
   Port ports_[kMaxPorts];
   Fdb fdb_;
   // Bit p of vlan_members_[v]: port p carries VLAN v. 32 KiB, read on
@@ -341,6 +361,7 @@ inline void L2Switch::process_chunk(PortId in_port, const std::span<const std::u
     return;
   }
   Pending pending[kChunk];
+  reclaim_tried_ = false;
   for (std::size_t i = 0; i < n; ++i) {
     L2Decision& d = decisions[i];
     if (classify(port, in_port, frames[i], d, pending[i])) d.action = L2Action::kFlood;
