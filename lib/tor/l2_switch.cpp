@@ -40,6 +40,28 @@ L2Switch::L2Switch(const L2Config& config)
   }
 }
 
+L2Switch::L2Switch(const L2Config& config, const L2Switch& previous, std::uint64_t now_ns)
+    : L2Switch(config) {
+  for (std::size_t i = 0; i < kL2CounterCount; ++i) counters_[i].set(previous.counters_[i].read());
+  for (std::size_t i = 0; i < kL2DropCount; ++i) drops_[i].set(previous.drops_[i].read());
+  for (std::size_t p = 0; p < port_count_ && p < previous.port_count_; ++p) {
+    ports_[p].link_up = previous.ports_[p].link_up;
+    update_up(static_cast<PortId>(p));
+  }
+  const std::uint32_t now_tick = fdb_tick(now_ns);
+  previous.fdb_.for_each([&](const FdbEntry& e) {
+    if (e.is_static() || previous.fdb_.expired(e, now_tick)) return;
+    const VlanId vlan = fdb_key_vlan(e.key);
+    if (e.port >= port_count_ || !port_up(e.port) || !((vlan_members_[vlan] >> e.port) & 1) ||
+        port_at_limit(e.port))
+      return;
+    const std::uint64_t h = fdb_.hash(e.key);
+    if (fdb_.find(e.key, h) != nullptr) return;  // a static entry of the new configuration
+    if (fdb_.insert(e.key, h, e.port, e.seen_tick, 0).entry != nullptr) learned_[e.port].add();
+  });
+  publish_size();
+}
+
 L2Switch::~L2Switch() = default;
 
 void L2Switch::learn_slow(PortId in_port, FdbEntry* e, std::uint64_t key, std::uint64_t hash,

@@ -146,6 +146,12 @@ class L2Switch {
   // Throws std::invalid_argument carrying config.validate()'s message if the
   // configuration is invalid. Every port starts with its link up.
   explicit L2Switch(const L2Config& config);
+  // For a configuration change at a quiescent point of the owning worker:
+  // a switch for `config` that keeps from `previous` its counters, the link
+  // state of ports present in both, and every live learned entry the new
+  // configuration still admits (port exists, is up and carries the VLAN,
+  // limits allow). `previous` is not modified. Same failure as above.
+  L2Switch(const L2Config& config, const L2Switch& previous, std::uint64_t now_ns);
   ~L2Switch();
   L2Switch(const L2Switch&) = delete;
   L2Switch& operator=(const L2Switch&) = delete;

@@ -339,3 +339,32 @@ TEST(L2Counters, NamesAreUniqueSnakeCaseWithHelp) {
 
 }  // namespace
 }  // namespace spray::tor::test
+
+namespace spray::tor::test {
+namespace {
+
+TEST(L2Switch, ReconfigurationKeepsWhatTheNewConfigurationStillAdmits) {
+  L2Switch before(access_ports(4));
+  send(before, 0, untagged(kC, kA), 0);
+  send(before, 1, untagged(kC, kB), 0);
+  send(before, 2, untagged(kA, kC), 0);
+  before.set_port_link(3, false);
+
+  L2Config c = access_ports(4);
+  c.ports[2].access_vlan = 2;          // C's port leaves VLAN 1
+  c.static_entries.push_back({1, kB, 3});  // B pinned elsewhere by the operator
+  const L2Switch after(c, before, 1 * kSec);
+
+  EXPECT_EQ(after.lookup(1, kA, 1 * kSec), PortId{0});
+  EXPECT_EQ(after.lookup(1, kB, 1 * kSec), PortId{3});
+  EXPECT_FALSE(after.lookup(1, kC, 1 * kSec).has_value());
+  EXPECT_FALSE(after.port_up(3));
+  EXPECT_EQ(after.snapshot()[L2Counter::kLearned], 3u);  // counting continues
+  EXPECT_EQ(after.snapshot()[L2Counter::kForwarded], before.snapshot()[L2Counter::kForwarded]);
+  EXPECT_EQ(after.port_learned(0), 1u);
+  EXPECT_EQ(after.port_learned(1), 0u);
+  EXPECT_EQ(before.lookup(1, kC, 1 * kSec), PortId{2});  // the old switch is untouched
+}
+
+}  // namespace
+}  // namespace spray::tor::test
