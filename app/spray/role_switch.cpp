@@ -66,10 +66,18 @@ int switch_main(const std::vector<std::string>& args) {
     pipes.push_back(std::make_unique<dp::L2Pipeline>(opt.l2, rt.pool(), rt.clock()));
 
   dp::Runtime::Hooks hooks;
+  std::vector<bool> said_unknown(rt.ports().size());
   hooks.tick = [&] {
     std::uint64_t mask = 0;
-    for (std::size_t i = 0; i < rt.ports().size(); ++i)
-      if (dp::link_up(rt.ports()[i].id)) mask |= std::uint64_t{1} << i;
+    for (std::size_t i = 0; i < rt.ports().size(); ++i) {
+      bool unknown = false;
+      if (dp::link_up_for_forwarding(rt.ports()[i], &unknown)) mask |= std::uint64_t{1} << i;
+      if (unknown && !said_unknown[i]) {
+        said_unknown[i] = true;
+        std::printf("spray switch: port '%s': its tap interface left this network namespace; "
+                    "link state unknown, treated as up\n", rt.ports()[i].spec.name.c_str());
+      }
+    }
     for (auto& p : pipes) p->set_link_mask(mask);
   };
   hooks.progress = [&](double) {

@@ -6,6 +6,8 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
+#include <net/if.h>
+
 #include <cstdio>
 #include <cstring>
 
@@ -128,6 +130,20 @@ void close_port(Port& p) noexcept {
 bool link_up(std::uint16_t port_id) noexcept {
   rte_eth_link link{};
   return rte_eth_link_get_nowait(port_id, &link) == 0 && link.link_status == RTE_ETH_LINK_UP;
+}
+
+bool link_up_for_forwarding(const Port& p, bool* unknown) noexcept {
+  if (unknown) *unknown = false;
+  if (link_up(p.id)) return true;
+  if (p.driver != "net_tap") return false;
+  const auto& d = p.spec.devargs;
+  const auto at = d.find("iface=");
+  if (at == std::string::npos) return false;
+  const auto name = d.substr(at + 6, d.find(',', at) == std::string::npos ? std::string::npos
+                                                                           : d.find(',', at) - at - 6);
+  if (if_nametoindex(name.c_str()) != 0) return false;  // here and really down
+  if (unknown) *unknown = true;
+  return true;
 }
 
 std::string link_text(std::uint16_t port_id) {

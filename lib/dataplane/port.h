@@ -47,6 +47,12 @@ void start_port(Port& port, const PortOptions& opt, rte_mempool* pool);
 void close_port(Port& port) noexcept;
 
 bool link_up(std::uint16_t port_id) noexcept;
+
+// Link state for forwarding decisions. A tap interface moved into another
+// network namespace (the usual way to attach a namespace) can no longer be
+// queried from here, and the tap driver then reports it down; such a port is
+// treated as up, and `*unknown` (if given) is set so the caller can say so.
+bool link_up_for_forwarding(const Port& port, bool* unknown = nullptr) noexcept;
 std::string link_text(std::uint16_t port_id);
 
 // mbufs a port holds at most when full (rx rings, tx rings).

@@ -54,6 +54,12 @@ int launch_worker(void* arg) {
   return 0;
 }
 
+const char* link_state_word(const Port& p) {
+  bool unknown = false;
+  const bool up = link_up_for_forwarding(p, &unknown);
+  return unknown ? "unknown" : up ? "up" : "down";
+}
+
 std::string fmt_rate(double per_s) {
   char b[32];
   if (per_s >= 1e6)
@@ -193,7 +199,7 @@ void Runtime::print_final_counters() const {
                 ports_[i].driver.c_str(), (unsigned long long)s.rx_packets,
                 (unsigned long long)s.tx_packets, (unsigned long long)s.rx_missed,
                 (unsigned long long)s.rx_nombuf, (unsigned long long)s.tx_errors,
-                link_up(ports_[i].id) ? "up" : "down");
+                link_state_word(ports_[i]));
   }
   std::printf("%-12s %6s %14s %14s %10s %6s %10s\n", "worker", "lcore", "rx_packets", "tx_packets",
               "tx_dropped", "busy%", "sleeps");
