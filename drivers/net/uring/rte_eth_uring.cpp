@@ -215,9 +215,11 @@ uint16_t uring_rx(void *queue, rte_mbuf **pkts, uint16_t n)
 				q.rearm = true;
 			if (cqe->res < 0) {
 				if (cqe->res == -EINVAL && q.multishot) {
-					// Kernel without multishot recvmsg.
+					// Kernel without multishot recvmsg: once per queue.
 					q.multishot = false;
 					q.window = q.nbufs / 2;
+					URING_LOG(NOTICE, "port %u rx queue %u: no multishot recvmsg, using single-shot requests\n",
+						  q.port_id, q.queue_id);
 				} else if (cqe->res != -ENOBUFS) {
 					errors++;
 				}
