@@ -10,9 +10,9 @@
 // sends frames, so the seed should come from a random source in production
 // to keep an attacker from building long probe chains.
 //
-// Thread affinity: one owning thread (a worker) for everything except
-// size_relaxed(). Policy (limits, moves, counters) lives in L2Switch; this
-// class only stores entries.
+// Thread affinity: one owning thread (a worker), no internal locking.
+// Policy (limits, moves, counters) lives in L2Switch; this class only
+// stores entries.
 #pragma once
 
 #include <cstddef>

@@ -21,7 +21,7 @@ inline constexpr VlanId kMaxVlan = wire::kVlanMax;  // 4094; 4095 is reserved
 inline constexpr VlanId kNoVlan = 0;
 
 inline constexpr std::uint32_t kMinFdbCapacity = 1;
-inline constexpr std::uint32_t kMaxFdbCapacity = 1u << 22;  // 64 MiB of slots
+inline constexpr std::uint32_t kMaxFdbCapacity = 1u << 22;  // 128 MiB of slots
 inline constexpr std::uint64_t kMinAgeNs = 1'000'000'000ULL;             // 1 s
 inline constexpr std::uint64_t kMaxAgeNs = 1'000'000ULL * 1'000'000'000ULL;  // 10^6 s
 

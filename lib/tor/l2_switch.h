@@ -142,7 +142,7 @@ class L2Switch {
   // Bursts longer than this are processed in chunks of this size.
   static constexpr std::size_t kChunk = 64;
 
-  // Allocates the FDB and installs the static entries; the only allocation.
+  // Allocates the FDB and installs the static entries; nothing allocates after.
   // Throws std::invalid_argument carrying config.validate()'s message if the
   // configuration is invalid. Every port starts with its link up.
   explicit L2Switch(const L2Config& config);

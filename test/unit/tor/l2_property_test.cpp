@@ -85,7 +85,9 @@ TEST(L2Property, EveryDecisionIsSafeAndEveryCountAddsUp) {
     std::uint64_t learned_total = 0;
     for (PortId p = 0; p < cfg.ports.size(); ++p) {
       learned_total += sw.port_learned(p);
-      if (cfg.ports[p].max_macs != 0) ASSERT_LE(sw.port_learned(p), cfg.ports[p].max_macs);
+      if (cfg.ports[p].max_macs != 0) {
+        ASSERT_LE(sw.port_learned(p), cfg.ports[p].max_macs);
+      }
     }
     ASSERT_LE(sw.fdb_size(), cfg.fdb_capacity);
     ASSERT_EQ(sw.fdb_size(), learned_total + cfg.static_entries.size());
