@@ -196,7 +196,7 @@ SrdError decode_srd(std::span<const std::uint8_t> pkt, SrdPacket& out) noexcept 
       if (const SrdError e = check_ctrl(pkt, kSrdResetLen, 16); e != SrdError::k_ok) return e;
       SrdReset& h = out.reset;
       if (p[1] < static_cast<std::uint8_t>(ResetReason::kUnknownConn) ||
-          p[1] > static_cast<std::uint8_t>(ResetReason::kAborted) || load_be16(p + 18) != 0)
+          p[1] > static_cast<std::uint8_t>(ResetReason::kRefused) || load_be16(p + 18) != 0)
         return SrdError::k_bad_flags;
       h.reason = static_cast<ResetReason>(p[1]);
       h.path_id = load_be16(p + 2);

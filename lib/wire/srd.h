@@ -66,7 +66,9 @@ inline constexpr std::uint8_t kCloseAck = 0x01;
 // CONNECT/ACCEPT capability bits (64-bit bitmap).
 inline constexpr std::uint64_t kCapOrdered = 1ULL << 0;
 inline constexpr std::uint64_t kCapHdrCsum = 1ULL << 1;
-enum class ResetReason : std::uint8_t { kUnknownConn = 1, kBadNonce = 2, kAborted = 3 };
+// Why a RESET was sent: no state for the id, wrong nonce, the peer aborted,
+// or it refused the CONNECT (not listening / table full).
+enum class ResetReason : std::uint8_t { kUnknownConn = 1, kBadNonce = 2, kAborted = 3, kRefused = 4 };
 
 // Every reason a decoder rejects a packet, in one list: it expands into the
 // enum, the names and the drop counters (count by reason, then free).

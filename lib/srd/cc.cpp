@@ -1,0 +1,86 @@
+// Swift-style delay-target window with the NSCC ECN quadrant (cc.h).
+#include "srd/cc.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace spray::srd {
+
+namespace {
+constexpr double kScalingZeroAtPkts = 64.0;
+constexpr std::uint8_t kRtosToMinWindow = 3;
+}  // namespace
+
+void SwiftCc::init(const EndpointConfig& cfg, std::uint32_t pkt_bytes) noexcept {
+  pkt_bytes_ = pkt_bytes;
+  set_base_rtt(cfg.initial_rtt_ns, cfg);
+  cwnd_ = std::min(bdp_pkts_, static_cast<double>(cfg.initial_cwnd_cap_pkts));
+  clamp(cfg);
+}
+
+void SwiftCc::set_base_rtt(Nanos base_rtt_ns, const EndpointConfig& cfg) noexcept {
+  const double bytes = static_cast<double>(cfg.link_rate_bps) / 8.0 *
+                       static_cast<double>(base_rtt_ns) * 1e-9;
+  bdp_pkts_ = std::max(1.0, bytes / pkt_bytes_);
+  max_cwnd_ = std::max(1.0, std::min(cfg.max_cwnd_bdp * bdp_pkts_,
+                                      static_cast<double>(cfg.rwnd_pkts)));
+  clamp(cfg);
+}
+
+Nanos SwiftCc::target_ns(Nanos base_rtt_ns, const EndpointConfig& cfg) const noexcept {
+  const double headroom = std::max(static_cast<double>(cfg.target_min_ns),
+                                   cfg.target_base_factor * static_cast<double>(base_rtt_ns));
+  // Flow scaling: small windows (many competing flows) get more slack so
+  // the aggregate queue stays near the target instead of growing with N.
+  double scale = 0;
+  if (cwnd_ < kScalingZeroAtPkts) {
+    const double c = std::max(cwnd_, 1.0);
+    const double lo = 1.0 / std::sqrt(kScalingZeroAtPkts);
+    scale = (1.0 / std::sqrt(c) - lo) / (1.0 - lo);
+  }
+  return base_rtt_ns + static_cast<Nanos>(headroom + scale * static_cast<double>(cfg.flow_scaling_ns));
+}
+
+SwiftCc::Verdict SwiftCc::on_ack(Nanos now, Nanos delay_ns, Nanos base_rtt_ns, Nanos srtt_ns,
+                                 std::uint32_t acked_pkts, bool ece,
+                                 const EndpointConfig& cfg) noexcept {
+  consec_rtos_ = 0;
+  if (delay_ns == 0 || base_rtt_ns == 0) {
+    return Verdict::kHold;
+  }
+  const Nanos target = target_ns(base_rtt_ns, cfg);
+  if (delay_ns < target) {
+    if (ece) return Verdict::kEcnHold;
+    const double n = static_cast<double>(acked_pkts);
+    cwnd_ += cwnd_ >= 1.0 ? cfg.ai_pkts * n / cwnd_ : cfg.ai_pkts * n;
+    clamp(cfg);
+    return Verdict::kIncrease;
+  }
+  // High delay, with or without ECN: decrease, once per RTT.
+  if (decreased_ && now - last_decrease_ns_ < std::max<Nanos>(srtt_ns, 1)) return Verdict::kHold;
+  const double d = static_cast<double>(delay_ns);
+  const double t = static_cast<double>(target);
+  const double factor = std::max(1.0 - cfg.md_beta * (d - t) / d, cfg.md_floor);
+  cwnd_ *= factor;
+  clamp(cfg);
+  last_decrease_ns_ = now;
+  decreased_ = true;
+  return Verdict::kDecrease;
+}
+
+void SwiftCc::on_rto(const EndpointConfig& cfg) noexcept {
+  if (consec_rtos_ < 255) ++consec_rtos_;
+  cwnd_ = consec_rtos_ >= kRtosToMinWindow ? cfg.min_cwnd_pkts : cwnd_ * 0.5;
+  clamp(cfg);
+}
+
+Nanos SwiftCc::pacing_gap_ns(Nanos srtt_ns, const EndpointConfig& cfg) const noexcept {
+  if (!cfg.pacing || cwnd_ >= bdp_pkts_ || srtt_ns == 0) return 0;
+  return static_cast<Nanos>(static_cast<double>(srtt_ns) / cwnd_);
+}
+
+void SwiftCc::clamp(const EndpointConfig& cfg) noexcept {
+  cwnd_ = std::clamp(cwnd_, cfg.min_cwnd_pkts, std::max(max_cwnd_, cfg.min_cwnd_pkts));
+}
+
+}  // namespace spray::srd

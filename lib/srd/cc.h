@@ -1,0 +1,60 @@
+// Congestion control (PROTOCOL.md section 4): a Swift-style delay-target
+// window per connection, with the NSCC ECN quadrant and pacing.
+//
+//   target = base_rtt + max(target_min, target_base_factor x base_rtt)
+//            + flow scaling (flow_scaling_ns at cwnd <= 1, falling as
+//              1/sqrt(cwnd) to 0 at 64 packets)
+//   delay < target, no ECN   additive increase, ai_pkts per RTT
+//   delay < target, ECN      no change; the caller penalises the path
+//   delay >= target          multiplicative decrease
+//                            max(1 - md_beta (d - t) / d, md_floor),
+//                            at most once per RTT
+//   RTO                      cwnd x 0.5; the third in a row sets min cwnd
+//
+// The window is in packets (fractional below 1: then one packet is paced
+// every srtt / cwnd).
+#pragma once
+
+#include <cstdint>
+
+#include "srd/config.h"
+#include "srd/types.h"
+
+namespace spray::srd {
+
+class SwiftCc {
+ public:
+  enum class Verdict : std::uint8_t { kIncrease, kHold, kDecrease, kEcnHold };
+
+  // `pkt_bytes`: wire bytes per full packet, for the BDP in packets.
+  void init(const EndpointConfig& cfg, std::uint32_t pkt_bytes) noexcept;
+  // One ACK covering `acked_pkts` new packets, with a delay sample (0 = no
+  // sample) against the base RTT of the path it took.
+  Verdict on_ack(Nanos now, Nanos delay_ns, Nanos base_rtt_ns, Nanos srtt_ns,
+                 std::uint32_t acked_pkts, bool ece, const EndpointConfig& cfg) noexcept;
+  void on_rto(const EndpointConfig& cfg) noexcept;
+  // The smallest base RTT across paths changed: re-derive BDP and max cwnd.
+  void set_base_rtt(Nanos base_rtt_ns, const EndpointConfig& cfg) noexcept;
+
+  double cwnd_pkts() const noexcept { return cwnd_; }
+  double bdp_pkts() const noexcept { return bdp_pkts_; }
+  double max_cwnd_pkts() const noexcept { return max_cwnd_; }
+  Nanos target_ns(Nanos base_rtt_ns, const EndpointConfig& cfg) const noexcept;
+  // Spacing between packets at the current window: 0 when pacing is off
+  // or bypassed (window at or above the BDP: the link paces for us).
+  Nanos pacing_gap_ns(Nanos srtt_ns, const EndpointConfig& cfg) const noexcept;
+  std::uint8_t consecutive_rtos() const noexcept { return consec_rtos_; }
+
+ private:
+  void clamp(const EndpointConfig& cfg) noexcept;
+
+  double cwnd_ = 1;
+  double bdp_pkts_ = 1;
+  double max_cwnd_ = 1;
+  Nanos last_decrease_ns_ = 0;
+  bool decreased_ = false;
+  std::uint32_t pkt_bytes_ = 1500;
+  std::uint8_t consec_rtos_ = 0;
+};
+
+}  // namespace spray::srd

@@ -1,0 +1,248 @@
+// Path health and spraying (PROTOCOL.md 1.2, 3). The transitions are listed
+// in paths.h; this file keeps them in one place.
+#include "srd/paths.h"
+
+#include <algorithm>
+
+namespace spray::srd {
+
+namespace {
+constexpr int kWeightHealthy = 4;
+constexpr int kWeightPenalised = 1;
+constexpr std::uint8_t kLossesToSuspect = 2;
+constexpr std::uint8_t kLossesToQuarantine = 4;
+constexpr std::uint8_t kRtosToQuarantine = 2;
+constexpr std::uint8_t kGoodAcksToClear = 2;
+constexpr std::uint8_t kCleanAcksToResetBackoff = 64;
+}  // namespace
+
+void PathSet::init(std::uint16_t count, const EndpointConfig& cfg, Nanos now) {
+  paths_ = std::make_unique<Path[]>(count);
+  count_ = count;
+  penalty_rtt_factor_ = cfg.penalty_rtt_factor;
+  for (std::uint16_t i = 0; i < count; ++i) {
+    paths_[i].state_since_ns = now;
+    paths_[i].backoff_ns = static_cast<std::uint32_t>(cfg.quarantine_min_ns);
+  }
+}
+
+int PathSet::weight(const Path& p, Nanos now) const noexcept {
+  switch (p.state) {
+    case PathState::kActive: {
+      const bool ecn = p.ecn_penalty_until_ns > now;
+      const bool slow = p.min_rtt_ns != 0 &&
+                        p.last_rtt_ns > penalty_rtt_factor_ * static_cast<double>(p.min_rtt_ns);
+      return (ecn || slow) ? kWeightPenalised : kWeightHealthy;
+    }
+    case PathState::kSuspect:
+      return kWeightPenalised;
+    case PathState::kQuarantined:
+    case PathState::kProbing:
+      return 0;
+  }
+  return 0;
+}
+
+std::uint16_t PathSet::pick(Nanos now, std::uint16_t avoid, bool& impaired) noexcept {
+  impaired = false;
+  // Smooth weighted round-robin (each pick adds every weight, takes the
+  // largest accumulator and charges it the total): spreads consecutive
+  // packets over paths in proportion to their weights.
+  for (int pass = 0; pass < 2; ++pass) {
+    int total = 0;
+    std::uint16_t best = kNone;
+    for (std::uint16_t i = 0; i < count_; ++i) {
+      if (pass == 0 && i == avoid) continue;
+      const int w = weight(paths_[i], now);
+      if (w == 0) continue;
+      paths_[i].wrr_current += w;
+      total += w;
+      if (best == kNone || paths_[i].wrr_current > paths_[best].wrr_current) best = i;
+    }
+    if (best != kNone) {
+      paths_[best].wrr_current -= total;
+      return best;
+    }
+  }
+  // Every path is quarantined or probing: keep going on the least bad one,
+  // the one with the fewest losses in a row, then the lowest RTT.
+  impaired = true;
+  std::uint16_t best = 0;
+  for (std::uint16_t i = 1; i < count_; ++i) {
+    const Path& a = paths_[i];
+    const Path& b = paths_[best];
+    if (a.consec_losses < b.consec_losses ||
+        (a.consec_losses == b.consec_losses && a.srtt_ns < b.srtt_ns))
+      best = i;
+  }
+  return best;
+}
+
+void PathSet::on_acked(std::uint16_t i, Nanos, const EndpointConfig& cfg) noexcept {
+  Path& p = paths_[i];
+  ++p.acked_pkts;
+  p.consec_losses = 0;
+  p.consec_rtos = 0;
+  // A path that has carried traffic cleanly for a while earns its short
+  // quarantine backoff back.
+  if (p.state == PathState::kActive && p.backoff_ns > cfg.quarantine_min_ns &&
+      ++p.good_acks >= kCleanAcksToResetBackoff) {
+    p.good_acks = 0;
+    p.backoff_ns = static_cast<std::uint32_t>(cfg.quarantine_min_ns);
+  }
+}
+
+void PathSet::on_rtt(std::uint16_t i, std::uint32_t rtt_ns, Nanos conn_srtt_ns, Nanos now,
+                     const EndpointConfig& cfg) noexcept {
+  Path& p = paths_[i];
+  if (rtt_ns == 0) rtt_ns = 1;
+  p.last_rtt_ns = rtt_ns;
+  p.srtt_ns = p.srtt_ns == 0 ? rtt_ns : p.srtt_ns - p.srtt_ns / 8 + rtt_ns / 8;
+  // Base RTT only goes down, except that a stale minimum (route change) is
+  // replaced after base_rtt_refresh_ns.
+  if (p.min_rtt_ns == 0 || rtt_ns <= p.min_rtt_ns ||
+      now - p.min_rtt_stamp_ns > cfg.base_rtt_refresh_ns) {
+    p.min_rtt_ns = rtt_ns;
+    p.min_rtt_stamp_ns = now;
+  }
+  const bool slow = rtt_ns > cfg.suspect_rtt_factor * static_cast<double>(p.min_rtt_ns) &&
+                    conn_srtt_ns != 0 && rtt_ns > 2 * conn_srtt_ns;
+  if (slow) {
+    if (p.state == PathState::kActive) suspect(p, now, cfg);
+    p.good_acks = 0;
+  } else if (p.state == PathState::kSuspect && p.consec_losses == 0) {
+    if (++p.good_acks >= kGoodAcksToClear) {
+      p.good_acks = 0;
+      set_state(p, PathState::kActive, now);
+    }
+  }
+}
+
+void PathSet::on_ece(std::uint16_t i, Nanos now, Nanos srtt_ns,
+                     const EndpointConfig& cfg) noexcept {
+  Path& p = paths_[i];
+  ++p.ce_pkts;
+  p.ecn_penalty_until_ns = now + cfg.ecn_penalty_rtts * std::max<Nanos>(srtt_ns, 1000);
+}
+
+void PathSet::suspect(Path& p, Nanos now, const EndpointConfig& cfg) noexcept {
+  set_state(p, PathState::kSuspect, now);
+  const Nanos rtt = p.srtt_ns ? p.srtt_ns : cfg.initial_rtt_ns;
+  p.timer_at_ns = now + cfg.suspect_rtts * rtt;
+}
+
+void PathSet::quarantine(Path& p, Nanos now, const EndpointConfig& cfg) noexcept {
+  set_state(p, PathState::kQuarantined, now);
+  ++p.quarantines;
+  p.timer_at_ns = now + p.backoff_ns;
+  p.probe_due = false;
+  p.good_acks = 0;
+  (void)cfg;
+}
+
+bool PathSet::on_lost(std::uint16_t i, Nanos now, const EndpointConfig& cfg) noexcept {
+  Path& p = paths_[i];
+  ++p.lost_pkts;
+  if (p.consec_losses < 255) ++p.consec_losses;
+  p.good_acks = 0;
+  if (p.state == PathState::kActive && p.consec_losses >= kLossesToSuspect)
+    suspect(p, now, cfg);
+  if (p.state == PathState::kSuspect && p.consec_losses >= kLossesToQuarantine) {
+    quarantine(p, now, cfg);
+    return true;
+  }
+  return false;
+}
+
+bool PathSet::on_rto(std::uint16_t i, Nanos now, const EndpointConfig& cfg) noexcept {
+  Path& p = paths_[i];
+  ++p.rto_events;
+  if (p.consec_rtos < 255) ++p.consec_rtos;
+  p.good_acks = 0;
+  if (p.state == PathState::kActive) {
+    suspect(p, now, cfg);
+  } else if (p.state == PathState::kSuspect && p.consec_rtos >= kRtosToQuarantine) {
+    quarantine(p, now, cfg);
+    return true;
+  }
+  return false;
+}
+
+void PathSet::on_probe_ack(std::uint16_t i, std::uint32_t rtt_ns, Nanos now) noexcept {
+  Path& p = paths_[i];
+  if (p.state != PathState::kProbing) return;
+  set_state(p, PathState::kActive, now);
+  p.consec_losses = 0;
+  p.consec_rtos = 0;
+  p.last_rtt_ns = rtt_ns;
+  p.wrr_current = 0;
+}
+
+unsigned PathSet::on_timer(Nanos now, Nanos probe_timeout_ns,
+                           const EndpointConfig& cfg) noexcept {
+  unsigned quarantined = 0;
+  if (next_deadline() > now) return 0;
+  for (std::uint16_t i = 0; i < count_; ++i) {
+    Path& p = paths_[i];
+    if (p.state == PathState::kActive || now < p.timer_at_ns) continue;
+    switch (p.state) {
+      case PathState::kSuspect:
+        quarantine(p, now, cfg);
+        ++quarantined;
+        break;
+      case PathState::kQuarantined:
+        set_state(p, PathState::kProbing, now);
+        p.probe_due = true;
+        p.timer_at_ns = now + probe_timeout_ns;
+        break;
+      case PathState::kProbing:
+        // No PROBE_ACK in time: longer backoff, back to quarantine.
+        p.backoff_ns = static_cast<std::uint32_t>(
+            std::min<Nanos>(Nanos{p.backoff_ns} * 2, cfg.quarantine_max_ns));
+        set_state(p, PathState::kQuarantined, now);
+        p.probe_due = false;
+        p.timer_at_ns = now + p.backoff_ns;
+        break;
+      case PathState::kActive:
+        break;
+    }
+  }
+  return quarantined;
+}
+
+Nanos PathSet::next_deadline() const noexcept {
+  if (!dirty_) return cached_deadline_;
+  Nanos t = kNever;
+  for (std::uint16_t i = 0; i < count_; ++i)
+    if (paths_[i].state != PathState::kActive) t = std::min(t, paths_[i].timer_at_ns);
+  cached_deadline_ = t;
+  dirty_ = false;
+  return t;
+}
+
+unsigned PathSet::probes_due() const noexcept {
+  unsigned n = 0;
+  for (std::uint16_t i = 0; i < count_; ++i) n += paths_[i].probe_due;
+  return n;
+}
+
+unsigned PathSet::usable(Nanos now) const noexcept {
+  unsigned n = 0;
+  for (std::uint16_t i = 0; i < count_; ++i) n += weight(paths_[i], now) > 0;
+  return n;
+}
+
+std::uint32_t PathSet::min_rtt_any() const noexcept {
+  std::uint32_t m = 0;
+  for (std::uint16_t i = 0; i < count_; ++i)
+    if (paths_[i].min_rtt_ns && (m == 0 || paths_[i].min_rtt_ns < m)) m = paths_[i].min_rtt_ns;
+  return m;
+}
+
+std::uint32_t PathSet::max_srtt() const noexcept {
+  std::uint32_t m = 0;
+  for (std::uint16_t i = 0; i < count_; ++i) m = std::max(m, paths_[i].srtt_ns);
+  return m;
+}
+
+}  // namespace spray::srd

@@ -1,0 +1,115 @@
+// Per-connection path set (PROTOCOL.md sections 1.2 and 3): the health
+// state machine of each path, per-path RTT, and weighted round-robin
+// spraying over healthy paths. Pure logic; the connection feeds it outcomes.
+//
+//   ACTIVE -> SUSPECT      an RTO on the path, 2 losses in a row on it, or
+//                          an RTT above suspect_rtt_factor x its min RTT (and
+//                          2 x the connection's, so congestion felt on every
+//                          path does not look like a path fault)
+//   SUSPECT -> ACTIVE      2 clean ACKs of packets sent on it
+//   SUSPECT -> QUARANTINED 2 RTOs in a row, 4 losses in a row, or still
+//                          SUSPECT after suspect_rtts x SRTT
+//   QUARANTINED -> PROBING after the backoff (1 ms, x2 per failed probe,
+//                          capped at 100 ms); a PROBE goes out on the path
+//   PROBING -> ACTIVE      on PROBE_ACK; back to QUARANTINED (backoff x2)
+//                          if none comes within the probe timeout
+//
+// Weights: ACTIVE 4, ACTIVE but penalised (ECN at low delay within the last
+// ecn_penalty_rtts, or RTT > penalty_rtt_factor x min) 1, SUSPECT 1, others
+// 0. When no path has weight the least-bad path is used (never zero paths).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "srd/config.h"
+#include "srd/types.h"
+
+namespace spray::srd {
+
+struct Path {
+  Nanos min_rtt_stamp_ns = 0;
+  Nanos state_since_ns = 0;
+  Nanos ecn_penalty_until_ns = 0;
+  Nanos timer_at_ns = 0;        // SUSPECT: quarantine if still suspect; QUARANTINED:
+                                // when to probe; PROBING: probe deadline
+  std::uint32_t last_acked_tx_seq = 0;  // newest transmission acked on this path
+  bool any_acked = false;
+  std::uint32_t srtt_ns = 0;    // 0 = no sample
+  std::uint32_t min_rtt_ns = 0;
+  std::uint32_t last_rtt_ns = 0;
+  std::uint32_t backoff_ns = 0;
+  std::uint32_t inflight = 0;
+  std::uint32_t probe_tx_ts = 0;
+  std::int32_t wrr_current = 0;
+  std::uint16_t next_path_seq = 0;
+  PathState state = PathState::kActive;
+  std::uint8_t consec_losses = 0;
+  std::uint8_t consec_rtos = 0;
+  std::uint8_t good_acks = 0;
+  bool probe_due = false;       // a PROBE is to be sent
+  std::uint32_t tx_pkts = 0, acked_pkts = 0, lost_pkts = 0, ce_pkts = 0, rto_events = 0,
+                quarantines = 0;
+};
+
+class PathSet {
+ public:
+  static constexpr std::uint16_t kNone = 0xffff;
+
+  void init(std::uint16_t count, const EndpointConfig& cfg, Nanos now);
+  std::uint16_t count() const noexcept { return count_; }
+  Path& operator[](std::uint16_t i) noexcept { return paths_[i]; }
+  const Path& operator[](std::uint16_t i) const noexcept { return paths_[i]; }
+
+  // Next path for a packet, avoiding `avoid` when another usable path
+  // exists. Sets `impaired` when no path is healthy (least-bad fallback).
+  std::uint16_t pick(Nanos now, std::uint16_t avoid, bool& impaired) noexcept;
+
+  // Outcomes. Each returns true when the path just entered QUARANTINED.
+  void on_sent(std::uint16_t p) noexcept {
+    ++paths_[p].inflight;
+    ++paths_[p].tx_pkts;
+  }
+  void on_leave_flight(std::uint16_t p) noexcept {
+    if (paths_[p].inflight) --paths_[p].inflight;
+  }
+  // A packet sent on `p` was acknowledged.
+  void on_acked(std::uint16_t p, Nanos now, const EndpointConfig& cfg) noexcept;
+  // An RTT sample (already without receiver delay) for path p.
+  void on_rtt(std::uint16_t p, std::uint32_t rtt_ns, Nanos conn_srtt_ns, Nanos now,
+              const EndpointConfig& cfg) noexcept;
+  void on_ece(std::uint16_t p, Nanos now, Nanos srtt_ns, const EndpointConfig& cfg) noexcept;
+  bool on_lost(std::uint16_t p, Nanos now, const EndpointConfig& cfg) noexcept;
+  bool on_rto(std::uint16_t p, Nanos now, const EndpointConfig& cfg) noexcept;
+  void on_probe_ack(std::uint16_t p, std::uint32_t rtt_ns, Nanos now) noexcept;
+  // Runs path timers due at `now` (suspect persistence, probe scheduling and
+  // probe timeouts). Returns the number of paths that became QUARANTINED.
+  unsigned on_timer(Nanos now, Nanos probe_timeout_ns, const EndpointConfig& cfg) noexcept;
+  // Earliest path timer, kNever if none.
+  Nanos next_deadline() const noexcept;
+  unsigned probes_due() const noexcept;
+
+  // Paths healthy enough to spray on (weight > 0).
+  unsigned usable(Nanos now) const noexcept;
+  std::uint32_t min_rtt_any() const noexcept;   // smallest path min RTT, 0 if none
+  std::uint32_t max_srtt() const noexcept;
+  std::size_t state_bytes() const noexcept { return count_ * sizeof(Path); }
+
+ private:
+  int weight(const Path& p, Nanos now) const noexcept;
+  void quarantine(Path& p, Nanos now, const EndpointConfig& cfg) noexcept;
+  void set_state(Path& p, PathState s, Nanos now) noexcept {
+    p.state = s;
+    p.state_since_ns = now;
+    dirty_ = true;
+  }
+  void suspect(Path& p, Nanos now, const EndpointConfig& cfg) noexcept;
+
+  std::unique_ptr<Path[]> paths_;
+  std::uint16_t count_ = 0;
+  double penalty_rtt_factor_ = 2.0;
+  mutable Nanos cached_deadline_ = kNever;
+  mutable bool dirty_ = false;
+};
+
+}  // namespace spray::srd

@@ -1,0 +1,587 @@
+// Sender (PROTOCOL.md section 3, sender per packet; section 5, timers):
+// segmentation, in-flight records, ACK processing and the loss detection
+// tiers, fastest first:
+//
+//  (a) NACK (gap / trimmed) from the receiver: lost at once;
+//  (b) same path: a later transmission on the same path was acknowledged
+//      and the packet is older than that path's RTT plus a small guard
+//      (paths keep order, so this is nearly certain loss);
+//      RACK: a later transmission on any path was acknowledged and the packet
+//      is older than its own path's RTT plus the connection's reo_wnd;
+//  (c) TLP after 2 SRTT without an ACK, RTO after max(rto_min, SRTT +
+//      4 RTTVAR), doubling per consecutive RTO.
+//
+// Lost packets queue for retransmission ahead of new data and go out on a
+// different path than they last took, keeping their PSN.
+#include <algorithm>
+#include <bitset>
+
+#include "srd/endpoint_impl.h"
+
+namespace spray::srd {
+
+namespace {
+
+constexpr std::uint8_t kMaxReoMult = 64;
+constexpr Nanos kMaxRttSampleNs = 1'000'000'000;
+
+}  // namespace
+
+Nanos EndpointImpl::rto_ns(const Connection& c) const noexcept {
+  const Nanos base = c.srtt_ns == 0 ? std::max<Nanos>(3 * cfg.initial_rtt_ns, cfg.rto_min_ns)
+                                    : std::max<Nanos>(cfg.rto_min_ns, c.srtt_ns + 4 * c.rttvar_ns);
+  const unsigned shift = std::min<unsigned>(c.rto_backoff, 20);
+  return std::min<Nanos>(base << shift, cfg.rto_max_ns);
+}
+
+Nanos EndpointImpl::reo_wnd_ns(const Connection& c) const noexcept {
+  Nanos base = c.paths.min_rtt_any() / 4;
+  if (base == 0) base = (c.srtt_ns ? c.srtt_ns : cfg.initial_rtt_ns) / 4;
+  const Nanos cap = std::max<Nanos>(c.paths.max_srtt(), c.srtt_ns);
+  return std::min<Nanos>(base * c.reo_mult, std::max(cap, base));
+}
+
+// ---------------------------------------------------------------------------
+// Lists
+
+namespace {
+
+void list_append(Pool<TxRec>& recs, std::uint32_t& head, std::uint32_t& tail,
+                 std::uint32_t i) noexcept {
+  TxRec& r = recs[i];
+  r.prev = tail;
+  r.next = kNil;
+  if (tail != kNil) recs[tail].next = i; else head = i;
+  tail = i;
+}
+
+void list_unlink(Pool<TxRec>& recs, std::uint32_t& head, std::uint32_t& tail,
+                 std::uint32_t i) noexcept {
+  TxRec& r = recs[i];
+  if (r.prev != kNil) recs[r.prev].next = r.next; else head = r.next;
+  if (r.next != kNil) recs[r.next].prev = r.prev; else tail = r.prev;
+  r.prev = r.next = kNil;
+}
+
+void copy_payload(const TxMsg& m, std::uint32_t off, std::uint8_t* dst, std::uint32_t len) noexcept {
+  for (std::uint8_t k = 0; k < m.niov && len != 0; ++k) {
+    const IoVec& v = m.iov[k];
+    if (off >= v.len) {
+      off -= static_cast<std::uint32_t>(v.len);
+      continue;
+    }
+    const std::uint32_t n = std::min<std::uint32_t>(len, static_cast<std::uint32_t>(v.len - off));
+    std::memcpy(dst, v.data + off, n);
+    dst += n;
+    len -= n;
+    off = 0;
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Application side
+
+SendStatus EndpointImpl::send(ConnId id, std::span<const IoVec> pieces,
+                              std::uint64_t tag) noexcept {
+  Connection* c = lookup(id);
+  if (c == nullptr || c->state == ConnState::kFailed) return SendStatus::kNoConnection;
+  if (c->state == ConnState::kClosing) return SendStatus::kClosing;
+  if (pieces.size() > kMaxIov) return SendStatus::kTooManyIov;
+  std::uint64_t total = 0;
+  for (const IoVec& v : pieces) total += v.len;
+  if (total == 0) return SendStatus::kEmpty;
+  if (total > cfg.max_msg_bytes) return SendStatus::kTooLarge;
+  const std::uint32_t mi = msgs.alloc();
+  if (mi == kNil) return SendStatus::kQueueFull;
+  TxMsg& m = msgs[mi];
+  m.tag = tag;
+  m.len = static_cast<std::uint32_t>(total);
+  m.msg_id = c->next_msg_id++;
+  m.sent_off = 0;
+  m.acked_bytes = 0;
+  m.niov = 0;
+  for (const IoVec& v : pieces)
+    if (v.len != 0) m.iov[m.niov++] = v;
+  m.next = kNil;
+  m.prev = c->msg_tail;
+  if (c->msg_tail != kNil) msgs[c->msg_tail].next = mi; else c->msg_head = mi;
+  c->msg_tail = mi;
+  if (c->send_cursor == kNil) c->send_cursor = mi;
+  ++c->live_msgs;
+  ++c->ctr.tx_msgs;
+  if (c->state == ConnState::kEstablished) {
+    kick(*c);
+  }
+  return SendStatus::kOk;
+}
+
+// Removes a message from the live list (delivered or failed).
+static void unlink_msg(Connection& c, Pool<TxMsg>& msgs, std::uint32_t mi) noexcept {
+  TxMsg& m = msgs[mi];
+  if (m.prev != kNil) msgs[m.prev].next = m.next; else c.msg_head = m.next;
+  if (m.next != kNil) msgs[m.next].prev = m.prev; else c.msg_tail = m.prev;
+  if (c.send_cursor == mi) c.send_cursor = m.next;
+  --c.live_msgs;
+  msgs.release(mi);
+}
+
+void EndpointImpl::release_sender(Connection& c, FailReason reason) noexcept {
+  // Records first: they point at messages.
+  for (std::uint32_t* head : {&c.fl_head, &c.rq_head}) {
+    while (*head != kNil) {
+      const std::uint32_t i = *head;
+      *head = recs[i].next;
+      rec_index.erase(rec_key(slot_of(c), recs[i].psn));
+      recs[i].where = TxRec::kFree;
+      recs.release(i);
+    }
+  }
+  c.fl_tail = c.rq_tail = kNil;
+  c.inflight = c.retx_queued = 0;
+  while (c.msg_head != kNil) {
+    const std::uint32_t mi = c.msg_head;
+    Event ev;
+    ev.kind = EventKind::kSendFailed;
+    ev.reason = reason;
+    ev.conn = c.id;
+    ev.peer = c.peer;
+    ev.tag = msgs[mi].tag;
+    push_event(ev);
+    ++c.ctr.failed_msgs;
+    unlink_msg(c, msgs, mi);
+  }
+  if (c.starved) {
+    c.starved = false;
+    std::erase(starved, slot_of(c));
+  }
+  // Freed records may unblock other connections.
+  for (std::uint32_t s : starved) {
+    if (conns[s]) conns[s]->starved = false;
+    sched.make_ready(s);
+  }
+  starved.clear();
+}
+
+// ---------------------------------------------------------------------------
+// Transmit
+
+namespace {
+
+inline bool cwnd_allows(const Connection& c) noexcept {
+  // Below one packet the window still lets one packet out; pacing spaces them.
+  const double limit = std::min(c.cc.cwnd_pkts(), static_cast<double>(c.peer_rwnd));
+  return c.inflight == 0 || static_cast<double>(c.inflight) < limit;
+}
+
+}  // namespace
+
+bool EndpointImpl::sender_has_tx(Connection& c, Nanos now, Nanos& pace_at) noexcept {
+  if (c.paths.probes_due() != 0) return true;
+  if (c.state != ConnState::kEstablished && c.state != ConnState::kClosing) return false;
+  if (c.tlp_pending && c.fl_tail != kNil) return true;
+  if (!cwnd_allows(c)) return false;
+  if (c.rq_head != kNil) return true;
+  if (c.send_cursor == kNil) return false;
+  const TxMsg& m = msgs[c.send_cursor];
+  if (c.next_psn - c.snd_una >= std::min<std::uint32_t>(c.peer_rwnd, kMpr)) return false;
+  if (c.msg_head != kNil && m.msg_id - msgs[c.msg_head].msg_id >= kMsgWindow) return false;
+  if (recs.available() == 0) {
+    if (!c.starved) {
+      c.starved = true;
+      starved.push_back(slot_of(c));
+      ++counters.c.tx_no_record;
+    }
+    return false;
+  }
+  if (c.pace_next_ns > now) {
+    pace_at = c.pace_next_ns;
+    return false;
+  }
+  return true;
+}
+
+std::size_t EndpointImpl::sender_tx(Connection& c, std::span<std::uint8_t> buf, TxMeta& meta,
+                                    Nanos now) noexcept {
+  meta.to = c.peer;
+  meta.ect = true;
+  // Probes of quarantined paths.
+  if (c.paths.probes_due() != 0) {
+    for (std::uint16_t i = 0; i < c.paths.count(); ++i) {
+      Path& p = c.paths[i];
+      if (!p.probe_due) continue;
+      wire::SrdProbe h;
+      h.path_id = i;
+      h.dst_conn_id = c.remote_id;
+      h.nonce = c.nonce;
+      h.tx_ts = static_cast<std::uint32_t>(now);
+      const std::size_t n = wire::encode_srd_probe(buf, wire::SrdType::kProbe, h, true);
+      if (n == 0) return 0;
+      p.probe_due = false;
+      p.probe_tx_ts = h.tx_ts;
+      meta.path_id = i;
+      ++c.ctr.probes_tx;
+      return n;
+    }
+  }
+  if (c.state != ConnState::kEstablished && c.state != ConnState::kClosing) return 0;
+  if (buf.size() < wire::kSrdDataHdrLen + c.payload) return 0;
+
+  std::uint32_t ri = kNil;
+  bool is_retx = false;
+  bool is_tlp = false;
+  if (c.tlp_pending) {
+    c.tlp_pending = false;
+    if (c.fl_tail != kNil) {
+      ri = c.fl_tail;
+      is_tlp = true;
+      list_unlink(recs, c.fl_head, c.fl_tail, ri);
+      --c.inflight;
+      c.paths.on_leave_flight(recs[ri].path);
+    }
+  }
+  if (ri == kNil) {
+    if (!cwnd_allows(c)) return 0;
+    if (c.rq_head != kNil) {
+      ri = c.rq_head;
+      is_retx = true;
+      list_unlink(recs, c.rq_head, c.rq_tail, ri);
+      --c.retx_queued;
+    }
+  }
+  bool impaired = false;
+  wire::SrdDataHdr h;
+  if (ri != kNil) {
+    TxRec& r = recs[ri];
+    if (r.attempt >= cfg.max_attempts) {
+      // Give up on the whole connection: this message cannot be delivered.
+      r.where = TxRec::kFree;
+      rec_index.erase(rec_key(slot_of(c), r.psn));
+      recs.release(ri);
+      fail(c, FailReason::kUnresponsive, "a packet stayed unacknowledged after max_attempts transmissions");
+      return 0;
+    }
+    const std::uint16_t old_path = r.path;
+    r.path = c.paths.pick(now, old_path, impaired);
+    if (r.path != old_path) ++c.ctr.path_changes;
+    ++c.ctr.retx_pkts;
+    if (is_tlp) {
+      ++c.ctr.retx_tlp;
+    } else {
+      switch (r.cause) {
+        case RetxCause::kNack: ++c.ctr.retx_nack; break;
+        case RetxCause::kSamePath: ++c.ctr.retx_same_path; break;
+        case RetxCause::kRack: ++c.ctr.retx_rack; break;
+        case RetxCause::kTlp: ++c.ctr.retx_tlp; break;
+        case RetxCause::kRto: ++c.ctr.retx_rto; break;
+      }
+    }
+    const TxMsg& m = msgs[r.msg];
+    h.flags = static_cast<std::uint8_t>(wire::kDataRetx | wire::kDataAckReq |
+                                        (r.msg_off == 0 ? wire::kDataSom : 0) |
+                                        (r.msg_off + r.len == m.len ? wire::kDataEom : 0) |
+                                        (c.ordered ? wire::kDataOrdered : 0));
+    h.msg_id = m.msg_id;
+    h.msg_len = m.len;
+  } else {
+    Nanos pace_at = kNever;
+    if (!sender_has_tx(c, now, pace_at) || c.send_cursor == kNil) return 0;
+    ri = recs.alloc();
+    const std::uint32_t mi = c.send_cursor;
+    TxMsg& m = msgs[mi];
+    TxRec& r = recs[ri];
+    r.psn = c.next_psn++;
+    r.msg = mi;
+    r.msg_off = m.sent_off;
+    r.len = static_cast<std::uint16_t>(std::min<std::uint32_t>(c.payload, m.len - m.sent_off));
+    r.attempt = 0;
+    r.path = c.paths.pick(now, PathSet::kNone, impaired);
+    m.sent_off += r.len;
+    if (m.sent_off == m.len) c.send_cursor = m.next;
+    rec_index.insert(rec_key(slot_of(c), r.psn), ri);
+    const bool fills_window = static_cast<double>(c.inflight + 1) >= c.cc.cwnd_pkts();
+    h.flags = static_cast<std::uint8_t>((r.msg_off == 0 ? wire::kDataSom : 0) |
+                                        (m.sent_off == m.len ? wire::kDataEom | wire::kDataAckReq : 0) |
+                                        (fills_window ? wire::kDataAckReq : 0) |
+                                        (c.ordered ? wire::kDataOrdered : 0));
+    h.msg_id = m.msg_id;
+    h.msg_len = m.len;
+    const Nanos gap = c.cc.pacing_gap_ns(c.srtt_ns ? c.srtt_ns : cfg.initial_rtt_ns, cfg);
+    c.pace_next_ns = gap == 0 ? 0 : std::max(c.pace_next_ns, now) + gap;
+  }
+  if (impaired && !c.impaired) note_quarantines(c, 0, now);  // raises the event
+
+  TxRec& r = recs[ri];
+  ++r.attempt;
+  r.tx_ns = now;
+  r.tx_seq = c.next_tx_seq++;
+  r.where = TxRec::kInFlight;
+  list_append(recs, c.fl_head, c.fl_tail, ri);
+  if (c.inflight++ == 0) c.outstanding_since_ns = now;
+  c.paths.on_sent(r.path);
+  Path& p = c.paths[r.path];
+
+  h.path_id = r.path;
+  h.dst_conn_id = c.remote_id;
+  h.psn = r.psn;
+  h.path_seq = p.next_path_seq++;
+  h.msg_off = r.msg_off;
+  h.tx_ts = static_cast<std::uint32_t>(now);
+  wire::encode_srd_data(buf, h, true);
+  copy_payload(msgs[r.msg], r.msg_off, buf.data() + wire::kSrdDataHdrLen, r.len);
+  meta.path_id = r.path;
+  ++c.ctr.tx_data_pkts;
+  (void)is_retx;
+  return wire::kSrdDataHdrLen + r.len;
+}
+
+// ---------------------------------------------------------------------------
+// Acknowledgements
+
+namespace {
+
+struct AckScratch {
+  std::uint32_t newly_acked = 0;
+  bool any_retx_clean = false;
+};
+
+}  // namespace
+
+// One record acknowledged (cumulatively, by SACK or by ack_psn).
+static void ack_record(EndpointImpl& ep, Connection& c, std::uint32_t ri, bool dup_flag,
+                       Nanos now, AckScratch& s) noexcept {
+  TxRec& r = ep.recs[ri];
+  if (r.where == TxRec::kInFlight) {
+    list_unlink(ep.recs, c.fl_head, c.fl_tail, ri);
+    --c.inflight;
+    c.paths.on_leave_flight(r.path);
+  } else if (r.where == TxRec::kRetxQueue) {
+    list_unlink(ep.recs, c.rq_head, c.rq_tail, ri);
+    --c.retx_queued;
+  }
+  c.paths.on_acked(r.path, now, ep.cfg);
+  Path& p = c.paths[r.path];
+  if (!p.any_acked || seq_lt(p.last_acked_tx_seq, r.tx_seq)) {
+    p.last_acked_tx_seq = r.tx_seq;
+    p.any_acked = true;
+  }
+  if (seq_lt(c.rack_tx_seq, r.tx_seq)) c.rack_tx_seq = r.tx_seq;
+  if (r.attempt > 1 && !dup_flag) s.any_retx_clean = true;
+  ++s.newly_acked;
+
+  const std::uint32_t mi = r.msg;
+  TxMsg& m = ep.msgs[mi];
+  m.acked_bytes += r.len;
+  ep.rec_index.erase(rec_key(EndpointImpl::slot_of(c), r.psn));
+  r.where = TxRec::kFree;
+  ep.recs.release(ri);
+  if (m.acked_bytes >= m.len && m.sent_off == m.len) {
+    Event ev;
+    ev.kind = EventKind::kDelivered;
+    ev.conn = c.id;
+    ev.peer = c.peer;
+    ev.tag = m.tag;
+    ep.push_event(ev);
+    ++c.ctr.delivered_msgs;
+    unlink_msg(c, ep.msgs, mi);
+  }
+}
+
+static void mark_lost(EndpointImpl& ep, Connection& c, std::uint32_t ri, RetxCause cause,
+                      Nanos now) noexcept {
+  TxRec& r = ep.recs[ri];
+  list_unlink(ep.recs, c.fl_head, c.fl_tail, ri);
+  --c.inflight;
+  c.paths.on_leave_flight(r.path);
+  r.where = TxRec::kRetxQueue;
+  r.cause = cause;
+  list_append(ep.recs, c.rq_head, c.rq_tail, ri);
+  ++c.retx_queued;
+  if (c.paths.on_lost(r.path, now, ep.cfg)) ep.note_quarantines(c, 1, now);
+}
+
+// RACK and same-path detection over the packets sent before the newest
+// delivered one. Leaves c.rack_deadline at the earliest pending verdict.
+static void detect_losses(EndpointImpl& ep, Connection& c, Nanos now) noexcept {
+  c.rack_deadline = kNever;
+  if (c.rack_tx_seq == 0) return;
+  const Nanos reo = ep.reo_wnd_ns(c);
+  const Nanos conn_rtt = c.srtt_ns ? c.srtt_ns : ep.cfg.initial_rtt_ns;
+  for (std::uint32_t ri = c.fl_head; ri != kNil;) {
+    TxRec& r = ep.recs[ri];
+    const std::uint32_t next = r.next;
+    if (!seq_lt(r.tx_seq, c.rack_tx_seq)) break;
+    const Path& p = c.paths[r.path];
+    const Nanos path_rtt = p.srtt_ns ? p.srtt_ns : conn_rtt;
+    const bool same_path = p.any_acked && seq_lt(r.tx_seq, p.last_acked_tx_seq);
+    // Within one path order holds, so the guard only absorbs jitter.
+    const Nanos guard = same_path ? std::max<Nanos>(p.min_rtt_ns / 4, 1000) : reo;
+    const Nanos due = r.tx_ns + path_rtt + guard;
+    if (now >= due) {
+      mark_lost(ep, c, ri, same_path ? RetxCause::kSamePath : RetxCause::kRack, now);
+    } else {
+      c.rack_deadline = std::min(c.rack_deadline, due);
+    }
+    ri = next;
+  }
+}
+
+void EndpointImpl::on_ack_pkt(Connection& c, const wire::SrdAck& a, bool nack,
+                              Nanos now) noexcept {
+  ++c.ctr.acks_rx;
+  c.last_ack_rx_ns = now;
+  c.peer_rwnd = std::max<std::uint32_t>(a.rwnd_pkts, 1);
+  const bool dup = a.flags & wire::kAckDup;
+  const bool ece = a.flags & wire::kAckEce;
+  if (ece) ++c.ctr.ece_acks;
+
+  // RTT sample from the echoed timestamp, less the receiver's hold time.
+  Nanos rtt = 0;
+  const bool path_ok = a.path_id < c.paths.count();
+  if (!nack) {
+    const std::uint32_t raw = static_cast<std::uint32_t>(now) - a.echo_ts;
+    if (raw < kMaxRttSampleNs) rtt = raw > a.rx_delay_ns ? raw - a.rx_delay_ns : 1;
+  }
+  if (rtt != 0 && path_ok) {
+    if (c.srtt_ns == 0) {
+      c.srtt_ns = rtt;
+      c.rttvar_ns = rtt / 2;
+    } else {
+      const Nanos err = rtt > c.srtt_ns ? rtt - c.srtt_ns : c.srtt_ns - rtt;
+      c.rttvar_ns = c.rttvar_ns - c.rttvar_ns / 4 + err / 4;
+      c.srtt_ns = c.srtt_ns - c.srtt_ns / 8 + rtt / 8;
+    }
+    c.paths.on_rtt(a.path_id, static_cast<std::uint32_t>(rtt), c.srtt_ns, now, cfg);
+    const Nanos base = c.paths.min_rtt_any();
+    if (base != 0 && base != c.base_rtt_ns) {
+      c.base_rtt_ns = base;
+      c.cc.set_base_rtt(base, cfg);
+    }
+  }
+
+  AckScratch s;
+  // Cumulative part.
+  if (seq_lt(c.snd_una, a.cum_psn) && seq_le(a.cum_psn, c.next_psn)) {
+    for (std::uint32_t psn = c.snd_una; psn != a.cum_psn; ++psn) {
+      const std::uint32_t ri = rec_index.find(rec_key(slot_of(c), psn));
+      if (ri != FlatIndex::kNone) ack_record(*this, c, ri, dup, now, s);
+    }
+    c.snd_una = a.cum_psn;
+  }
+  // SACK bitmap just above cum_psn.
+  for (std::uint64_t bits = a.sack_bits; bits != 0; bits &= bits - 1) {
+    const std::uint32_t psn = a.cum_psn + a.sack_off + static_cast<std::uint32_t>(std::countr_zero(bits));
+    if (seq_lt(psn, c.snd_una) || !seq_lt(psn, c.next_psn)) continue;
+    const std::uint32_t ri = rec_index.find(rec_key(slot_of(c), psn));
+    if (ri != FlatIndex::kNone) ack_record(*this, c, ri, dup, now, s);
+  }
+  // The packet that triggered the ACK (may lie beyond the bitmap).
+  if (!nack && !seq_lt(a.ack_psn, c.snd_una) && seq_lt(a.ack_psn, c.next_psn)) {
+    const std::uint32_t ri = rec_index.find(rec_key(slot_of(c), a.ack_psn));
+    if (ri != FlatIndex::kNone) ack_record(*this, c, ri, dup, now, s);
+  }
+
+  if (dup) {
+    // A retransmission (or TLP) that was not needed: widen the reorder
+    // window so the same skew does not fire again.
+    ++c.ctr.spurious_retx;
+    c.reo_mult = static_cast<std::uint8_t>(std::min<unsigned>(c.reo_mult * 2u, kMaxReoMult));
+    c.clean_recoveries = 0;
+  } else if (s.any_retx_clean && c.reo_mult > 1 &&
+             ++c.clean_recoveries >= cfg.reo_decay_recoveries) {
+    c.reo_mult = static_cast<std::uint8_t>(c.reo_mult / 2);
+    c.clean_recoveries = 0;
+  }
+
+  if (nack) {
+    const auto reason = wire::nack_reason(a);
+    if (reason == wire::NackReason::kNoBuffer) {
+      ++c.ctr.rnr_nacks;  // not loss: the RTO resends once the receiver has room
+    } else if (!seq_lt(a.ack_psn, c.snd_una) && seq_lt(a.ack_psn, c.next_psn)) {
+      const std::uint32_t ri = rec_index.find(rec_key(slot_of(c), a.ack_psn));
+      if (ri != FlatIndex::kNone && recs[ri].where == TxRec::kInFlight)
+        mark_lost(*this, c, ri, RetxCause::kNack, now);
+    }
+  }
+
+  if (s.newly_acked != 0 || rtt != 0) {
+    const Nanos base = path_ok ? c.paths[a.path_id].min_rtt_ns : 0;
+    const auto v = c.cc.on_ack(now, rtt, base, c.srtt_ns, s.newly_acked, ece, cfg);
+    if (v == SwiftCc::Verdict::kDecrease) ++c.ctr.cwnd_md_events;
+    if (ece && path_ok && v == SwiftCc::Verdict::kEcnHold) c.paths.on_ece(a.path_id, now, c.srtt_ns, cfg);
+  }
+  if (s.newly_acked != 0) {
+    c.tlp_out = false;
+    c.rto_backoff = 0;
+    if (!starved.empty()) {
+      for (std::uint32_t sl : starved) {
+        if (conns[sl]) conns[sl]->starved = false;
+        sched.make_ready(sl);
+      }
+      starved.clear();
+    }
+  }
+  detect_losses(*this, c, now);
+  if (c.state == ConnState::kClosing && c.live_msgs == 0 && c.hs_tries == 0 &&
+      (c.ctrl & kSendClose) == 0)
+    c.ctrl |= kSendClose;
+  kick(c);
+}
+
+// ---------------------------------------------------------------------------
+// Timers
+
+Nanos EndpointImpl::sender_deadline(const Connection& c) const noexcept {
+  if (c.state != ConnState::kEstablished && c.state != ConnState::kClosing) return kNever;
+  Nanos t = c.rack_deadline;
+  if (c.fl_head != kNil) {
+    t = std::min(t, recs[c.fl_head].tx_ns + rto_ns(c));
+    if (cfg.tlp && !c.tlp_out && !c.tlp_pending) {
+      const Nanos srtt = c.srtt_ns ? c.srtt_ns : cfg.initial_rtt_ns;
+      t = std::min(t, std::max(c.last_ack_rx_ns, c.outstanding_since_ns) + 2 * srtt);
+    }
+  }
+  if (c.fl_head != kNil || c.rq_head != kNil)
+    t = std::min(t, std::max(c.last_ack_rx_ns, c.outstanding_since_ns) + cfg.conn_timeout_ns);
+  return t;
+}
+
+void EndpointImpl::sender_timers(Connection& c, Nanos now) noexcept {
+  if (c.fl_head != kNil || c.rq_head != kNil) {
+    if (now >= std::max(c.last_ack_rx_ns, c.outstanding_since_ns) + cfg.conn_timeout_ns) {
+      fail(c, FailReason::kUnresponsive, "no acknowledgement for conn_timeout with data outstanding");
+      return;
+    }
+  }
+  if (c.rack_deadline <= now) detect_losses(*this, c, now);
+  if (c.fl_head != kNil) {
+    const Nanos rto = rto_ns(c);
+    if (now >= recs[c.fl_head].tx_ns + rto) {
+      ++c.ctr.rto_events;
+      c.cc.on_rto(cfg);
+      if (c.rto_backoff < 20) ++c.rto_backoff;
+      std::bitset<256> hit;
+      while (c.fl_head != kNil && now >= recs[c.fl_head].tx_ns + rto) {
+        hit.set(recs[c.fl_head].path);
+        mark_lost(*this, c, c.fl_head, RetxCause::kRto, now);
+      }
+      unsigned q = 0;
+      for (std::uint16_t i = 0; i < c.paths.count(); ++i)
+        if (hit.test(i)) q += c.paths.on_rto(i, now, cfg);
+      if (q != 0) note_quarantines(c, q, now);
+      c.tlp_out = false;
+      kick(c);
+    } else if (cfg.tlp && !c.tlp_out && !c.tlp_pending) {
+      const Nanos srtt = c.srtt_ns ? c.srtt_ns : cfg.initial_rtt_ns;
+      if (now >= std::max(c.last_ack_rx_ns, c.outstanding_since_ns) + 2 * srtt) {
+        c.tlp_out = true;
+        c.tlp_pending = true;
+        kick(c);
+      }
+    }
+  }
+  if (c.rq_head != kNil) kick(c);
+}
+
+}  // namespace spray::srd
