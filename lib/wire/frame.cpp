@@ -2,34 +2,36 @@
 
 namespace spray::wire {
 
-UdpFrameTemplate::UdpFrameTemplate(const UdpFlow& flow) noexcept : flow_(flow) {
-  flow_.dscp &= 0x3f;
-  flow_.vlan &= 0x0fff;
-  flow_.pcp &= 0x7;
+UdpFrameTemplate::UdpFrameTemplate(const UdpFlow& flow_in) noexcept
+    : udp_checksum_(flow_in.udp_checksum) {
+  UdpFlow flow = flow_in;
+  flow.dscp &= 0x3f;
+  flow.vlan &= 0x0fff;
+  flow.pcp &= 0x7;
   const std::span<std::uint8_t> h(hdr_);
   l3_offset_ = static_cast<std::uint8_t>(
-      write_eth(h, flow_.dst_mac, flow_.src_mac, kEtherTypeIpv4, flow_.vlan, flow_.pcp));
+      write_eth(h, flow.dst_mac, flow.src_mac, kEtherTypeIpv4, flow.vlan, flow.pcp));
   hdr_len_ = static_cast<std::uint8_t>(l3_offset_ + kIpv4MinHdrLen + kUdpHdrLen);
-  tos_base_ = static_cast<std::uint8_t>(flow_.dscp << 2);
+  tos_base_ = static_cast<std::uint8_t>(flow.dscp << 2);
 
   // Lay the headers out with the per-packet fields zero; their words are
   // added back per packet. The version/IHL byte is the high half of the
   // word holding TOS, so it is part of the base and TOS is added alone.
   const auto ip = h.subspan(l3_offset_, kIpv4MinHdrLen);
   Ipv4Fields f;
-  f.src = flow_.src_ip;
-  f.dst = flow_.dst_ip;
+  f.src = flow.src_ip;
+  f.dst = flow.dst_ip;
   f.proto = kIpProtoUdp;
-  f.ttl = flow_.ttl;
+  f.ttl = flow.ttl;
   write_ipv4(ip, f, 0);
   store_be16(ip.data() + kIpv4OffTotalLen, 0);
   store_be16(ip.data() + kIpv4OffCsum, 0);
   ip_sum_base_ = csum_partial(ip);
 
   const auto udp = h.subspan(l3_offset_ + kIpv4MinHdrLen, kUdpHdrLen);
-  write_udp(udp, 0, flow_.dst_port, 0);
+  write_udp(udp, 0, flow.dst_port, 0);
   store_be16(udp.data() + kUdpOffLen, 0);
-  udp_sum_base_ = ipv4_pseudo_sum(flow_.src_ip, flow_.dst_ip, kIpProtoUdp, 0) + flow_.dst_port;
+  udp_sum_base_ = ipv4_pseudo_sum(flow.src_ip, flow.dst_ip, kIpProtoUdp, 0) + flow.dst_port;
 }
 
 }  // namespace spray::wire

@@ -143,7 +143,6 @@ class alignas(64) UdpFrameTemplate {
 
   // 42 untagged, 46 tagged: where the payload starts in a written frame.
   std::size_t header_len() const noexcept { return hdr_len_; }
-  const UdpFlow& flow() const noexcept { return flow_; }
 
   // Writes the headers of a frame carrying `payload_len` bytes from UDP
   // source port `src_port` with ECN codepoint `ecn`. The payload goes at
@@ -171,7 +170,7 @@ class alignas(64) UdpFrameTemplate {
     const auto udp_len = static_cast<std::uint16_t>(kUdpHdrLen + payload_len);
     store_be16(udp, src_port);
     store_be16(udp + kUdpOffLen, udp_len);
-    if (flow_.udp_checksum) {
+    if (udp_checksum_) {
       // Pseudo-header and header both carry the length; the rest is fixed.
       const std::uint32_t sum = udp_sum_base_ + 2u * udp_len + src_port;
       std::uint16_t csum = internet_checksum({udp + kUdpHdrLen, payload_len}, sum);
@@ -185,10 +184,11 @@ class alignas(64) UdpFrameTemplate {
   std::array<std::uint8_t, kMaxHeaderLen> hdr_{};
   std::uint8_t hdr_len_ = 0;
   std::uint8_t l3_offset_ = 0;
-  std::uint8_t tos_base_ = 0;     // DSCP << 2
-  std::uint32_t ip_sum_base_ = 0;  // IPv4 header words except TOS, total length, checksum
+  std::uint8_t tos_base_ = 0;      // DSCP << 2
+  bool udp_checksum_ = false;
+  std::uint32_t ip_sum_base_ = 0;   // IPv4 header words except TOS, total length, checksum
   std::uint32_t udp_sum_base_ = 0;  // pseudo-header addresses and protocol, dst port
-  UdpFlow flow_;
 };
+static_assert(sizeof(UdpFrameTemplate) == 64, "one cache line per flow");
 
 }  // namespace spray::wire

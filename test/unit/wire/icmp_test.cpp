@@ -199,7 +199,9 @@ TEST(IcmpError, NeverToBroadcastMulticastOrMartianAddresses) {
       {kIpv4OffSrc, 0xe0000005},
       {kIpv4OffSrc, 0xf0000001},
   }};
-  for (const auto& [field, addr] : cases) {
+  for (const auto& [field_at, value] : cases) {
+    const std::size_t field = field_at;
+    const std::uint32_t addr = value;
     const Bytes f = with_ip([&](std::uint8_t* ip) { store_be32(ip + field, addr); });
     EXPECT_FALSE(icmp_error_allowed(l3_of(f))) << std::hex << addr;
   }
