@@ -104,5 +104,386 @@ TEST(SrdTransfer, LargeMessageIsReassembledInOrder) {
   EXPECT_EQ(net.b.messages[0].data, msg);
 }
 
+
+TEST(SrdTransfer, ScatteredMessageArrivesAsOneBuffer) {
+  Pair net;
+  const ConnId c = net.connect();
+  const auto p1 = pattern(1000, 3), p2 = pattern(3000, 4), p3 = pattern(7, 5);
+  const IoVec iov[] = {{p1.data(), p1.size()}, {p2.data(), p2.size()}, {p3.data(), p3.size()}};
+  ASSERT_EQ(net.a.ep->send(c, std::span<const IoVec>(iov), 9), SendStatus::kOk);
+  net.run(10'000'000, [&] { return net.a.count(EventKind::kDelivered) > 0; });
+  std::vector<std::uint8_t> want(p1);
+  want.insert(want.end(), p2.begin(), p2.end());
+  want.insert(want.end(), p3.begin(), p3.end());
+  ASSERT_EQ(net.b.messages.size(), 1u);
+  EXPECT_EQ(net.b.messages[0].data, want);
+}
+
+TEST(SrdTransfer, SendRejectsWhatItCannotCarry) {
+  Pair net;
+  const ConnId c = net.connect();
+  const std::vector<std::uint8_t> empty;
+  EXPECT_EQ(net.a.ep->send(c, empty, 1), SendStatus::kEmpty);
+  EXPECT_EQ(net.send(net.a, kNoConn, pattern(10, 1), 1), SendStatus::kNoConnection);
+  std::vector<std::uint8_t> huge(net.a.ep->config().max_msg_bytes + 1);
+  EXPECT_EQ(net.a.ep->send(c, huge, 1), SendStatus::kTooLarge);
+}
+
+TEST(SrdTransfer, BothDirectionsCarryMessagesAtOnce) {
+  Pair net;
+  const ConnId c = net.connect();
+  const ConnId cb = net.b_conn();
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(net.send(net.a, c, pattern(5000, i), i), SendStatus::kOk);
+    ASSERT_EQ(net.send(net.b, cb, pattern(3000, 100 + i), i), SendStatus::kOk);
+  }
+  net.run(100'000'000, [&] {
+    return net.a.count(EventKind::kDelivered) == 20 && net.b.count(EventKind::kDelivered) == 20;
+  });
+  EXPECT_EQ(net.b.messages.size(), 20u);
+  EXPECT_EQ(net.a.messages.size(), 20u);
+}
+
+// Every message sent is received exactly once with its content, whatever
+// the network dropped or duplicated.
+void expect_exactly_once(const Side& rx, std::size_t n, std::size_t len) {
+  ASSERT_EQ(rx.messages.size(), n);
+  std::set<std::uint32_t> ids;
+  for (const Received& m : rx.messages) {
+    EXPECT_TRUE(ids.insert(m.msg_id).second) << "msg " << m.msg_id << " delivered twice";
+    EXPECT_EQ(m.data, pattern(len, m.msg_id)) << "msg " << m.msg_id;
+  }
+}
+
+TEST(SrdReliability, ExactlyOnceUnderDropsAndDuplicates) {
+  Pair net;
+  const ConnId c = net.connect();
+  int n = 0;
+  net.hook = [&](const WirePkt& p) {
+    ++n;
+    if (n % 7 == 0) return Verdict::kDrop;        // data and ACKs alike
+    if (n % 11 == 0) return Verdict::kDuplicate;
+    return Verdict::kPass;
+  };
+  constexpr int kMsgs = 50;
+  for (int i = 0; i < kMsgs; ++i) ASSERT_EQ(net.send(net.a, c, pattern(4000, i), i), SendStatus::kOk);
+  net.run(1'000'000'000, [&] { return net.a.count(EventKind::kDelivered) == kMsgs; });
+  EXPECT_EQ(net.a.count(EventKind::kDelivered), static_cast<std::size_t>(kMsgs));
+  expect_exactly_once(net.b, kMsgs, 4000);
+  ConnStats st;
+  ASSERT_TRUE(net.b.ep->conn_stats(net.b_conn(), st));
+  EXPECT_GT(st.counters.dup_pkts, 0u);
+  ASSERT_TRUE(net.a.ep->conn_stats(c, st));
+  EXPECT_GT(st.counters.retx_pkts, 0u);
+}
+
+TEST(SrdReliability, LostPacketIsResentOnAnotherPath) {
+  Pair net;
+  const ConnId c = net.connect();
+  std::uint32_t victim_psn = 0;
+  std::uint16_t victim_path = 0;
+  int data_seen = 0;
+  std::vector<WirePkt> resends;
+  net.hook = [&](const WirePkt& p) {
+    if (!is_data(p) || !p.from_a) return Verdict::kPass;
+    const auto h = p.data();
+    if (++data_seen == 3) {
+      victim_psn = h.psn;
+      victim_path = p.meta.path_id;
+      return Verdict::kDrop;
+    }
+    if (data_seen > 3 && h.psn == victim_psn) resends.push_back(p);
+    return Verdict::kPass;
+  };
+  for (int i = 0; i < 8; ++i) ASSERT_EQ(net.send(net.a, c, pattern(1000, i), i), SendStatus::kOk);
+  net.run(100'000'000, [&] { return net.a.count(EventKind::kDelivered) == 8; });
+  ASSERT_EQ(resends.size(), 1u);
+  EXPECT_NE(resends[0].meta.path_id, victim_path);
+  EXPECT_TRUE(resends[0].data().flags & wire::kDataRetx);
+  ConnStats st;
+  ASSERT_TRUE(net.a.ep->conn_stats(c, st));
+  EXPECT_EQ(st.counters.retx_pkts, 1u);
+  EXPECT_EQ(st.counters.path_changes, 1u);
+  EXPECT_EQ(st.counters.spurious_retx, 0u);
+  expect_exactly_once(net.b, 8, 1000);
+}
+
+TEST(SrdReliability, MidFlightLossIsDetectedBeforeTheRto) {
+  Pair net;
+  const ConnId c = net.connect();
+  int data_seen = 0;
+  net.hook = [&](const WirePkt& p) {
+    if (is_data(p) && p.from_a && ++data_seen == 2) return Verdict::kDrop;
+    return Verdict::kPass;
+  };
+  for (int i = 0; i < 16; ++i) ASSERT_EQ(net.send(net.a, c, pattern(1000, i), i), SendStatus::kOk);
+  net.run(100'000'000, [&] { return net.a.count(EventKind::kDelivered) == 16; });
+  ConnStats st;
+  ASSERT_TRUE(net.a.ep->conn_stats(c, st));
+  EXPECT_EQ(st.counters.rto_events, 0u);
+  EXPECT_EQ(st.counters.retx_rack + st.counters.retx_same_path, 1u);
+}
+
+TEST(SrdReliability, LostTailIsRecoveredByTheLossProbe) {
+  Pair net;
+  const ConnId c = net.connect();
+  net.run(1'000'000);
+  int data_seen = 0;
+  net.hook = [&](const WirePkt& p) {
+    if (is_data(p) && p.from_a && ++data_seen == 4) return Verdict::kDrop;
+    return Verdict::kPass;
+  };
+  ASSERT_EQ(net.send(net.a, c, pattern(4 * 1440, 0), 0), SendStatus::kOk);
+  net.run(100'000'000, [&] { return net.a.count(EventKind::kDelivered) == 1; });
+  ConnStats st;
+  ASSERT_TRUE(net.a.ep->conn_stats(c, st));
+  EXPECT_EQ(st.counters.retx_tlp, 1u);
+  EXPECT_EQ(st.counters.rto_events, 0u);
+  expect_exactly_once(net.b, 1, 4 * 1440);
+}
+
+TEST(SrdReliability, OutageIsRecoveredByTimeoutWithBackoff) {
+  Pair net;
+  const ConnId c = net.connect();
+  bool outage = true;
+  net.hook = [&](const WirePkt& p) {
+    return outage && is_data(p) ? Verdict::kDrop : Verdict::kPass;
+  };
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(net.send(net.a, c, pattern(2000, i), i), SendStatus::kOk);
+  net.run(2'000'000);
+  outage = false;
+  net.run(100'000'000, [&] { return net.a.count(EventKind::kDelivered) == 4; });
+  ConnStats st;
+  ASSERT_TRUE(net.a.ep->conn_stats(c, st));
+  EXPECT_GE(st.counters.rto_events, 2u);
+  EXPECT_GT(st.counters.retx_rto, 0u);
+  expect_exactly_once(net.b, 4, 2000);
+}
+
+TEST(SrdReliability, SilentPeerFailsUnresponsiveAndMessagesFail) {
+  Pair net;
+  const ConnId c = net.connect();
+  net.hook = [&](const WirePkt&) { return Verdict::kDrop; };
+  ASSERT_EQ(net.send(net.a, c, pattern(100, 0), 5), SendStatus::kOk);
+  ASSERT_EQ(net.send(net.a, c, pattern(100, 1), 6), SendStatus::kOk);
+  net.run(1'000'000'000, [&] { return net.a.count(EventKind::kConnectionFailed) > 0; });
+  const Event* f = net.a.first(EventKind::kConnectionFailed);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->reason, FailReason::kUnresponsive);
+  EXPECT_EQ(net.a.count(EventKind::kSendFailed), 2u);
+  EXPECT_EQ(net.a.first(EventKind::kSendFailed)->reason, FailReason::kUnresponsive);
+  EXPECT_EQ(net.a.ep->counters().c.conn_failed_unresponsive, 1u);
+  EXPECT_EQ(net.a.ep->state(c), ConnState::kClosed);
+}
+
+TEST(SrdReliability, BlackHoledPathIsQuarantinedAndAvoided) {
+  Pair net;
+  const ConnId c = net.connect();
+  constexpr std::uint16_t kBad = 3;
+  std::size_t sent_on_bad_late = 0;
+  bool late = false;
+  net.hook = [&](const WirePkt& p) {
+    // A black hole eats everything on the path, probes included.
+    if (p.from_a && p.meta.path_id == kBad) {
+      sent_on_bad_late += late && is_data(p);
+      return Verdict::kDrop;
+    }
+    return Verdict::kPass;
+  };
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(net.send(net.a, c, pattern(1440, i), i), SendStatus::kOk);
+  net.run(2'000'000);
+  PathStats ps;
+  ASSERT_TRUE(net.a.ep->path_stats(c, kBad, ps));
+  EXPECT_GE(ps.quarantines, 1u);
+  EXPECT_NE(ps.state, PathState::kActive);
+  late = true;
+  for (int i = 200; i < 400; ++i) ASSERT_EQ(net.send(net.a, c, pattern(1440, i), i), SendStatus::kOk);
+  net.run(1'000'000'000, [&] { return net.a.count(EventKind::kDelivered) == 400; });
+  EXPECT_EQ(sent_on_bad_late, 0u);
+  expect_exactly_once(net.b, 400, 1440);
+  ConnStats st;
+  ASSERT_TRUE(net.a.ep->conn_stats(c, st));
+  EXPECT_GE(st.counters.path_quarantines, 1u);
+}
+
+TEST(SrdReliability, QuarantinedPathReturnsAfterASuccessfulProbe) {
+  Pair net;
+  const ConnId c = net.connect();
+  constexpr std::uint16_t kBad = 5;
+  bool broken = true;
+  net.hook = [&](const WirePkt& p) {
+    return broken && p.from_a && p.meta.path_id == kBad ? Verdict::kDrop : Verdict::kPass;
+  };
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(net.send(net.a, c, pattern(1440, i), i), SendStatus::kOk);
+  net.run(500'000);
+  PathStats ps;
+  ASSERT_TRUE(net.a.ep->path_stats(c, kBad, ps));
+  ASSERT_NE(ps.state, PathState::kActive);
+  broken = false;
+  net.run(5'000'000);
+  ASSERT_TRUE(net.a.ep->path_stats(c, kBad, ps));
+  EXPECT_EQ(ps.state, PathState::kActive);
+  ConnStats st;
+  ASSERT_TRUE(net.a.ep->conn_stats(c, st));
+  EXPECT_GE(st.counters.probes_tx, 1u);
+}
+
+TEST(SrdDelivery, UnorderedMessagesDoNotWaitForEachOther) {
+  Pair net;
+  const ConnId c = net.connect();
+  int data_seen = 0;
+  net.hook = [&](const WirePkt& p) {
+    // The only packet of message 0 is lost once.
+    if (is_data(p) && p.from_a && ++data_seen == 1) return Verdict::kDrop;
+    return Verdict::kPass;
+  };
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(net.send(net.a, c, pattern(100, i), i), SendStatus::kOk);
+  net.run(100'000'000, [&] { return net.b.messages.size() == 3; });
+  ASSERT_EQ(net.b.messages.size(), 3u);
+  EXPECT_EQ(net.b.messages.back().msg_id, 0u);
+}
+
+TEST(SrdDelivery, OrderedModeDeliversInMessageOrder) {
+  EndpointConfig ca = default_config(kAddrA, 1);
+  ca.ordered = true;
+  Pair net(ca);
+  const ConnId c = net.connect();
+  int data_seen = 0;
+  net.hook = [&](const WirePkt& p) {
+    if (is_data(p) && p.from_a && ++data_seen == 1) return Verdict::kDrop;
+    return Verdict::kPass;
+  };
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(net.send(net.a, c, pattern(100, i), i), SendStatus::kOk);
+  net.run(100'000'000, [&] { return net.b.messages.size() == 5; });
+  ASSERT_EQ(net.b.messages.size(), 5u);
+  for (std::uint32_t i = 0; i < 5; ++i) EXPECT_EQ(net.b.messages[i].msg_id, i);
+}
+
+TEST(SrdDelivery, OrderedOverflowIsCountedNotFatal) {
+  EndpointConfig ca = default_config(kAddrA, 1);
+  ca.ordered = true;
+  EndpointConfig cb = default_config(kAddrB, 2);
+  cb.ordered_window = 2;
+  Pair net(ca, cb);
+  const ConnId c = net.connect();
+  int data_seen = 0;
+  net.hook = [&](const WirePkt& p) {
+    if (is_data(p) && p.from_a && ++data_seen == 1) return Verdict::kDrop;
+    return Verdict::kPass;
+  };
+  for (int i = 0; i < 6; ++i) ASSERT_EQ(net.send(net.a, c, pattern(100, i), i), SendStatus::kOk);
+  net.run(100'000'000, [&] { return net.b.messages.size() == 6; });
+  ASSERT_EQ(net.b.messages.size(), 6u);
+  for (std::uint32_t i = 0; i < 6; ++i) EXPECT_EQ(net.b.messages[i].msg_id, i);
+  ConnStats st;
+  ASSERT_TRUE(net.b.ep->conn_stats(net.b_conn(), st));
+  EXPECT_GT(st.counters.reorder_overflow, 0u);
+}
+
+TEST(SrdLifecycle, CloseDrainsThenClosesBothSides) {
+  Pair net;
+  const ConnId c = net.connect();
+  int n = 0;
+  net.hook = [&](const WirePkt&) { return ++n % 5 == 0 ? Verdict::kDrop : Verdict::kPass; };
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(net.send(net.a, c, pattern(3000, i), i), SendStatus::kOk);
+  ASSERT_TRUE(net.a.ep->close(c));
+  EXPECT_EQ(net.send(net.a, c, pattern(10, 0), 99), SendStatus::kClosing);
+  net.run(1'000'000'000, [&] {
+    return net.a.count(EventKind::kClosed) > 0 && net.b.count(EventKind::kClosed) > 0;
+  });
+  EXPECT_EQ(net.a.count(EventKind::kDelivered), 10u);
+  EXPECT_EQ(net.a.count(EventKind::kSendFailed), 0u);
+  expect_exactly_once(net.b, 10, 3000);
+  EXPECT_EQ(net.a.count(EventKind::kClosed), 1u);
+  EXPECT_EQ(net.b.count(EventKind::kClosed), 1u);
+  EXPECT_EQ(net.a.ep->connection_count(), 0u);
+  EXPECT_EQ(net.b.ep->connection_count(), 0u);
+}
+
+TEST(SrdLifecycle, AbortResetsThePeer) {
+  Pair net;
+  const ConnId c = net.connect();
+  ASSERT_TRUE(net.a.ep->abort(c));
+  EXPECT_EQ(net.a.ep->state(c), ConnState::kClosed);
+  net.run(1'000'000, [&] { return net.b.count(EventKind::kConnectionFailed) > 0; });
+  const Event* f = net.b.first(EventKind::kConnectionFailed);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->reason, FailReason::kReset);
+}
+
+TEST(SrdLifecycle, PeerThatLostStateResetsTheConnection) {
+  Pair net;
+  const ConnId c = net.connect();
+  net.restart_b(default_config(kAddrB, 3));
+  ASSERT_EQ(net.send(net.a, c, pattern(100, 0), 1), SendStatus::kOk);
+  net.run(10'000'000, [&] { return net.a.count(EventKind::kConnectionFailed) > 0; });
+  const Event* f = net.a.first(EventKind::kConnectionFailed);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->reason, FailReason::kReset);
+  EXPECT_EQ(net.a.count(EventKind::kSendFailed), 1u);
+  EXPECT_EQ(net.b.ep->counters().c.drop_unknown_conn, 1u);
+}
+
+TEST(SrdLifecycle, ControlPacketWithWrongNonceIsDropped) {
+  Pair net;
+  const ConnId c = net.connect();
+  wire::SrdClose h;
+  h.dst_conn_id = c;
+  h.nonce = 0xdeadbeef;
+  std::uint8_t b[wire::kSrdCloseLen];
+  ASSERT_EQ(wire::encode_srd_close(b, h, true), sizeof b);
+  RxMeta m;
+  m.from = kAddrB;
+  net.a.ep->on_packet(b, m, net.now);
+  EXPECT_EQ(net.a.ep->state(c), ConnState::kEstablished);
+  EXPECT_EQ(net.a.ep->counters().c.drop_bad_nonce, 1u);
+}
+
+TEST(SrdLifecycle, MalformedPacketsAreCountedByReason) {
+  Pair net;
+  const std::uint8_t junk[] = {0x21, 0, 0};
+  net.a.ep->on_packet(junk, RxMeta{}, net.now);
+  const std::uint8_t v2[] = {0x21, 0, 0, 0, 0, 0, 0, 0};
+  std::uint8_t bad_version[sizeof v2];
+  std::copy(std::begin(v2), std::end(v2), bad_version);
+  bad_version[0] = 0x31;
+  net.a.ep->on_packet(bad_version, RxMeta{}, net.now);
+  const auto& m = net.a.ep->counters().malformed;
+  EXPECT_EQ(m[static_cast<std::size_t>(wire::SrdError::k_truncated)], 1u);
+  EXPECT_EQ(m[static_cast<std::size_t>(wire::SrdError::k_bad_version)], 1u);
+}
+
+TEST(SrdScale, IdleConnectionStateFitsInFourKilobytes) {
+  Pair net;
+  const ConnId c = net.connect();
+  net.run(1'000'000);
+  EXPECT_GT(net.a.ep->state_bytes(c), 0u);
+  EXPECT_LE(net.a.ep->state_bytes(c), 4096u);
+  EXPECT_LE(net.b.ep->state_bytes(net.b_conn()), 4096u);
+}
+
+TEST(SrdScale, TenThousandConnectionsEstablishAndCarryAMessageEach) {
+  EndpointConfig ca = default_config(kAddrA, 1);
+  EndpointConfig cb = default_config(kAddrB, 2);
+  ca.max_connections = cb.max_connections = 10'000;
+  ca.max_inflight_pkts = cb.max_inflight_pkts = 20'000;
+  ca.max_send_msgs = cb.max_send_msgs = 10'000;
+  ca.max_rx_msgs = cb.max_rx_msgs = 10'000;
+  Pair net(ca, cb);
+  net.keep_sent = false;
+  std::vector<ConnId> ids;
+  for (int i = 0; i < 10'000; ++i) {
+    ids.push_back(net.a.ep->connect(kAddrB));
+    ASSERT_NE(ids.back(), kNoConn);
+  }
+  EXPECT_EQ(net.a.ep->connect(kAddrB), kNoConn);  // table full, not a crash
+  net.run(100'000'000, [&] { return net.a.count(EventKind::kConnected) == 10'000; });
+  ASSERT_EQ(net.b.ep->connection_count(), 10'000u);
+  const auto msg = pattern(64, 0);
+  for (ConnId c : ids) ASSERT_EQ(net.a.ep->send(c, msg, c), SendStatus::kOk);
+  net.run(100'000'000, [&] { return net.a.count(EventKind::kDelivered) == 10'000; });
+  EXPECT_EQ(net.b.messages.size(), 10'000u);
+}
+
 }  // namespace
 }  // namespace spray::srd::test

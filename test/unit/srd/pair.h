@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -86,6 +87,13 @@ class Pair {
   std::function<Verdict(const WirePkt&)> hook = [](const WirePkt&) { return Verdict::kPass; };
   std::vector<WirePkt> sent;                   // everything either side transmitted
   bool keep_sent = true;
+
+  // send() does not copy: the bytes must live until the message completes,
+  // so the pair keeps every message it was asked to send.
+  SendStatus send(Side& s, ConnId c, std::vector<std::uint8_t> data, std::uint64_t tag) {
+    keep_.push_back(std::move(data));
+    return s.ep->send(c, keep_.back(), tag);
+  }
 
   // Replaces b by a fresh endpoint (the peer lost all state).
   void restart_b(EndpointConfig cb) {
@@ -187,6 +195,7 @@ class Pair {
     }
   }
 
+  std::deque<std::vector<std::uint8_t>> keep_;
   std::multimap<Nanos, Queued> wire_;
   std::map<std::uint32_t, Nanos> last_arrival_;
 };
