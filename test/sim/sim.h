@@ -137,6 +137,7 @@ class Sim {
   const Link& link(std::uint32_t id) const noexcept { return links_[id]; }
   std::size_t link_count() const noexcept { return links_.size(); }
   Host& host(std::uint32_t node);
+  const Host& host(std::uint32_t node) const { return const_cast<Sim*>(this)->host(node); }
   Switch& sw(std::uint32_t node);
   bool is_host(std::uint32_t node) const noexcept { return nodes_[node].kind == NodeKind::kHost; }
   std::size_t node_count() const noexcept { return nodes_.size(); }

@@ -1,0 +1,332 @@
+// The SRD transport in virtual time (issue 3, PROTOCOL.md section 7).
+// Each test states one behaviour and asserts it on outcomes: messages
+// delivered exactly once and intact, times in virtual ns, counters.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "scenario.h"
+#include "targets.h"
+
+namespace spray::sim {
+namespace {
+
+using targets::bulk;
+using targets::kMs;
+using targets::kUs;
+
+void expect_exactly_once(PairScenario& s) {
+  const MessageApp& tx = s.sender();
+  const std::uint64_t want = tx.conns().front().sent_msgs;
+  EXPECT_EQ(s.ledger.received_unique(), want);
+  EXPECT_EQ(tx.delivered_msgs(), want);
+  EXPECT_EQ(s.ledger.duplicates(), 0u);
+  EXPECT_EQ(s.ledger.corrupt(), 0u);
+  EXPECT_EQ(s.ledger.unknown(), 0u);
+  EXPECT_EQ(s.ledger.delivered_not_received(), 0u);
+  EXPECT_EQ(s.ledger.missing(), 0u);
+  EXPECT_TRUE(tx.failures().empty());
+}
+
+// ---- delivery under impairments -------------------------------------------
+
+class RandomLoss : public ::testing::TestWithParam<double> {};
+
+TEST_P(RandomLoss, DeliversEveryMessageExactlyOnceAndIntact) {
+  PairOptions o = bulk(100);
+  o.impair.loss_rate = GetParam();
+  PairScenario s(o);
+  ASSERT_TRUE(s.run(2'000 * kMs)) << "loss " << GetParam();
+  expect_exactly_once(s);
+  EXPECT_GT(s.conn_stats().counters.retx_pkts, 0u);
+}
+INSTANTIATE_TEST_SUITE_P(Sim, RandomLoss, ::testing::Values(0.001, 0.01, 0.05, 0.20));
+
+TEST(SrdDelivery, ExactlyOnceUnderBurstyLoss) {
+  PairOptions o = bulk(100);
+  o.impair.bursty = {.p_good_to_bad = 0.002, .p_bad_to_good = 0.1, .loss_in_good = 0, .loss_in_bad = 0.8};
+  PairScenario s(o);
+  ASSERT_TRUE(s.run(2'000 * kMs));
+  expect_exactly_once(s);
+  std::uint64_t bursty = 0;
+  for (auto id : s.topo.ab) bursty += s.sim.link(id).stats.drop(DropCause::kBursty);
+  EXPECT_GT(bursty, 10u);
+}
+
+TEST(SrdDelivery, ExactlyOnceAcrossSixteenPathsWith100usSkewAndReordering) {
+  PairOptions o = bulk(100);
+  o.paths = 16;
+  o.skew_ns = 100 * kUs;
+  o.impair.reorder_rate = 0.05;
+  o.impair.reorder_delay_ns = 20 * kUs;
+  PairScenario s(o);
+  ASSERT_TRUE(s.run(2'000 * kMs));
+  expect_exactly_once(s);
+}
+
+TEST(SrdDelivery, ExactlyOnceWithDuplicatedPackets) {
+  PairOptions o = bulk(100);
+  o.impair.dup_rate = 0.05;
+  PairScenario s(o);
+  ASSERT_TRUE(s.run(2'000 * kMs));
+  expect_exactly_once(s);
+  ASSERT_FALSE(s.receiver().accepted_conns().empty());
+  srd::ConnStats rx;
+  ASSERT_TRUE(s.b().ep().conn_stats(s.receiver().accepted_conns().front(), rx));
+  EXPECT_GT(rx.counters.dup_pkts, 0u);
+}
+
+TEST(SrdDelivery, CorruptPacketsAreDroppedAndCountedNeverDelivered) {
+  PairOptions o = bulk(100);
+  o.impair.corrupt_rate = 0.01;
+  PairScenario s(o);
+  ASSERT_TRUE(s.run(2'000 * kMs));
+  expect_exactly_once(s);
+  std::uint64_t corrupted = 0;
+  for (std::size_t i = 0; i < s.topo.ab.size(); ++i)
+    corrupted += s.sim.link(s.topo.ab[i]).stats.corrupted + s.sim.link(s.topo.ba[i]).stats.corrupted;
+  EXPECT_GT(corrupted, 10u);
+  EXPECT_EQ(s.sim.host(s.topo.a).stats.rx_csum_drops + s.sim.host(s.topo.b).stats.rx_csum_drops, corrupted);
+}
+
+// Without a UDP checksum (vdevs may leave it 0) a flipped header byte reaches
+// the transport: its decoder must reject the packet, never deliver bad data.
+TEST(SrdDelivery, CorruptHeadersReachingTheDecoderAreRejected) {
+  PairOptions o = bulk(100);
+  o.impair.corrupt_rate = 0.01;
+  o.impair.corrupt_within = wire::kSrdDataHdrLen;
+  o.host.l4_checksum = false;
+  PairScenario s(o);
+  ASSERT_TRUE(s.run(2'000 * kMs));
+  expect_exactly_once(s);
+  std::uint64_t malformed = 0;
+  for (auto n : s.b().ep().counters().malformed) malformed += n;
+  for (auto n : s.a().ep().counters().malformed) malformed += n;
+  EXPECT_GT(malformed, 0u);
+}
+
+// ---- path failure (T6) ----------------------------------------------------
+// One of 8 paths black-holed (both directions) at 2 ms, healed at 8 ms.
+
+const targets::T6& t6() {
+  static const targets::T6 r = targets::run_t6(1);
+  return r;
+}
+
+TEST(SrdPathFailure, BlackholedPathIsQuarantinedWithinTwoRto) {
+  ASSERT_GT(t6().rto_at_hole_ns, 0u);
+  ASSERT_NE(t6().quarantined_after_ns, kNever);
+  EXPECT_LE(t6().quarantined_after_ns, 2 * t6().rto_at_hole_ns);
+}
+
+TEST(SrdPathFailure, GoodputReturnsTo85PercentOfSevenPathsWithin1ms) {
+  ASSERT_GT(t6().before_bps, 0);
+  ASSERT_NE(t6().recovered_after_ns, kNever);
+  EXPECT_LE(t6().recovered_after_ns, 1 * kMs);
+  EXPECT_GE(t6().during_bps, 0.85 * t6().before_bps * 7 / 8);
+}
+
+TEST(SrdPathFailure, NothingIsLostOrDuplicatedWhenAPathFails) {
+  EXPECT_GT(t6().sent, 0u);
+  EXPECT_EQ(t6().received, t6().sent);
+  EXPECT_EQ(t6().duplicates, 0u);
+  EXPECT_EQ(t6().missing, 0u);
+}
+
+TEST(SrdPathFailure, HealedPathReturnsToActive) {
+  EXPECT_NE(t6().active_after_heal_ns, kNever);
+}
+
+// ---- whole-connection outages ---------------------------------------------
+
+void all_links(PairScenario& s, bool up) {
+  for (std::size_t i = 0; i < s.topo.ab.size(); ++i) {
+    s.sim.link(s.topo.ab[i]).up = up;
+    s.sim.link(s.topo.ba[i]).up = up;
+  }
+}
+
+TEST(SrdOutage, ConnectionSurvivesAllPathsDownForLessThanConnTimeout) {
+  PairScenario s(bulk(200));
+  s.sim.at(1 * kMs, [&](Sim&) { all_links(s, false); });
+  s.sim.at(51 * kMs, [&](Sim&) { all_links(s, true); });  // 50 ms < 100 ms
+  ASSERT_TRUE(s.run(2'000 * kMs));
+  expect_exactly_once(s);
+  EXPECT_EQ(s.conn_stats().state, srd::ConnState::kEstablished);
+}
+
+TEST(SrdOutage, LongerOutageFailsUnresponsiveAndOverstatesNothing) {
+  PairScenario s(bulk(200));
+  s.sim.at(1 * kMs, [&](Sim&) { all_links(s, false); });
+  s.sim.run_until(1 * kMs + 400 * kMs);
+  const auto& f = s.sender().failures();
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].reason, srd::FailReason::kUnresponsive);
+  // Declared after conn_timeout without ACKs, not long after.
+  EXPECT_GE(f[0].at_ns, 1 * kMs + 100 * kMs - 100 * kUs);
+  EXPECT_LE(f[0].at_ns, 1 * kMs + 100 * kMs + 20 * kMs);
+  EXPECT_EQ(s.ledger.delivered_not_received(), 0u);
+  EXPECT_EQ(s.ledger.duplicates(), 0u);
+  // Every message is accounted for: delivered, or reported failed.
+  EXPECT_TRUE(s.sender().done());
+  EXPECT_GT(s.sender().conns().front().failed_msgs, 0u);
+}
+
+TEST(SrdOutage, RestartedPeerIsReportedAsResetNotResumed) {
+  PairScenario s(bulk(0));
+  s.sim.at(1 * kMs, [&](Sim&) { s.restart_b(99); });
+  s.sim.run_until(50 * kMs);
+  const auto& f = s.sender().failures();
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].reason, srd::FailReason::kReset);
+  EXPECT_LE(f[0].at_ns, 1 * kMs + 5 * kMs);
+  EXPECT_EQ(s.a().ep().state(s.conn()), srd::ConnState::kClosed);
+  // The new process accepted nothing and delivered nothing of the old connection.
+  EXPECT_EQ(s.receiver().received_msgs(), 0u);
+  EXPECT_EQ(s.ledger.duplicates(), 0u);
+  EXPECT_EQ(s.ledger.delivered_not_received(), 0u);
+}
+
+// ---- congestion control ---------------------------------------------------
+
+using targets::incast;
+
+struct IncastRun {
+  IncastScenario s;
+  bool finished = false;
+  explicit IncastRun(const IncastOptions& o) : s(o) {
+    finished = s.sim.run_until(2'000 * kMs, [this] { return s.senders_done(); });
+  }
+  srd::ConnStats stats(std::uint32_t i) {
+    srd::ConnStats st;
+    const std::uint32_t h = s.topo.senders[i];
+    s.host(h).ep().conn_stats(s.app(h).conns().front().id, st);
+    return st;
+  }
+};
+
+TEST(SrdCongestion, EcnMarksWithRisingDelayShrinkTheWindow) {
+  IncastRun r(incast(4, true));
+  ASSERT_TRUE(r.finished);
+  for (std::uint32_t i = 0; i < 4; ++i) {
+    const srd::ConnStats st = r.stats(i);
+    EXPECT_GT(st.counters.ece_acks, 0u) << i;
+    EXPECT_GT(st.counters.cwnd_md_events, 0u) << i;
+  }
+}
+
+TEST(SrdCongestion, RisingDelayAloneShrinksTheWindow) {
+  IncastRun r(incast(4, false));
+  ASSERT_TRUE(r.finished);
+  EXPECT_EQ(r.s.sim.link(r.s.topo.bottleneck).stats.ce_marks, 0u);
+  for (std::uint32_t i = 0; i < 4; ++i) EXPECT_GT(r.stats(i).counters.cwnd_md_events, 0u) << i;
+}
+
+// T8: 16 -> 1 incast of 64 KB messages through an ECN-marking switch.
+const targets::T8& t8() {
+  static const targets::T8 r = targets::run_t8(1);
+  return r;
+}
+
+TEST(SrdIncast, EveryIncastMessageArrives) {
+  ASSERT_TRUE(t8().completed);
+  EXPECT_EQ(t8().received, t8().expected);
+}
+
+TEST(SrdIncast, SixteenSendersShareTheBottleneckFairly) {
+  ASSERT_TRUE(t8().completed);
+  ASSERT_EQ(t8().received, t8().expected);
+  EXPECT_GE(t8().jain, 0.9);
+}
+
+TEST(SrdIncast, SwitchQueueP99StaysWithinTwiceTargetDelay) {
+  ASSERT_TRUE(t8().completed);
+  ASSERT_EQ(t8().received, t8().expected);
+  EXPECT_LE(static_cast<double>(t8().queue_p99_ns), 2 * t8().target_delay_ns);
+}
+
+TEST(SrdIncast, BottleneckStaysBusyWithoutDrops) {
+  ASSERT_TRUE(t8().completed);
+  ASSERT_EQ(t8().received, t8().expected);
+  EXPECT_LE(t8().drop_share, 0.001);
+  EXPECT_GE(t8().utilisation, 0.90);
+}
+
+// ---- measured targets (PROTOCOL.md section 7) -----------------------------
+
+TEST(SrdTargets, T4GoodputRetentionUnderRandomLoss) {
+  const targets::T4 r = targets::run_t4(1);
+  ASSERT_TRUE(r.completed);
+  ASSERT_GT(r.ref_bps, 0);
+  for (int i = 0; i < 3; ++i) EXPECT_GE(r.ratio[i], r.want[i]) << "loss " << r.loss[i];
+}
+
+TEST(SrdTargets, T5LossRecoveryTakesAFewPathRtts) {
+  const targets::T5 r = targets::run_t5(1);
+  ASSERT_TRUE(r.completed);
+  ASSERT_GT(r.samples, 50u);
+  ASSERT_GE(r.tail_samples, 8u);
+  EXPECT_EQ(r.unrecovered, 0u);
+  // Mid-flight losses: p50 <= 2 RTT, p99 <= 4 RTT.
+  EXPECT_LE(r.p50_ns, 2 * r.srtt_ns);
+  EXPECT_LE(r.p99_ns, 4 * r.srtt_ns);
+  // Last-packet losses: TLP (2 SRTT) + RTT.
+  EXPECT_LE(r.tail_max_ns, 3 * r.tail_srtt_ns);
+}
+
+TEST(SrdTargets, T7SkewedPathsCauseFewSpuriousRetransmissions) {
+  const targets::T7 r = targets::run_t7(1);
+  ASSERT_TRUE(r.completed);
+  ASSERT_GT(r.counters.tx_data_pkts, 0u);
+  EXPECT_LE(r.spurious_share, 0.005);
+  EXPECT_GE(r.goodput_ratio, 0.95);
+}
+
+TEST(SrdTargets, T9SprayingKeepsTheTailShortOnAFourSpineFabric) {
+  const targets::T9 r = targets::run_t9(1);
+  ASSERT_GT(r.spray_samples, 1000u);
+  ASSERT_GT(r.single_samples, 1000u);
+  EXPECT_LE(static_cast<double>(r.spray_p999_ns), 3.0 * static_cast<double>(r.spray_p50_ns));
+  EXPECT_GE(static_cast<double>(r.single_p999_ns), 5.0 * static_cast<double>(r.spray_p999_ns));
+}
+
+TEST(SrdTargets, T10TenThousandConnectionsKeepTheMessageRateAndStaySmall) {
+  const targets::T10 r = targets::run_t10(1);
+  ASSERT_TRUE(r.completed);
+  ASSERT_GT(r.rate_100, 0);
+  EXPECT_GE(r.rate_10k / r.rate_100, 0.8);
+  EXPECT_GT(r.idle_state_bytes, 0u);
+  EXPECT_LE(r.idle_state_bytes, 4096u);
+}
+
+// ---- determinism ------------------------------------------------------------
+
+std::vector<std::uint64_t> fingerprint(std::uint64_t seed) {
+  PairOptions o = bulk(50);
+  o.seed = seed;
+  o.impair.loss_rate = 0.01;
+  o.impair.reorder_rate = 0.01;
+  o.impair.reorder_delay_ns = 5 * kUs;
+  PairScenario s(o);
+  s.run(2'000 * kMs);
+  std::vector<std::uint64_t> v{s.sim.now(), s.sim.events_processed()};
+  const srd::ConnCounters c = s.conn_stats().counters;
+  for (std::size_t i = 0; i < std::size(srd::kConnCounterInfo); ++i) v.push_back(srd::counter_at(c, i));
+  for (std::size_t i = 0; i < s.sim.link_count(); ++i) {
+    v.push_back(s.sim.link(static_cast<std::uint32_t>(i)).stats.tx_pkts);
+    v.push_back(s.sim.link(static_cast<std::uint32_t>(i)).stats.total_drops());
+  }
+  return v;
+}
+
+TEST(SrdDeterminism, SameSeedGivesIdenticalCounters) {
+  const auto first = fingerprint(5);
+  ASSERT_GT(first.size(), 2u);
+  EXPECT_GT(first[2], 0u);  // tx_pkts: the run did something
+  EXPECT_EQ(first, fingerprint(5));
+}
+
+}  // namespace
+}  // namespace spray::sim

@@ -1,0 +1,279 @@
+#include "targets.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace spray::sim::targets {
+
+PairOptions bulk(std::uint64_t messages) {
+  PairOptions o;
+  o.flow.msg_bytes = 64 * 1024;
+  o.flow.window = 16;
+  o.flow.messages = messages;
+  return o;
+}
+
+IncastOptions incast(std::uint32_t senders, bool ecn) {
+  IncastOptions o;
+  o.topo.senders = senders;
+  o.topo.edge.rate_bps = 100'000'000'000ULL;
+  o.topo.edge.delay_ns = 1 * kUs;
+  o.topo.bottleneck = o.topo.edge;
+  o.topo.bottleneck.queue_limit_pkts = 2048;
+  if (ecn) {
+    o.topo.bottleneck.ecn_mark_pkts = 32;
+    o.topo.bottleneck.ecn_mark_sojourn_ns = 20 * kUs;
+  }
+  o.flow.msg_bytes = 64 * 1024;
+  o.flow.window = 4;
+  o.flow.messages = 60;
+  return o;
+}
+
+FabricOptions fabric(std::uint16_t paths) {
+  FabricOptions o;
+  o.topo.leaves = 2;
+  o.topo.hosts_per_leaf = 8;
+  o.topo.spines = 4;
+  o.topo.host_link.rate_bps = 100'000'000'000ULL;
+  o.topo.host_link.delay_ns = 1 * kUs;
+  o.topo.fabric_link = o.topo.host_link;
+  o.flows = 8;
+  o.paths = paths;
+  o.flow.msg_bytes = 16 * 1024;
+  o.flow.window = 64;
+  o.flow.mean_gap_ns = static_cast<Nanos>(16 * 1024 * 8 / 35.0);  // 35 Gb/s per flow
+  o.flow.stop_ns = 5 * kMs;
+  return o;
+}
+
+double goodput_bps(PairScenario& s) {
+  const GoodputMeter& g = s.receiver().rx_goodput();
+  return s.sim.now() ? static_cast<double>(g.total_bytes()) * 8e9 / static_cast<double>(s.sim.now()) : 0;
+}
+
+T4 run_t4(std::uint64_t seed) {
+  T4 r;
+  PairOptions o = bulk(300);
+  o.seed = seed;
+  PairScenario ref(o);
+  r.completed = ref.run(2'000 * kMs);
+  r.ref_bps = goodput_bps(ref);
+  for (int i = 0; i < 3; ++i) {
+    o.impair.loss_rate = r.loss[i];
+    PairScenario s(o);
+    r.completed &= s.run(2'000 * kMs);
+    r.ratio[i] = r.ref_bps > 0 ? goodput_bps(s) / r.ref_bps : 0;
+    r.counters[i] = s.conn_stats().counters;
+  }
+  return r;
+}
+
+T5 run_t5(std::uint64_t seed) {
+  T5 r;
+  {
+    PairOptions o = bulk(300);
+    o.seed = seed;
+    PairScenario s(o);
+    RecoveryProbe probe;
+    probe.attach(s.sim, s.topo.ab, s.topo.b, 0.01);
+    r.completed = s.run(2'000 * kMs);
+    r.samples = probe.samples_ns().size();
+    r.unrecovered = probe.unrecovered();
+    r.srtt_ns = s.conn_stats().srtt_ns;
+    r.p50_ns = quantile(probe.samples_ns(), 0.50);
+    r.p99_ns = quantile(probe.samples_ns(), 0.99);
+    r.counters = s.conn_stats().counters;
+  }
+  {
+    // One 16 KB message at a time; the last segment of every other message
+    // is lost on its first transmission, with nothing behind it to reveal it.
+    PairOptions o = bulk(20);
+    o.seed = seed;
+    o.flow.window = 1;
+    o.flow.msg_bytes = 16 * 1024;
+    PairScenario s(o);
+    RecoveryProbe probe;
+    probe.attach(s.sim, s.topo.ab, s.topo.b, 0, [](const wire::SrdDataHdr& h, Nanos) {
+      return h.msg_id % 2 == 1 && !(h.flags & wire::kDataRetx) && (h.flags & wire::kDataEom);
+    });
+    r.completed &= s.run(2'000 * kMs);
+    r.tail_samples = probe.samples_ns().size();
+    r.unrecovered += probe.unrecovered();
+    for (auto v : probe.samples_ns()) r.tail_max_ns = std::max<Nanos>(r.tail_max_ns, v);
+    r.tail_srtt_ns = s.conn_stats().srtt_ns;
+    r.tail_counters = s.conn_stats().counters;
+  }
+  return r;
+}
+
+T6 run_t6(std::uint64_t seed) {
+  T6 r;
+  constexpr std::uint16_t kPath = 3;
+  PairOptions o = bulk(0);
+  o.seed = seed;
+  o.flow.stop_ns = 12 * kMs;
+  PairScenario s(o);
+  PathTimeline timeline;
+  s.sim.run_until(10 * kUs);  // the handshake has started; the connection exists
+  timeline.attach(s.sim, s.topo.a, s.conn(), o.paths, 5 * kUs, 20 * kMs);
+  s.sim.at(r.hole_ns, [&](Sim& sim) {
+    r.rto_at_hole_ns = s.conn_stats().rto_ns;
+    sim.link(s.topo.ab[kPath]).blackhole = true;
+    sim.link(s.topo.ba[kPath]).blackhole = true;
+  });
+  s.sim.at(r.heal_ns, [&](Sim& sim) {
+    sim.link(s.topo.ab[kPath]).blackhole = false;
+    sim.link(s.topo.ba[kPath]).blackhole = false;
+  });
+  s.run(200 * kMs);
+
+  const GoodputMeter& g = s.receiver().rx_goodput();
+  r.before_bps = g.mean_bps(r.hole_ns - 1 * kMs, r.hole_ns);
+  const double floor_bps = 0.85 * r.before_bps * 7 / 8;
+  const Nanos back = g.first_window_at_least(r.hole_ns, floor_bps);
+  if (back != kNever && back < r.heal_ns) {
+    r.recovered_after_ns = back + g.window_ns() - r.hole_ns;
+    r.during_bps = g.mean_bps(back, r.heal_ns);
+  }
+  const Nanos q = timeline.first(kPath, srd::PathState::kQuarantined, r.hole_ns);
+  if (q != kNever) r.quarantined_after_ns = q - r.hole_ns;
+  const Nanos a = timeline.first(kPath, srd::PathState::kActive, r.heal_ns);
+  if (a != kNever) r.active_after_heal_ns = a - r.heal_ns;
+  r.sent = s.ledger.sent_count();
+  r.received = s.ledger.received_unique();
+  r.duplicates = s.ledger.duplicates();
+  r.missing = s.ledger.missing();
+  r.timeline = timeline.changes();
+  r.counters = s.conn_stats().counters;
+  return r;
+}
+
+T7 run_t7(std::uint64_t seed) {
+  T7 r;
+  PairOptions o = bulk(200);
+  o.seed = seed;
+  o.paths = 16;
+  PairScenario flat(o);
+  r.completed = flat.run(2'000 * kMs);
+  o.skew_ns = 100 * kUs;
+  PairScenario skew(o);
+  r.completed &= skew.run(2'000 * kMs);
+  r.counters = skew.conn_stats().counters;
+  r.spurious_share = r.counters.tx_data_pkts
+                         ? static_cast<double>(r.counters.spurious_retx) / static_cast<double>(r.counters.tx_data_pkts)
+                         : 0;
+  const double flat_bps = goodput_bps(flat);
+  r.goodput_ratio = flat_bps > 0 ? goodput_bps(skew) / flat_bps : 0;
+  return r;
+}
+
+T8 run_t8(std::uint64_t seed) {
+  T8 r;
+  IncastOptions o = incast(16, true);
+  o.seed = seed;
+  IncastScenario s(o);
+  r.completed = s.sim.run_until(2'000 * kMs, [&] { return s.senders_done(); });
+  const LinkStats& b = s.sim.link(s.topo.bottleneck).stats;
+  const double wire = static_cast<double>(b.tx_bytes + b.tx_pkts * (kEthIpUdpBytes + kPreambleIfgBytes));
+  const double rate = static_cast<double>(o.topo.bottleneck.rate_bps);
+  r.utilisation = s.sim.now() ? wire * 8e9 / rate / static_cast<double>(s.sim.now()) : 0;
+  r.queue_p99_ns = b.sojourn_ns.quantile(0.99);
+  // base + max(5 us, 0.5 base) + up to 10 us flow scaling; base = two 1 us hops each way.
+  const double base = 4.0 * kUs;
+  r.target_delay_ns = base + std::max(5'000.0, 0.5 * base) + 10'000.0;
+  r.drop_share = b.offered_pkts ? static_cast<double>(b.total_drops()) / static_cast<double>(b.offered_pkts) : 0;
+  // Shares over the whole windows in which every sender was still busy.
+  Nanos first_done = kNever;
+  for (auto h : s.topo.senders) {
+    const GoodputMeter& g = s.app(h).tx_goodput();
+    first_done = std::min<Nanos>(first_done, g.windows() ? (g.windows() - 1) * g.window_ns() : 0);
+  }
+  std::vector<double> shares;
+  for (auto h : s.topo.senders) shares.push_back(s.app(h).tx_goodput().mean_bps(0, first_done));
+  r.jain = jain_fairness(shares);
+  r.received = s.ledger.received_unique();
+  r.expected = std::uint64_t{o.topo.senders} * o.flow.messages;
+  return r;
+}
+
+namespace {
+std::vector<std::uint64_t> fabric_latencies(FabricScenario& f) {
+  f.sim.run_until(50 * kMs);
+  std::vector<std::uint64_t> all;
+  for (auto h : f.senders) {
+    const auto& v = f.app(h).completion_samples();
+    all.insert(all.end(), v.begin(), v.end());
+  }
+  return all;
+}
+}  // namespace
+
+T9 run_t9(std::uint64_t seed) {
+  T9 r;
+  FabricOptions o = fabric(16);
+  o.seed = seed;
+  {
+    FabricScenario f(o);
+    const auto v = fabric_latencies(f);
+    r.spray_samples = v.size();
+    r.spray_p50_ns = quantile(v, 0.5);
+    r.spray_p999_ns = quantile(v, 0.999);
+  }
+  o.paths = 1;
+  {
+    FabricScenario f(o);
+    const auto v = fabric_latencies(f);
+    r.single_samples = v.size();
+    r.single_p50_ns = quantile(v, 0.5);
+    r.single_p999_ns = quantile(v, 0.999);
+  }
+  return r;
+}
+
+namespace {
+struct RateRun {
+  double rate = 0;
+  double wall_ns_per_msg = 0;
+  std::size_t idle_state_bytes = 0;
+  bool completed = false;
+};
+RateRun message_rate(std::uint64_t seed, std::uint32_t conns) {
+  PairOptions o;
+  o.seed = seed;
+  o.flow.conns = conns;
+  o.flow.msg_bytes = 64;
+  o.flow.window = 1;
+  o.flow.messages = 10;
+  o.tune = [](srd::EndpointConfig& c) { c.max_connections = 16384; };
+  PairScenario s(o);
+  RateRun r;
+  const auto t0 = std::chrono::steady_clock::now();
+  r.completed = s.run(5'000 * kMs);
+  const auto wall = std::chrono::steady_clock::now() - t0;
+  const auto msgs = s.sender().delivered_msgs();
+  if (msgs && s.sim.now()) {
+    r.rate = static_cast<double>(msgs) * 1e9 / static_cast<double>(s.sim.now());
+    r.wall_ns_per_msg = static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(wall).count()) /
+                        static_cast<double>(msgs);
+  }
+  for (auto id : s.sender().conn_ids())
+    r.idle_state_bytes = std::max(r.idle_state_bytes, s.a().ep().state_bytes(id));
+  return r;
+}
+}  // namespace
+
+T10 run_t10(std::uint64_t seed) {
+  T10 r;
+  const RateRun a = message_rate(seed, 100);
+  const RateRun b = message_rate(seed, 10'000);
+  r.rate_100 = a.rate;
+  r.rate_10k = b.rate;
+  r.wall_ns_per_msg_100 = a.wall_ns_per_msg;
+  r.wall_ns_per_msg_10k = b.wall_ns_per_msg;
+  r.idle_state_bytes = b.idle_state_bytes;
+  r.completed = a.completed && b.completed;
+  return r;
+}
+
+}  // namespace spray::sim::targets

@@ -1,0 +1,100 @@
+// The PROTOCOL.md section 7 targets the simulator can measure (T4-T10), as
+// scenario runners returning figures. The sim tests assert on them and
+// sim_report prints them; both use these same definitions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "scenario.h"
+
+namespace spray::sim::targets {
+
+inline constexpr Nanos kUs = 1'000;
+inline constexpr Nanos kMs = 1'000'000;
+
+// 8 paths x 12.5 Gb/s, 2 us one way, one connection keeping 16 x 64 KB in flight.
+PairOptions bulk(std::uint64_t messages);
+// N senders -> 1 receiver, 100 Gb/s links, 1 us hops, optional ECN at the
+// switch (K = 32 packets or 20 us sojourn, PROTOCOL.md section 4).
+IncastOptions incast(std::uint32_t senders, bool ecn);
+// 2 leaves x 8 hosts, 4 spines, 100 Gb/s everywhere; 8 flows of 16 KB
+// messages at 70% of the bisection (35 Gb/s each, Poisson), spraying over
+// `paths` (1 = single path, TCP-like).
+FabricOptions fabric(std::uint16_t paths);
+
+// Message goodput seen by the receiver, bit/s over the whole run.
+double goodput_bps(PairScenario& s);
+
+struct T4 {
+  double ref_bps = 0;
+  double loss[3] = {0.001, 0.01, 0.05};
+  double want[3] = {0.97, 0.90, 0.70};
+  double ratio[3] = {};
+  srd::ConnCounters counters[3];
+  bool completed = false;
+};
+T4 run_t4(std::uint64_t seed);
+
+struct T5 {
+  std::size_t samples = 0;
+  std::uint64_t unrecovered = 0;
+  Nanos srtt_ns = 0;
+  Nanos p50_ns = 0, p99_ns = 0;
+  Nanos tail_max_ns = 0;           // last-packet losses
+  Nanos tail_srtt_ns = 0;
+  std::size_t tail_samples = 0;
+  srd::ConnCounters counters, tail_counters;
+  bool completed = false;
+};
+T5 run_t5(std::uint64_t seed);
+
+struct T6 {
+  Nanos hole_ns = 2 * kMs, heal_ns = 8 * kMs;
+  Nanos rto_at_hole_ns = 0;
+  Nanos quarantined_after_ns = kNever;  // from the blackhole
+  Nanos recovered_after_ns = kNever;    // first 100 us window >= 85% of the 7/8 share
+  double before_bps = 0, during_bps = 0;
+  Nanos active_after_heal_ns = kNever;
+  std::uint64_t sent = 0, received = 0, duplicates = 0, missing = 0;
+  std::vector<PathTimeline::Change> timeline;
+  srd::ConnCounters counters;
+};
+T6 run_t6(std::uint64_t seed);
+
+struct T7 {
+  double spurious_share = 0;
+  double goodput_ratio = 0;
+  srd::ConnCounters counters;
+  bool completed = false;
+};
+T7 run_t7(std::uint64_t seed);
+
+struct T8 {
+  double utilisation = 0;
+  Nanos queue_p99_ns = 0;
+  double target_delay_ns = 0;
+  double drop_share = 0;
+  double jain = 0;
+  std::uint64_t received = 0, expected = 0;
+  bool completed = false;
+};
+T8 run_t8(std::uint64_t seed);
+
+struct T9 {
+  std::size_t spray_samples = 0, single_samples = 0;
+  Nanos spray_p50_ns = 0, spray_p999_ns = 0;
+  Nanos single_p50_ns = 0, single_p999_ns = 0;
+};
+T9 run_t9(std::uint64_t seed);
+
+struct T10 {
+  double rate_100 = 0, rate_10k = 0;      // messages per virtual second
+  double wall_ns_per_msg_100 = 0, wall_ns_per_msg_10k = 0;  // host CPU, informative
+  std::size_t idle_state_bytes = 0;       // largest, over the 10,000
+  bool completed = false;
+};
+T10 run_t10(std::uint64_t seed);
+
+}  // namespace spray::sim::targets

@@ -1,0 +1,327 @@
+#include "workload.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+namespace spray::sim {
+namespace {
+
+constexpr std::uint32_t kMagic = 0x53505259;  // "SPRY"
+
+std::uint64_t pattern_word(std::uint64_t base, std::uint64_t k) noexcept { return mix64(base + k); }
+
+}  // namespace
+
+void fill_message(std::span<std::uint8_t> out, std::uint32_t sender, std::uint64_t seq) noexcept {
+  const auto len = static_cast<std::uint32_t>(out.size());
+  std::memcpy(out.data(), &kMagic, 4);
+  std::memcpy(out.data() + 4, &sender, 4);
+  std::memcpy(out.data() + 8, &seq, 8);
+  std::memcpy(out.data() + 16, &len, 4);
+  std::memset(out.data() + 20, 0, 4);
+  const std::uint64_t base = mix64((std::uint64_t{sender} << 32) ^ seq);
+  std::size_t off = kMinMessageBytes;
+  for (std::uint64_t k = 0; off < out.size(); ++k, off += 8) {
+    const std::uint64_t w = pattern_word(base, k);
+    std::memcpy(out.data() + off, &w, std::min<std::size_t>(8, out.size() - off));
+  }
+}
+
+bool check_message(std::span<const std::uint8_t> in, std::uint32_t& sender, std::uint64_t& seq) noexcept {
+  if (in.size() < kMinMessageBytes) return false;
+  std::uint32_t magic, len, pad;
+  std::memcpy(&magic, in.data(), 4);
+  std::memcpy(&sender, in.data() + 4, 4);
+  std::memcpy(&seq, in.data() + 8, 8);
+  std::memcpy(&len, in.data() + 16, 4);
+  std::memcpy(&pad, in.data() + 20, 4);
+  if (magic != kMagic || len != in.size() || pad != 0) return false;
+  const std::uint64_t base = mix64((std::uint64_t{sender} << 32) ^ seq);
+  std::size_t off = kMinMessageBytes;
+  for (std::uint64_t k = 0; off < in.size(); ++k, off += 8) {
+    const std::uint64_t w = pattern_word(base, k);
+    if (std::memcmp(in.data() + off, &w, std::min<std::size_t>(8, in.size() - off)) != 0) return false;
+  }
+  return true;
+}
+
+// ---- Ledger ----
+
+void Ledger::sent(std::uint32_t sender, std::uint64_t seq, Nanos now_ns) {
+  msgs_[key(sender, seq)].sent_ns = now_ns;
+}
+
+void Ledger::reported_delivered(std::uint32_t sender, std::uint64_t seq, Nanos) {
+  ++delivered_reports_;
+  msgs_[key(sender, seq)].delivered = true;
+}
+
+void Ledger::reported_failed(std::uint32_t sender, std::uint64_t seq) {
+  ++failed_reports_;
+  msgs_[key(sender, seq)].failed = true;
+}
+
+void Ledger::received(std::uint32_t sender, std::uint64_t seq, Nanos now_ns) {
+  const auto it = msgs_.find(key(sender, seq));
+  if (it == msgs_.end()) {
+    ++unknown_;
+    return;
+  }
+  if (it->second.received++ == 0) {
+    ++received_unique_;
+    one_way_ns_.add(now_ns - it->second.sent_ns);
+  } else {
+    ++duplicates_;
+  }
+}
+
+std::uint64_t Ledger::delivered_not_received() const {
+  std::uint64_t n = 0;
+  for (const auto& [k, m] : msgs_) n += m.delivered && m.received == 0;
+  return n;
+}
+
+std::uint64_t Ledger::missing() const {
+  std::uint64_t n = 0;
+  for (const auto& [k, m] : msgs_) n += m.received == 0 && !m.failed;
+  return n;
+}
+
+// ---- MessageApp ----
+
+MessageApp::MessageApp(MessageAppConfig cfg)
+    : cfg_(std::move(cfg)), rng_(cfg_.seed), rx_goodput_(cfg_.goodput_window_ns),
+      tx_goodput_(cfg_.goodput_window_ns) {
+  for (const FlowSpec& f : cfg_.flows) {
+    if (f.msg_bytes < kMinMessageBytes)
+      throw std::invalid_argument("FlowSpec.msg_bytes must be >= 24 (the message header)");
+    if (f.window == 0) throw std::invalid_argument("FlowSpec.window must be >= 1");
+  }
+}
+
+std::vector<srd::ConnId> MessageApp::conn_ids() const {
+  std::vector<srd::ConnId> v;
+  for (const auto& c : conns_) v.push_back(c.id);
+  return v;
+}
+
+void MessageApp::start(srd::Endpoint& ep, Nanos now_ns) {
+  started_ = true;
+  if (cfg_.listen) ep.listen(true);
+  const std::uint32_t host_bits = (ep.config().local.ip & 0xffffu) << 16;
+  for (std::uint32_t fi = 0; fi < cfg_.flows.size(); ++fi) {
+    const FlowSpec& f = cfg_.flows[fi];
+    for (std::uint32_t k = 0; k < f.conns; ++k) {
+      const auto idx = static_cast<std::uint32_t>(conns_.size());
+      ConnResult& r = conns_.emplace_back();
+      Conn& c = state_.emplace_back();
+      r.sender = host_bits | idx;
+      c.flow = fi;
+      r.id = ep.connect(f.peer);
+      if (r.id == srd::kNoConn) {
+        r.dead = true;
+        failures_.push_back({srd::kNoConn, srd::FailReason::kUnreachable, now_ns, false});
+        continue;
+      }
+      by_id_[r.id] = idx;
+      c.buf.resize(std::size_t{f.window} * f.msg_bytes);
+      c.slot_t0.resize(f.window);
+      c.slot_seq.resize(f.window);
+      for (std::uint32_t s = f.window; s-- > 0;) c.free_slots.push_back(s);
+      if (f.mean_gap_ns) {
+        any_open_loop_ = true;
+        c.next_arrival_ns = std::max(now_ns, f.start_ns) +
+                            static_cast<Nanos>(-std::log(1.0 - rng_.uniform()) * static_cast<double>(f.mean_gap_ns));
+      }
+      mark_ready(idx);
+    }
+  }
+}
+
+void MessageApp::mark_ready(std::uint32_t i) {
+  if (state_[i].queued_ready) return;
+  state_[i].queued_ready = true;
+  ready_.push_back(i);
+}
+
+bool MessageApp::has_work(const Conn& c, const ConnResult& r) const noexcept {
+  if (r.dead) return false;
+  const FlowSpec& f = cfg_.flows[c.flow];
+  if (f.mean_gap_ns) return !c.arrivals.empty();
+  return f.messages == 0 || c.next_seq < f.messages;
+}
+
+void MessageApp::on_service(srd::Endpoint& ep, Nanos now_ns) {
+  if (!started_) start(ep, now_ns);
+  srd::Event ev;
+  while (ep.poll_event(ev)) handle(ep, ev, now_ns);
+  // Open-loop arrivals due by now join their connection's backlog.
+  for (std::uint32_t i = 0; any_open_loop_ && i < state_.size(); ++i) {
+    Conn& c = state_[i];
+    const FlowSpec& f = cfg_.flows[c.flow];
+    if (!f.mean_gap_ns) continue;
+    while (c.next_arrival_ns <= now_ns && c.next_arrival_ns < f.stop_ns) {
+      c.arrivals.push_back(c.next_arrival_ns);
+      c.next_arrival_ns +=
+          1 + static_cast<Nanos>(-std::log(1.0 - rng_.uniform()) * static_cast<double>(f.mean_gap_ns));
+      mark_ready(i);
+    }
+    if (c.next_arrival_ns >= f.stop_ns) c.next_arrival_ns = kNever;
+  }
+  pump(ep, now_ns);
+}
+
+Nanos MessageApp::next_wake() const noexcept {
+  if (!started_) return 0;
+  Nanos t = deferred_start_ns_;
+  if (any_open_loop_)
+    for (const Conn& c : state_) t = std::min(t, c.next_arrival_ns);
+  return t;
+}
+
+void MessageApp::pump(srd::Endpoint& ep, Nanos now_ns) {
+  std::vector<std::uint32_t> again;
+  deferred_start_ns_ = kNever;
+  for (std::size_t k = 0; k < ready_.size(); ++k) {
+    const std::uint32_t i = ready_[k];
+    Conn& c = state_[i];
+    ConnResult& r = conns_[i];
+    const FlowSpec& f = cfg_.flows[c.flow];
+    c.queued_ready = false;
+    if (now_ns < f.start_ns) {
+      c.queued_ready = true;
+      again.push_back(i);
+      deferred_start_ns_ = std::min(deferred_start_ns_, f.start_ns);
+      continue;
+    }
+    // Closed loop stops submitting at stop_ns; open-loop arrivals stop there.
+    while (!c.free_slots.empty() && has_work(c, r) && (f.mean_gap_ns || now_ns < f.stop_ns)) {
+      const std::uint32_t slot = c.free_slots.back();
+      std::span<std::uint8_t> msg(c.buf.data() + std::size_t{slot} * f.msg_bytes, f.msg_bytes);
+      const std::uint64_t seq = c.next_seq;
+      fill_message(msg, r.sender, seq);
+      const srd::SendStatus st = ep.send(r.id, msg, (std::uint64_t{i} << 32) | slot);
+      if (st == srd::SendStatus::kQueueFull) {
+        ++send_rejects_;
+        c.queued_ready = true;
+        again.push_back(i);
+        break;
+      }
+      if (st != srd::SendStatus::kOk) {
+        ++send_rejects_;
+        r.dead = true;
+        break;
+      }
+      c.free_slots.pop_back();
+      c.slot_seq[slot] = seq;
+      if (f.mean_gap_ns) {
+        c.slot_t0[slot] = c.arrivals.front();
+        c.arrivals.pop_front();
+      } else {
+        c.slot_t0[slot] = now_ns;
+      }
+      ++c.next_seq;
+      ++c.outstanding;
+      ++r.sent_msgs;
+      if (cfg_.ledger) cfg_.ledger->sent(r.sender, seq, now_ns);
+    }
+  }
+  ready_.swap(again);
+}
+
+void MessageApp::handle(srd::Endpoint& ep, const srd::Event& ev, Nanos now_ns) {
+  using K = srd::EventKind;
+  const auto mine = [&](srd::ConnId id) -> ConnResult* {
+    const auto it = by_id_.find(id);
+    return it == by_id_.end() ? nullptr : &conns_[it->second];
+  };
+  switch (ev.kind) {
+    case K::kConnected:
+      if (ConnResult* r = mine(ev.conn)) r->connected = true;
+      break;
+    case K::kAccepted:
+      ++accepted_;
+      accepted_conns_.push_back(ev.conn);
+      break;
+    case K::kConnectionFailed:
+    case K::kClosed: {
+      ConnResult* r = mine(ev.conn);
+      if (r) r->dead = true;
+      if (ev.kind == K::kConnectionFailed) failures_.push_back({ev.conn, ev.reason, now_ns, r == nullptr});
+      break;
+    }
+    case K::kDelivered:
+    case K::kSendFailed: {
+      const auto i = static_cast<std::uint32_t>(ev.tag >> 32);
+      const auto slot = static_cast<std::uint32_t>(ev.tag);
+      if (i >= state_.size() || slot >= state_[i].slot_seq.size()) break;
+      Conn& c = state_[i];
+      ConnResult& r = conns_[i];
+      const FlowSpec& f = cfg_.flows[c.flow];
+      const std::uint64_t seq = c.slot_seq[slot];
+      if (ev.kind == K::kDelivered) {
+        ++r.delivered_msgs;
+        ++delivered_msgs_;
+        r.delivered_bytes += f.msg_bytes;
+        tx_goodput_.add(now_ns, f.msg_bytes);
+        completion_ns_.add(now_ns - c.slot_t0[slot]);
+        completion_samples_.push_back(now_ns - c.slot_t0[slot]);
+        if (cfg_.ledger) cfg_.ledger->reported_delivered(r.sender, seq, now_ns);
+      } else {
+        ++r.failed_msgs;
+        if (cfg_.ledger) cfg_.ledger->reported_failed(r.sender, seq);
+      }
+      --c.outstanding;
+      c.free_slots.push_back(slot);
+      mark_ready(i);
+      break;
+    }
+    case K::kMessage: {
+      std::uint32_t sender = 0;
+      std::uint64_t seq = 0;
+      if (check_message(ev.msg.data, sender, seq)) {
+        ++received_msgs_;
+        received_bytes_ += ev.msg.data.size();
+        rx_goodput_.add(now_ns, ev.msg.data.size());
+        if (cfg_.ledger) cfg_.ledger->received(sender, seq, now_ns);
+      } else if (cfg_.ledger) {
+        cfg_.ledger->received_corrupt();
+      }
+      ep.release(ev.msg);
+      break;
+    }
+    case K::kAllPathsImpaired:
+      ++all_paths_impaired_;
+      break;
+  }
+}
+
+bool MessageApp::done() const noexcept {
+  if (!started_) return cfg_.flows.empty();
+  for (std::uint32_t i = 0; i < conns_.size(); ++i) {
+    const ConnResult& r = conns_[i];
+    const FlowSpec& f = cfg_.flows[state_[i].flow];
+    if (r.dead) {
+      if (state_[i].outstanding) return false;  // failures still to be reported
+      continue;
+    }
+    if (f.messages == 0 || r.delivered_msgs + r.failed_msgs < f.messages) return false;
+  }
+  return true;
+}
+
+// ---- endpoint config ----
+
+srd::EndpointConfig endpoint_config(const Sim& sim, std::uint32_t host_node, std::uint64_t seed,
+                                    std::uint64_t link_rate_bps) {
+  srd::EndpointConfig c;
+  c.local = sim.host(host_node).cfg.addr;
+  std::uint64_t x = seed ^ (std::uint64_t{host_node} << 48);
+  c.seed = mix64(x);
+  c.link_rate_bps = link_rate_bps;
+  return c;
+}
+
+}  // namespace spray::sim
