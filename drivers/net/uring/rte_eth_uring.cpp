@@ -9,15 +9,16 @@
 // one for tx, used by tx_burst, so rx and tx of a queue may run on different
 // threads.
 //
-// rx: one multishot recvmsg per queue fills buffers from a provided-buffer
+// rx: one multishot recv per queue fills buffers from a provided-buffer
 // ring; rx_burst reaps completions without entering the kernel, copies each
 // datagram into an mbuf and hands the buffer straight back. With
 // IORING_SETUP_COOP_TASKRUN the kernel defers its work until we enter it, so
 // rx_burst makes one io_uring_get_events() call when (and only when) the
 // kernel flags pending work: one syscall for a batch of datagrams. Kernels
-// without multishot recvmsg get a window of single-shot recvmsg requests.
+// without multishot recv get a window of single-shot recv requests.
 //
-// tx: one sendmsg request per frame (an iovec per segment, no copy), the
+// tx: one send request per frame (sendmsg with an iovec per segment for
+// chained mbufs; no copy in either case), the
 // whole burst submitted with one io_uring_submit; mbufs are freed when their
 // completion is reaped on a later burst.
 #include <arpa/inet.h>
@@ -117,9 +118,9 @@ struct alignas(RTE_CACHE_LINE_SIZE) RxQueue {
 	size_t bufs_bytes = 0;
 	uint32_t nbufs = 0;
 	uint32_t buf_size = 0;
-	uint32_t inflight = 0; // single-shot mode: recvmsg requests armed
+	uint32_t max_frame = 0;
+	uint32_t inflight = 0; // single-shot mode: recv requests armed
 	uint32_t window = 0;
-	msghdr msg{};
 	Stats st;
 };
 
@@ -165,7 +166,7 @@ void arm(RxQueue &q) noexcept
 		io_uring_sqe *sqe = io_uring_get_sqe(&q.ring);
 		if (sqe == nullptr)
 			return;
-		io_uring_prep_recvmsg_multishot(sqe, q.fd, &q.msg, 0);
+		io_uring_prep_recv_multishot(sqe, q.fd, nullptr, 0, 0);
 		sqe->flags |= IOSQE_BUFFER_SELECT;
 		sqe->buf_group = 0;
 		io_uring_sqe_set_data64(sqe, kRecvTag);
@@ -175,7 +176,7 @@ void arm(RxQueue &q) noexcept
 			io_uring_sqe *sqe = io_uring_get_sqe(&q.ring);
 			if (sqe == nullptr)
 				break;
-			io_uring_prep_recvmsg(sqe, q.fd, &q.msg, 0);
+			io_uring_prep_recv(sqe, q.fd, nullptr, 0, 0);
 			sqe->flags |= IOSQE_BUFFER_SELECT;
 			sqe->buf_group = 0;
 			io_uring_sqe_set_data64(sqe, kRecvTag);
@@ -218,7 +219,7 @@ uint16_t uring_rx(void *queue, rte_mbuf **pkts, uint16_t n)
 					// Kernel without multishot recvmsg: once per queue.
 					q.multishot = false;
 					q.window = q.nbufs / 2;
-					URING_LOG(NOTICE, "port %u rx queue %u: no multishot recvmsg, using single-shot requests\n",
+					URING_LOG(NOTICE, "port %u rx queue %u: no multishot recv, using single-shot requests\n",
 						  q.port_id, q.queue_id);
 				} else if (cqe->res != -ENOBUFS) {
 					errors++;
@@ -231,23 +232,12 @@ uint16_t uring_rx(void *queue, rte_mbuf **pkts, uint16_t n)
 				continue;
 			}
 			const uint32_t bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
-			uint8_t *buf = q.bufs + static_cast<size_t>(bid) * q.buf_size;
-			const uint8_t *payload = buf;
-			uint32_t len = static_cast<uint32_t>(cqe->res);
-			bool truncated = false;
-			if (q.multishot) {
-				io_uring_recvmsg_out *o = io_uring_recvmsg_validate(buf, cqe->res, &q.msg);
-				if (o == nullptr) {
-					errors++;
-					recycle(q, bid, recycled++);
-					continue;
-				}
-				payload = static_cast<const uint8_t *>(io_uring_recvmsg_payload(o, &q.msg));
-				len = io_uring_recvmsg_payload_length(o, cqe->res, &q.msg);
-				truncated = (o->flags & MSG_TRUNC) != 0;
-			}
+			const uint8_t *payload = q.bufs + static_cast<size_t>(bid) * q.buf_size;
+			const uint32_t len = static_cast<uint32_t>(cqe->res);
 			rte_mbuf *m = mbufs[k];
-			if (truncated || len > rte_pktmbuf_tailroom(m)) {
+			// Buffers are one byte longer than max_frame: a datagram that
+			// fills one was truncated.
+			if (len > q.max_frame || len > rte_pktmbuf_tailroom(m)) {
 				errors++;
 				recycle(q, bid, recycled++);
 				continue;
@@ -323,13 +313,19 @@ uint16_t uring_tx(void *queue, rte_mbuf **pkts, uint16_t n)
 		const uint32_t id = q.free_ids[--q.nfree];
 		TxSlot &s = q.slots[id];
 		s.m = m;
-		unsigned segs = 0;
-		for (rte_mbuf *seg = m; seg != nullptr; seg = seg->next, segs++) {
-			s.iov[segs].iov_base = rte_pktmbuf_mtod(seg, void *);
-			s.iov[segs].iov_len = seg->data_len;
+		if (m->nb_segs == 1) {
+			io_uring_prep_send(sqe, 0, rte_pktmbuf_mtod(m, void *), m->data_len, 0);
+		} else {
+			unsigned segs = 0;
+			for (rte_mbuf *seg = m; seg != nullptr; seg = seg->next, segs++) {
+				s.iov[segs].iov_base = rte_pktmbuf_mtod(seg, void *);
+				s.iov[segs].iov_len = seg->data_len;
+			}
+			s.msg.msg_iovlen = segs;
+			io_uring_prep_sendmsg(sqe, 0, &s.msg, 0);
 		}
-		s.msg.msg_iovlen = segs;
-		io_uring_prep_sendmsg(sqe, q.fd, &s.msg, 0);
+		// The socket is the ring's registered file 0: no per-send fd lookup.
+		sqe->flags |= IOSQE_FIXED_FILE;
 		io_uring_sqe_set_data64(sqe, id);
 		bytes += m->pkt_len;
 	}
@@ -432,11 +428,14 @@ void tx_down(TxQueue &q)
 int tx_up(TxQueue &q, int fd)
 {
 	q.fd = fd;
-	const int rc = ring_init(q.ring, q.nslots, q.nslots);
+	int rc = ring_init(q.ring, q.nslots, q.nslots);
 	if (rc != 0)
 		return rc;
 	q.ring_up = true;
-	return 0;
+	rc = io_uring_register_files(&q.ring, &q.fd, 1);
+	if (rc != 0)
+		tx_down(q);
+	return rc;
 }
 
 void close_sockets(Device &d)
@@ -569,9 +568,8 @@ int uring_rx_queue_setup(rte_eth_dev *dev, uint16_t qid, uint16_t, unsigned int 
 	q->ring_entries = static_cast<uint32_t>(d.cfg.ring_entries);
 	q->pool = pool;
 	q->nbufs = static_cast<uint32_t>(d.cfg.rx_bufs);
-	// Room for the recvmsg_out header multishot writes before the payload.
-	q->buf_size = static_cast<uint32_t>(
-		RTE_ALIGN_CEIL(sizeof(io_uring_recvmsg_out) + d.cfg.max_frame, 64));
+	q->max_frame = static_cast<uint32_t>(d.cfg.max_frame);
+	q->buf_size = static_cast<uint32_t>(d.cfg.max_frame + 1);
 	q->br_bytes = sizeof(io_uring_buf) * q->nbufs;
 	q->bufs_bytes = static_cast<size_t>(q->buf_size) * q->nbufs;
 	void *br = mmap(nullptr, q->br_bytes, PROT_READ | PROT_WRITE,
