@@ -1,0 +1,163 @@
+#include "telemetry/registry.h"
+
+#include <algorithm>
+
+namespace spray::telemetry {
+
+namespace {
+
+// Appends `f` to `s`, merging with a family of the same name.
+void put(Snapshot& s, Family f) {
+  for (auto& g : s.families)
+    if (g.name == f.name) {
+      for (auto& x : f.samples) g.samples.push_back(std::move(x));
+      return;
+    }
+  s.families.push_back(std::move(f));
+}
+
+}  // namespace
+
+const Family* Snapshot::find(std::string_view name) const noexcept {
+  for (const auto& f : families)
+    if (f.name == name) return &f;
+  return nullptr;
+}
+
+void Registry::add_source(std::function<void(Snapshot&)> source) { sources_.push_back(std::move(source)); }
+
+void Registry::add_counters(std::string prefix, std::span<const CounterInfo> info, CounterReader read) {
+  add_source([prefix = std::move(prefix), info, read = std::move(read)](Snapshot& s) {
+    std::vector<std::uint64_t> v(info.size());
+    read(v);
+    for (std::size_t i = 0; i < info.size(); ++i)
+      put(s, Family{counter_metric_name(prefix, info[i]), info[i].help, MetricKind::kCounter,
+                    {Sample{{}, static_cast<double>(v[i]), nullptr}}, {}, 1.0});
+  });
+}
+
+void Registry::add_counters(std::string prefix, std::span<const CounterInfo> info, Instances inst,
+                            InstanceCounterReader read) {
+  add_source([prefix = std::move(prefix), info, inst = std::move(inst), read = std::move(read)](Snapshot& s) {
+    std::vector<Family> fams(info.size());
+    for (std::size_t i = 0; i < info.size(); ++i)
+      fams[i] = Family{counter_metric_name(prefix, info[i]), info[i].help, MetricKind::kCounter, {}, {}, 1.0};
+    std::vector<std::uint64_t> v(info.size());
+    for (std::size_t k = 0; k < inst.values.size(); ++k) {
+      std::fill(v.begin(), v.end(), 0);
+      read(k, v);
+      for (std::size_t i = 0; i < info.size(); ++i)
+        fams[i].samples.push_back(Sample{{{inst.label, inst.values[k]}}, static_cast<double>(v[i]), nullptr});
+    }
+    for (auto& f : fams) put(s, std::move(f));
+  });
+}
+
+void Registry::add_counters_by_label(std::string family, std::string help, std::string label,
+                                     std::span<const CounterInfo> info, CounterReader read) {
+  add_source([family = std::move(family), help = std::move(help), label = std::move(label), info,
+              read = std::move(read)](Snapshot& s) {
+    std::vector<std::uint64_t> v(info.size());
+    read(v);
+    Family f{family, help, MetricKind::kCounter, {}, {}, 1.0};
+    for (std::size_t i = 0; i < info.size(); ++i)
+      f.samples.push_back(Sample{{{label, info[i].name}}, static_cast<double>(v[i]), nullptr});
+    put(s, std::move(f));
+  });
+}
+
+void Registry::add_gauge(std::string name, std::string help, std::function<double()> read) {
+  add_source([name = std::move(name), help = std::move(help), read = std::move(read)](Snapshot& s) {
+    put(s, Family{name, help, MetricKind::kGauge, {Sample{{}, read(), nullptr}}, {}, 1.0});
+  });
+}
+
+void Registry::add_gauge(std::string name, std::string help, Instances inst,
+                         std::function<double(std::size_t)> read) {
+  add_source([name = std::move(name), help = std::move(help), inst = std::move(inst),
+              read = std::move(read)](Snapshot& s) {
+    Family f{name, help, MetricKind::kGauge, {}, {}, 1.0};
+    for (std::size_t k = 0; k < inst.values.size(); ++k)
+      f.samples.push_back(Sample{{{inst.label, inst.values[k]}}, read(k), nullptr});
+    put(s, std::move(f));
+  });
+}
+
+void Registry::add_histogram(std::string name, std::string help, std::function<HistogramSnapshot()> read,
+                             HistogramExport ex) {
+  add_source([name = std::move(name), help = std::move(help), read = std::move(read),
+              ex = std::move(ex)](Snapshot& s) {
+    put(s, Family{name, help, MetricKind::kHistogram,
+                  {Sample{{}, 0, std::make_shared<const HistogramSnapshot>(read())}}, ex.bounds, ex.scale});
+  });
+}
+
+void Registry::add_histogram(std::string name, std::string help, Instances inst,
+                             std::function<HistogramSnapshot(std::size_t)> read, HistogramExport ex) {
+  add_source([name = std::move(name), help = std::move(help), inst = std::move(inst), read = std::move(read),
+              ex = std::move(ex)](Snapshot& s) {
+    Family f{name, help, MetricKind::kHistogram, {}, ex.bounds, ex.scale};
+    for (std::size_t k = 0; k < inst.values.size(); ++k)
+      f.samples.push_back(
+          Sample{{{inst.label, inst.values[k]}}, 0, std::make_shared<const HistogramSnapshot>(read(k))});
+    put(s, std::move(f));
+  });
+}
+
+void Registry::add_info(std::string name, std::string help, std::vector<Label> labels) {
+  add_source([name = std::move(name), help = std::move(help), labels = std::move(labels)](Snapshot& s) {
+    put(s, Family{name, help, MetricKind::kGauge, {Sample{labels, 1.0, nullptr}}, {}, 1.0});
+  });
+}
+
+void Registry::add_info(std::string name, std::string help, Instances inst,
+                        std::function<std::vector<Label>(std::size_t)> labels) {
+  add_source([name = std::move(name), help = std::move(help), inst = std::move(inst),
+              labels = std::move(labels)](Snapshot& s) {
+    Family f{name, help, MetricKind::kGauge, {}, {}, 1.0};
+    for (std::size_t k = 0; k < inst.values.size(); ++k) {
+      std::vector<Label> l{{inst.label, inst.values[k]}};
+      for (auto& x : labels(k)) l.push_back(std::move(x));
+      f.samples.push_back(Sample{std::move(l), 1.0, nullptr});
+    }
+    put(s, std::move(f));
+  });
+}
+
+Snapshot Registry::collect() const {
+  Snapshot s;
+  for (const auto& src : sources_) src(s);
+  return s;
+}
+
+void add_build_info(Registry& reg, std::string version, std::string dpdk_version, std::string git_sha) {
+  reg.add_info("spray_build_info", "spray build: version, DPDK version it runs with, git revision",
+               {{"version", std::move(version)}, {"dpdk_version", std::move(dpdk_version)},
+                {"git_sha", std::move(git_sha)}});
+}
+
+std::shared_ptr<const Snapshot> SnapshotExchange::fresh(std::chrono::milliseconds timeout) {
+  std::unique_lock lk(mu_);
+  const std::uint64_t gen = generation_;
+  wanted_.store(true, std::memory_order_release);
+  cv_.wait_for(lk, timeout, [&] { return generation_ != gen; });
+  return latest_;
+}
+
+std::shared_ptr<const Snapshot> SnapshotExchange::latest() const {
+  std::lock_guard lk(mu_);
+  return latest_;
+}
+
+void SnapshotExchange::publish(Snapshot s) {
+  auto p = std::make_shared<const Snapshot>(std::move(s));
+  {
+    std::lock_guard lk(mu_);
+    latest_ = std::move(p);
+    ++generation_;
+    wanted_.store(false, std::memory_order_release);
+  }
+  cv_.notify_all();
+}
+
+}  // namespace spray::telemetry
