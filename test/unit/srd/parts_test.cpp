@@ -1,1 +1,239 @@
+// The transport's building blocks on their own: sequence window, index,
+// timer heap, pacing wheel, path health and congestion control.
+#include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
+
+#include "srd/cc.h"
+#include "srd/endpoint_impl.h"
+#include "srd/flat_index.h"
+#include "srd/paths.h"
+#include "srd/timers.h"
+
+namespace spray::srd {
+namespace {
+
+TEST(SrdSeqWindow, DedupesAndSlidesAcrossTheWrap) {
+  SeqWindow w;
+  w.reset(0xfffffffeu);
+  EXPECT_EQ(w.classify(0xfffffffeu), SeqWindow::Mark::kNew);
+  w.set(0xffffffffu);
+  w.set(0);
+  EXPECT_EQ(w.classify(0), SeqWindow::Mark::kDup);
+  EXPECT_EQ(w.advance(), 0u);  // the front is still missing
+  EXPECT_EQ(w.bits_from(1), 0b11u);
+  w.set(0xfffffffeu);
+  EXPECT_EQ(w.advance(), 3u);
+  EXPECT_EQ(w.base(), 1u);
+  EXPECT_EQ(w.classify(0), SeqWindow::Mark::kBelow);
+  EXPECT_EQ(w.classify(1 + SeqWindow::kBits), SeqWindow::Mark::kBeyond);
+}
+
+TEST(SrdSeqWindow, AdvancesOverLongRuns) {
+  SeqWindow w;
+  w.reset(100);
+  for (std::uint32_t s = 101; s < 100 + 3000; ++s) w.set(s);
+  EXPECT_EQ(w.advance(), 0u);
+  w.set(100);
+  EXPECT_EQ(w.advance(), 3000u);
+  EXPECT_EQ(w.base(), 3100u);
+  EXPECT_EQ(w.bits_from(0), 0u);
+}
+
+TEST(SrdFlatIndex, MatchesAReferenceMapUnderChurn) {
+  FlatIndex idx(1000);
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> live;
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 100000; ++i) {
+    if (live.size() < 1000 && (live.empty() || rng() % 2)) {
+      const std::uint64_t k = rng() % 5000;
+      if (idx.find(k) != FlatIndex::kNone) continue;
+      const auto v = static_cast<std::uint32_t>(rng() % 1000);
+      idx.insert(k, v);
+      live.emplace_back(k, v);
+    } else {
+      const std::size_t j = rng() % live.size();
+      EXPECT_TRUE(idx.erase(live[j].first));
+      live[j] = live.back();
+      live.pop_back();
+    }
+  }
+  EXPECT_EQ(idx.size(), live.size());
+  for (const auto& [k, v] : live) EXPECT_EQ(idx.find(k), v);
+}
+
+TEST(SrdTimerHeap, PopsInDeadlineOrderAndMovesEntries) {
+  TimerHeap h(8);
+  h.set(0, 50);
+  h.set(1, 10);
+  h.set(2, 30);
+  h.set(1, 40);  // moved later
+  h.set(3, 5);
+  h.set(3, kNever);  // removed
+  std::vector<std::uint32_t> order;
+  while (!h.empty()) {
+    order.push_back(h.top_slot());
+    h.set(h.top_slot(), kNever);
+  }
+  EXPECT_EQ(order, (std::vector<std::uint32_t>{2, 1, 0}));
+}
+
+TEST(SrdPacingWheel, ReleasesConnectionsWhenTheirSlotComesDue) {
+  SchedLists s(4, 64, 1000);
+  s.schedule(0, 5'500);
+  s.schedule(1, 2'000);
+  EXPECT_EQ(s.next_due(), 2'000u);
+  s.advance(1'999);
+  EXPECT_TRUE(s.ready_empty());
+  s.advance(2'000);
+  EXPECT_EQ(s.pop_ready(), 1u);
+  s.advance(10'000);
+  EXPECT_EQ(s.pop_ready(), 0u);
+  EXPECT_EQ(s.next_due(), kNever);
+}
+
+TEST(SrdPacingWheel, BeyondTheHorizonParksInTheLastSlot) {
+  SchedLists s(2, 64, 1000);
+  s.schedule(0, 1'000'000);
+  EXPECT_LE(s.next_due(), 64'000u);
+  s.advance(64'000);
+  EXPECT_EQ(s.pop_ready(), 0u);
+}
+
+TEST(SrdPaths, SpraysEvenlyOverHealthyPaths) {
+  EndpointConfig cfg;
+  PathSet ps;
+  ps.init(8, cfg, 0);
+  std::vector<int> hits(8);
+  bool impaired = false;
+  for (int i = 0; i < 800; ++i) ++hits[ps.pick(0, PathSet::kNone, impaired)];
+  for (int h : hits) EXPECT_EQ(h, 100);
+  EXPECT_FALSE(impaired);
+}
+
+TEST(SrdPaths, PenalisedPathGetsAQuarterOfTheShare) {
+  EndpointConfig cfg;
+  PathSet ps;
+  ps.init(2, cfg, 0);
+  ps.on_ece(1, 0, 10'000, cfg);
+  std::vector<int> hits(2);
+  bool impaired = false;
+  for (int i = 0; i < 500; ++i) ++hits[ps.pick(1, PathSet::kNone, impaired)];
+  EXPECT_EQ(hits[0], 400);
+  EXPECT_EQ(hits[1], 100);
+}
+
+TEST(SrdPaths, ConsecutiveLossesQuarantineThenProbeBacksOff) {
+  EndpointConfig cfg;
+  PathSet ps;
+  ps.init(4, cfg, 0);
+  EXPECT_FALSE(ps.on_lost(2, 10, cfg));
+  EXPECT_FALSE(ps.on_lost(2, 10, cfg));
+  EXPECT_EQ(ps[2].state, PathState::kSuspect);
+  EXPECT_FALSE(ps.on_lost(2, 10, cfg));
+  EXPECT_TRUE(ps.on_lost(2, 10, cfg));
+  EXPECT_EQ(ps[2].state, PathState::kQuarantined);
+  EXPECT_EQ(ps.next_deadline(), 10 + cfg.quarantine_min_ns);
+  ps.on_timer(10 + cfg.quarantine_min_ns, 100'000, cfg);
+  EXPECT_EQ(ps[2].state, PathState::kProbing);
+  EXPECT_TRUE(ps[2].probe_due);
+  // No answer: back to quarantine with twice the backoff.
+  const Nanos t = 10 + cfg.quarantine_min_ns + 100'000;
+  ps.on_timer(t, 100'000, cfg);
+  EXPECT_EQ(ps[2].state, PathState::kQuarantined);
+  EXPECT_EQ(ps.next_deadline(), t + 2 * cfg.quarantine_min_ns);
+}
+
+TEST(SrdPaths, AckOnSuspectPathClearsIt) {
+  EndpointConfig cfg;
+  PathSet ps;
+  ps.init(2, cfg, 0);
+  ps.on_rto(0, 0, cfg);
+  EXPECT_EQ(ps[0].state, PathState::kSuspect);
+  ps.on_acked(0, 1, cfg);
+  ps.on_rtt(0, 10'000, 10'000, 1, cfg);
+  ps.on_rtt(0, 10'000, 10'000, 2, cfg);
+  EXPECT_EQ(ps[0].state, PathState::kActive);
+}
+
+TEST(SrdPaths, NeverZeroPaths) {
+  EndpointConfig cfg;
+  PathSet ps;
+  ps.init(2, cfg, 0);
+  for (std::uint16_t p = 0; p < 2; ++p)
+    for (int i = 0; i < 4; ++i) ps.on_lost(p, 0, cfg);
+  bool impaired = false;
+  const std::uint16_t p = ps.pick(0, PathSet::kNone, impaired);
+  EXPECT_LT(p, 2);
+  EXPECT_TRUE(impaired);
+  EXPECT_EQ(ps.usable(0), 0u);
+}
+
+TEST(SrdCc, InitialWindowIsTheBdpCappedAt64) {
+  EndpointConfig cfg;
+  cfg.link_rate_bps = 10'000'000'000ULL;
+  cfg.initial_rtt_ns = 10'000;
+  SwiftCc cc;
+  cc.init(cfg, 1500);
+  EXPECT_NEAR(cc.cwnd_pkts(), 10e9 / 8 * 10e-6 / 1500, 0.01);
+  cfg.link_rate_bps = 400'000'000'000ULL;
+  cc.init(cfg, 1500);
+  EXPECT_EQ(cc.cwnd_pkts(), 64);
+}
+
+TEST(SrdCc, GrowsBelowTargetShrinksAboveOncePerRtt) {
+  EndpointConfig cfg;
+  cfg.link_rate_bps = 100'000'000'000ULL;
+  cfg.initial_rtt_ns = 10'000;
+  SwiftCc cc;
+  cc.init(cfg, 1500);
+  const double w0 = cc.cwnd_pkts();
+  EXPECT_EQ(cc.on_ack(1'000, 10'000, 10'000, 10'000, 1, false, cfg), SwiftCc::Verdict::kIncrease);
+  EXPECT_NEAR(cc.cwnd_pkts(), w0 + 1.0 / w0, 1e-9);
+  const double w1 = cc.cwnd_pkts();
+  EXPECT_EQ(cc.on_ack(2'000, 100'000, 10'000, 10'000, 1, false, cfg), SwiftCc::Verdict::kDecrease);
+  EXPECT_NEAR(cc.cwnd_pkts(), w1 * 0.5, 1e-9);  // large overshoot: the 50% floor
+  EXPECT_EQ(cc.on_ack(3'000, 100'000, 10'000, 10'000, 1, false, cfg), SwiftCc::Verdict::kHold);
+  EXPECT_EQ(cc.on_ack(20'000, 100'000, 10'000, 10'000, 1, false, cfg), SwiftCc::Verdict::kDecrease);
+}
+
+TEST(SrdCc, EcnAtLowDelayHoldsTheWindow) {
+  EndpointConfig cfg;
+  SwiftCc cc;
+  cc.init(cfg, 1500);
+  const double w = cc.cwnd_pkts();
+  EXPECT_EQ(cc.on_ack(1'000, 10'000, 10'000, 10'000, 1, true, cfg), SwiftCc::Verdict::kEcnHold);
+  EXPECT_EQ(cc.cwnd_pkts(), w);
+}
+
+TEST(SrdCc, ThirdRtoInARowDropsToTheMinimumWindow) {
+  EndpointConfig cfg;
+  SwiftCc cc;
+  cc.init(cfg, 1500);
+  const double w = cc.cwnd_pkts();
+  cc.on_rto(cfg);
+  EXPECT_NEAR(cc.cwnd_pkts(), w / 2, 1e-9);
+  cc.on_rto(cfg);
+  cc.on_rto(cfg);
+  EXPECT_EQ(cc.cwnd_pkts(), cfg.min_cwnd_pkts);
+  EXPECT_GT(cc.pacing_gap_ns(10'000, cfg), 10'000u);  // below one packet: paced
+}
+
+TEST(SrdConfig, RejectsOutOfRangeValuesWithTheFieldName) {
+  EndpointConfig cfg;
+  cfg.rto_min_ns = 1'000;
+  try {
+    cfg.validate();
+    FAIL() << "accepted rto_min_ns = 1000";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("rto_min_ns"), std::string::npos);
+  }
+  cfg = EndpointConfig{};
+  cfg.paths = 0;
+  EXPECT_THROW(cfg.validate(), std::invalid_argument);
+  EXPECT_NO_THROW(EndpointConfig{}.validate());
+}
+
+}  // namespace
+}  // namespace spray::srd
