@@ -10,8 +10,9 @@
 // threads.
 //
 // rx: one multishot recv per queue fills buffers from a provided-buffer
-// ring; rx_burst reaps completions without entering the kernel, copies each
-// datagram into an mbuf and hands the buffer straight back. With
+// ring whose buffers are the data areas of mbufs, so a datagram is copied
+// once, by the kernel, into the mbuf handed up; rx_burst reaps completions
+// and offers a fresh mbuf in the place of each one it returns. With
 // IORING_SETUP_COOP_TASKRUN the kernel defers its work until we enter it, so
 // rx_burst makes one io_uring_get_events() call when (and only when) the
 // kernel flags pending work: one syscall for a batch of datagrams. Kernels
@@ -26,6 +27,7 @@
 #include <netinet/in.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -64,7 +66,7 @@ struct Config {
 	sockaddr_in remote{};
 	uint64_t ring_entries = 512;
 	uint64_t rx_bufs = 1024;
-	uint64_t max_frame = 2048;
+	uint64_t max_frame = 1522; // 1500-byte MTU, one VLAN tag
 	uint64_t sockbuf = 4u << 20;
 };
 
@@ -80,10 +82,15 @@ struct Stats {
 };
 
 // Creates a ring with the cheapest task-run mode the kernel accepts and a
-// completion queue of at least cq_entries.
-int ring_init(io_uring &ring, unsigned entries, unsigned cq_entries)
+// completion queue of at least cq_entries. Best: a single-issuer ring whose
+// deferred work runs only when its poller asks (io_uring_get_events), created
+// disabled so that the worker thread that first polls it becomes its issuer
+// (queues are set up on the control thread). Returns the flags in use.
+int ring_init(io_uring &ring, unsigned entries, unsigned cq_entries, unsigned &flags_out)
 {
 	static const unsigned tries[] = {
+		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+			IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_R_DISABLED,
 		IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
 		0,
 	};
@@ -93,17 +100,30 @@ int ring_init(io_uring &ring, unsigned entries, unsigned cq_entries)
 		p.flags = flags | IORING_SETUP_CQSIZE;
 		p.cq_entries = RTE_MAX(cq_entries, 2 * entries);
 		rc = io_uring_queue_init_params(entries, &ring, &p);
-		if (rc == 0)
+		if (rc == 0) {
+			flags_out = flags;
 			return 0;
+		}
 		if (rc != -EINVAL)
 			break;
 	}
 	return rc;
 }
 
+// First burst on a queue, on the thread that will poll it.
+bool enable_here(io_uring &ring, unsigned flags)
+{
+	// liburing 2.3 declares io_uring_enable_rings but does not export it.
+	return (flags & IORING_SETUP_R_DISABLED) == 0 ||
+	       syscall(__NR_io_uring_register, ring.ring_fd, IORING_REGISTER_ENABLE_RINGS,
+		       nullptr, 0) == 0;
+}
+
 struct alignas(RTE_CACHE_LINE_SIZE) RxQueue {
 	io_uring ring{};
 	bool ring_up = false;
+	bool polled = false; // enabled and armed by the polling thread
+	unsigned ring_flags = 0;
 	bool multishot = true;
 	bool rearm = false;
 	uint16_t queue_id = 0;
@@ -111,13 +131,13 @@ struct alignas(RTE_CACHE_LINE_SIZE) RxQueue {
 	uint32_t ring_entries = 0;
 	int fd = -1;
 	rte_mempool *pool = nullptr;
-	// Provided buffers: rx_bufs slots of buf_size bytes.
+	// Provided buffers are the data areas of mbufs: slot[bid] is the mbuf
+	// behind buffer id bid, so a datagram lands where it is handed up.
 	io_uring_buf_ring *br = nullptr;
 	size_t br_bytes = 0;
-	uint8_t *bufs = nullptr;
-	size_t bufs_bytes = 0;
+	rte_mbuf **slot = nullptr;
 	uint32_t nbufs = 0;
-	uint32_t buf_size = 0;
+	uint32_t buf_size = 0; // max_frame + 1
 	uint32_t max_frame = 0;
 	uint32_t inflight = 0; // single-shot mode: recv requests armed
 	uint32_t window = 0;
@@ -133,6 +153,8 @@ struct TxSlot {
 struct alignas(RTE_CACHE_LINE_SIZE) TxQueue {
 	io_uring ring{};
 	bool ring_up = false;
+	bool polled = false;
+	unsigned ring_flags = 0;
 	uint16_t queue_id = 0;
 	int fd = -1;
 	uint32_t nslots = 0;
@@ -153,10 +175,13 @@ Device *dev_of(rte_eth_dev *dev) { return static_cast<Device *>(dev->data->dev_p
 
 // ---- rx ------------------------------------------------------------------
 
-void recycle(RxQueue &q, uint32_t bid, int nth) noexcept
+// Offers mbuf m to the kernel as buffer bid (published by the next
+// io_uring_buf_ring_advance).
+void provide(RxQueue &q, uint32_t bid, rte_mbuf *m, int nth) noexcept
 {
-	io_uring_buf_ring_add(q.br, q.bufs + static_cast<size_t>(bid) * q.buf_size,
-			      q.buf_size, static_cast<unsigned short>(bid),
+	q.slot[bid] = m;
+	io_uring_buf_ring_add(q.br, rte_pktmbuf_mtod(m, void *), q.buf_size,
+			      static_cast<unsigned short>(bid),
 			      io_uring_buf_ring_mask(q.nbufs), nth);
 }
 
@@ -190,8 +215,12 @@ void arm(RxQueue &q) noexcept
 uint16_t uring_rx(void *queue, rte_mbuf **pkts, uint16_t n)
 {
 	auto &q = *static_cast<RxQueue *>(queue);
-	if (unlikely(!q.ring_up))
-		return 0;
+	if (unlikely(!q.polled)) {
+		if (!q.ring_up || !enable_here(q.ring, q.ring_flags))
+			return 0;
+		q.polled = true;
+		arm(q);
+	}
 	if (io_uring_cq_ready(&q.ring) == 0 &&
 	    (IO_URING_READ_ONCE(*q.ring.sq.kflags) & IORING_SQ_TASKRUN))
 		io_uring_get_events(&q.ring);
@@ -201,13 +230,16 @@ uint16_t uring_rx(void *queue, rte_mbuf **pkts, uint16_t n)
 	const unsigned got = io_uring_peek_batch_cqe(&q.ring, cqes, want);
 	uint16_t k = 0;
 	if (got != 0) {
-		rte_mbuf *mbufs[kMaxReap];
-		if (rte_pktmbuf_alloc_bulk(q.pool, mbufs, got) != 0) {
+		// One fresh mbuf per completion takes the place of the one that
+		// is handed up (or is returned unused on an error).
+		rte_mbuf *fresh[kMaxReap];
+		if (rte_pktmbuf_alloc_bulk(q.pool, fresh, got) != 0) {
 			q.st.add(q.st.nombuf, got);
 			return 0; // completions stay queued for the next call
 		}
+		unsigned used = 0;
 		uint64_t bytes = 0, errors = 0;
-		int recycled = 0;
+		int provided = 0;
 		for (unsigned i = 0; i < got; i++) {
 			const io_uring_cqe *cqe = cqes[i];
 			if (!q.multishot)
@@ -216,7 +248,7 @@ uint16_t uring_rx(void *queue, rte_mbuf **pkts, uint16_t n)
 				q.rearm = true;
 			if (cqe->res < 0) {
 				if (cqe->res == -EINVAL && q.multishot) {
-					// Kernel without multishot recvmsg: once per queue.
+					// Kernel without multishot recv: once per queue.
 					q.multishot = false;
 					q.window = q.nbufs / 2;
 					URING_LOG(NOTICE, "port %u rx queue %u: no multishot recv, using single-shot requests\n",
@@ -232,28 +264,26 @@ uint16_t uring_rx(void *queue, rte_mbuf **pkts, uint16_t n)
 				continue;
 			}
 			const uint32_t bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
-			const uint8_t *payload = q.bufs + static_cast<size_t>(bid) * q.buf_size;
 			const uint32_t len = static_cast<uint32_t>(cqe->res);
-			rte_mbuf *m = mbufs[k];
+			rte_mbuf *m = q.slot[bid];
 			// Buffers are one byte longer than max_frame: a datagram that
 			// fills one was truncated.
-			if (len > q.max_frame || len > rte_pktmbuf_tailroom(m)) {
+			if (unlikely(len > q.max_frame)) {
 				errors++;
-				recycle(q, bid, recycled++);
+				provide(q, bid, m, provided++);
 				continue;
 			}
-			rte_memcpy(rte_pktmbuf_mtod(m, void *), payload, len);
 			m->data_len = static_cast<uint16_t>(len);
 			m->pkt_len = len;
 			m->port = q.port_id;
-			recycle(q, bid, recycled++);
-			bytes += len;
 			pkts[k++] = m;
+			bytes += len;
+			provide(q, bid, fresh[used++], provided++);
 		}
-		io_uring_buf_ring_advance(q.br, recycled);
+		io_uring_buf_ring_advance(q.br, provided);
 		io_uring_cq_advance(&q.ring, got);
-		if (k < got)
-			rte_pktmbuf_free_bulk(&mbufs[k], got - k);
+		if (used < got)
+			rte_pktmbuf_free_bulk(&fresh[used], got - used);
 		q.st.add(q.st.packets, k);
 		q.st.add(q.st.bytes, bytes);
 		if (errors != 0)
@@ -293,8 +323,11 @@ void reap_tx(TxQueue &q) noexcept
 uint16_t uring_tx(void *queue, rte_mbuf **pkts, uint16_t n)
 {
 	auto &q = *static_cast<TxQueue *>(queue);
-	if (unlikely(!q.ring_up))
-		return 0;
+	if (unlikely(!q.polled)) {
+		if (!q.ring_up || !enable_here(q.ring, q.ring_flags))
+			return 0;
+		q.polled = true;
+	}
 	if (IO_URING_READ_ONCE(*q.ring.sq.kflags) & IORING_SQ_TASKRUN)
 		io_uring_get_events(&q.ring);
 	reap_tx(q);
@@ -380,6 +413,10 @@ void rx_down(RxQueue &q)
 		io_uring_queue_exit(&q.ring);
 		q.ring_up = false;
 	}
+	for (uint32_t i = 0; q.slot != nullptr && i < q.nbufs; i++) {
+		rte_pktmbuf_free(q.slot[i]);
+		q.slot[i] = nullptr;
+	}
 }
 
 int rx_up(RxQueue &q, int fd)
@@ -387,25 +424,28 @@ int rx_up(RxQueue &q, int fd)
 	q.fd = fd;
 	q.multishot = true;
 	q.inflight = 0;
-	int rc = ring_init(q.ring, q.ring_entries, q.nbufs);
+	q.polled = false;
+	int rc = ring_init(q.ring, q.ring_entries, q.nbufs, q.ring_flags);
 	if (rc != 0)
 		return rc;
 	q.ring_up = true;
+	if (rte_pktmbuf_alloc_bulk(q.pool, q.slot, q.nbufs) != 0) {
+		std::memset(q.slot, 0, sizeof(*q.slot) * q.nbufs);
+		rx_down(q);
+		return -ENOMEM;
+	}
 	io_uring_buf_ring_init(q.br);
 	for (uint32_t i = 0; i < q.nbufs; i++)
-		recycle(q, i, static_cast<int>(i));
+		provide(q, i, q.slot[i], static_cast<int>(i));
 	io_uring_buf_ring_advance(q.br, static_cast<int>(q.nbufs));
 	io_uring_buf_reg reg{};
 	reg.ring_addr = reinterpret_cast<uint64_t>(q.br);
 	reg.ring_entries = q.nbufs;
 	reg.bgid = 0;
 	rc = io_uring_register_buf_ring(&q.ring, &reg, 0);
-	if (rc != 0) {
+	if (rc != 0)
 		rx_down(q);
-		return rc;
-	}
-	arm(q);
-	return 0;
+	return rc;
 }
 
 void tx_down(TxQueue &q)
@@ -428,7 +468,8 @@ void tx_down(TxQueue &q)
 int tx_up(TxQueue &q, int fd)
 {
 	q.fd = fd;
-	int rc = ring_init(q.ring, q.nslots, q.nslots);
+	q.polled = false;
+	int rc = ring_init(q.ring, q.nslots, q.nslots, q.ring_flags);
 	if (rc != 0)
 		return rc;
 	q.ring_up = true;
@@ -534,8 +575,7 @@ void free_rx(void *p)
 	rx_down(*q);
 	if (q->br != nullptr)
 		munmap(q->br, q->br_bytes);
-	if (q->bufs != nullptr)
-		munmap(q->bufs, q->bufs_bytes);
+	rte_free(q->slot);
 	q->~RxQueue();
 	rte_free(p);
 }
@@ -558,6 +598,13 @@ int uring_rx_queue_setup(rte_eth_dev *dev, uint16_t qid, uint16_t, unsigned int 
 	const Device &d = *dev_of(dev);
 	free_rx(dev->data->rx_queues[qid]);
 	dev->data->rx_queues[qid] = nullptr;
+	const uint32_t room = rte_pktmbuf_data_room_size(pool) - RTE_PKTMBUF_HEADROOM;
+	if (room < d.cfg.max_frame + 1) {
+		URING_LOG(ERR, "%s: rx queue %u: mempool %s holds %u bytes per mbuf after headroom; max_frame=%u needs %u: use a pool with larger mbufs or lower max_frame (accepted: 60..%u for this pool)\n",
+			  d.name.c_str(), qid, pool->name, room, static_cast<unsigned>(d.cfg.max_frame),
+			  static_cast<unsigned>(d.cfg.max_frame + 1), room - 1);
+		return -EINVAL;
+	}
 	void *mem = rte_zmalloc_socket("uring_rxq", sizeof(RxQueue), RTE_CACHE_LINE_SIZE,
 				       static_cast<int>(socket));
 	if (mem == nullptr)
@@ -570,16 +617,15 @@ int uring_rx_queue_setup(rte_eth_dev *dev, uint16_t qid, uint16_t, unsigned int 
 	q->nbufs = static_cast<uint32_t>(d.cfg.rx_bufs);
 	q->max_frame = static_cast<uint32_t>(d.cfg.max_frame);
 	q->buf_size = static_cast<uint32_t>(d.cfg.max_frame + 1);
+	// The kernel wants the buffer ring page aligned.
 	q->br_bytes = sizeof(io_uring_buf) * q->nbufs;
-	q->bufs_bytes = static_cast<size_t>(q->buf_size) * q->nbufs;
 	void *br = mmap(nullptr, q->br_bytes, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	void *bufs = mmap(nullptr, q->bufs_bytes, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	q->br = br == MAP_FAILED ? nullptr : static_cast<io_uring_buf_ring *>(br);
-	q->bufs = bufs == MAP_FAILED ? nullptr : static_cast<uint8_t *>(bufs);
+	q->slot = static_cast<rte_mbuf **>(rte_zmalloc_socket("uring_rxslot", sizeof(rte_mbuf *) * q->nbufs,
+							      RTE_CACHE_LINE_SIZE, static_cast<int>(socket)));
 	dev->data->rx_queues[qid] = q;
-	if (q->br == nullptr || q->bufs == nullptr)
+	if (q->br == nullptr || q->slot == nullptr)
 		return -ENOMEM;
 	return 0;
 }

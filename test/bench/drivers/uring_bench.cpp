@@ -3,8 +3,9 @@
 //               its peer (io_uring sendmsg / multishot recvmsg, copy to mbuf)
 //   mmsg        sendmmsg on one plain socket, recvmmsg(MSG_DONTWAIT) on its
 //               peer, into static buffers
-// Same frame size, same burst (32), same bound on frames in flight (so the
-// receive buffer never overflows and pps counts delivered frames). Rounds
+// Same frame size, same burst (32), each frame written by the sender before
+// it goes, same bound on frames in flight (so the receive buffer never
+// overflows and pps counts delivered frames). Rounds
 // alternate between the two to share the machine's noise; the median round
 // of each is reported with the ratio.
 //
@@ -97,11 +98,11 @@ Rate mmsg_round(double seconds, unsigned frame)
 	const int a = bound_socket(pa), b = bound_socket(pb);
 	connect_to(a, pb);
 	connect_to(b, pa);
-	std::vector<uint8_t> txbuf(frame, 0xab), rxbuf(kBurst * 2048);
+	std::vector<uint8_t> txbuf(kBurst * 2048), rxbuf(kBurst * 2048);
 	mmsghdr tx[kBurst]{}, rx[kBurst]{};
 	iovec txv[kBurst], rxv[kBurst];
 	for (unsigned i = 0; i < kBurst; i++) {
-		txv[i] = {txbuf.data(), frame};
+		txv[i] = {txbuf.data() + i * 2048, frame};
 		tx[i].msg_hdr.msg_iov = &txv[i];
 		tx[i].msg_hdr.msg_iovlen = 1;
 		rxv[i] = {rxbuf.data() + i * 2048, 2048};
@@ -114,6 +115,8 @@ Rate mmsg_round(double seconds, unsigned frame)
 	const uint64_t t0 = rte_get_tsc_cycles(), end = t0 + static_cast<uint64_t>(seconds * hz);
 	while (rte_get_tsc_cycles() < end) {
 		if (sent - got + kBurst <= kWindow) {
+			for (unsigned i = 0; i < kBurst; i++)
+				std::fill(txbuf.data() + i * 2048, txbuf.data() + i * 2048 + frame, 0xab);
 			const int s = sendmmsg(a, tx, kBurst, 0);
 			if (s > 0)
 				sent += s;
@@ -131,10 +134,12 @@ Rate mmsg_round(double seconds, unsigned frame)
 Rate uring_round(double seconds, unsigned frame, rte_mempool *pool, int round)
 {
 	const std::string pa = std::to_string(free_port()), pb = std::to_string(free_port());
+	const char *env = std::getenv("URING_BENCH_DEVARGS");
+	const std::string extra = env != nullptr ? std::string(",") + env : "";
 	const std::string na = "net_uring_ba" + std::to_string(round), nb = "net_uring_bb" + std::to_string(round);
 	uint16_t a, b;
-	if (rte_vdev_init(na.c_str(), ("local=127.0.0.1:" + pa + ",remote=127.0.0.1:" + pb).c_str()) != 0 ||
-	    rte_vdev_init(nb.c_str(), ("local=127.0.0.1:" + pb + ",remote=127.0.0.1:" + pa).c_str()) != 0 ||
+	if (rte_vdev_init(na.c_str(), ("local=127.0.0.1:" + pa + ",remote=127.0.0.1:" + pb + extra).c_str()) != 0 ||
+	    rte_vdev_init(nb.c_str(), ("local=127.0.0.1:" + pb + ",remote=127.0.0.1:" + pa + extra).c_str()) != 0 ||
 	    rte_eth_dev_get_port_by_name(na.c_str(), &a) != 0 ||
 	    rte_eth_dev_get_port_by_name(nb.c_str(), &b) != 0)
 		return {};
