@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cmath>
 #include <cstdlib>
 
@@ -25,6 +26,14 @@ std::string prefix(std::string_view dev, const KeyValue &kv)
 	s += kv.value;
 	s += "'";
 	return s;
+}
+
+// Shortest form: "0", "1", "1e+07", "0.5".
+std::string num(double v)
+{
+	char b[32];
+	std::snprintf(b, sizeof b, "%g", v);
+	return b;
 }
 
 } // namespace
@@ -59,13 +68,11 @@ bool parse_double(std::string_view dev, const KeyValue &kv, double lo,
 	errno = 0;
 	const double v = std::strtod(kv.value.c_str(), &end);
 	if (kv.value.empty() || *end != '\0' || errno != 0 || !std::isfinite(v)) {
-		err = prefix(dev, kv) + " is not a number; accepted: " +
-		      std::to_string(lo) + ".." + std::to_string(hi);
+		err = prefix(dev, kv) + " is not a number; accepted: " + num(lo) + ".." + num(hi);
 		return false;
 	}
 	if (v < lo || v > hi) {
-		err = prefix(dev, kv) + " is out of range; accepted: " +
-		      std::to_string(lo) + ".." + std::to_string(hi);
+		err = prefix(dev, kv) + " is out of range; accepted: " + num(lo) + ".." + num(hi);
 		return false;
 	}
 	out = v;
