@@ -70,7 +70,7 @@ void Params::compile(uint64_t tsc_hz) noexcept
 bool apply(Params &p, const pmd::KeyValue &kv, bool at_start,
 	   std::string_view dev, std::string &err)
 {
-	if (kv.key == "seed" || kv.key == "queue_pkts") {
+	if (kv.key == "seed" || kv.key == "queue_pkts" || kv.key == "tx_flush_on_rx") {
 		if (!at_start) {
 			err = std::string(dev) + ": parameter '" + kv.key +
 			      "' can only be given at start (devargs)";
@@ -78,6 +78,8 @@ bool apply(Params &p, const pmd::KeyValue &kv, bool at_start,
 		}
 		if (kv.key == "seed")
 			return pmd::parse_u64(dev, kv, 0, UINT64_MAX, p.seed, err);
+		if (kv.key == "tx_flush_on_rx")
+			return pmd::parse_u64(dev, kv, 0, 1, p.tx_flush_on_rx, err);
 		return pmd::parse_u64(dev, kv, 16, 65536, p.queue_pkts, err);
 	}
 	if (kv.key == "link")

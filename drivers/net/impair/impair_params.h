@@ -53,13 +53,18 @@ struct Params {
 	DirRun run[kDirs];
 	uint64_t seed = 1;
 	uint64_t queue_pkts = 4096;
+	// rx_burst on queue q also releases what is due on tx queue q, so a
+	// program that only transmits in reply to what it receives (testpmd's
+	// forwarding, a responder) does not strand delayed tx packets. Needs rx
+	// and tx queue q polled by one thread; 0 when they are not.
+	uint64_t tx_flush_on_rx = 1;
 	bool link_up = true;
 
 	void compile(uint64_t tsc_hz) noexcept;
 };
 
 inline constexpr std::string_view kAcceptedKeys =
-	"port, seed, queue_pkts, link, and per direction (bare, rx_ or tx_ "
+	"port, seed, queue_pkts, tx_flush_on_rx, link, and per direction (bare, rx_ or tx_ "
 	"prefix): loss, ge_p, ge_r, ge_loss, delay_us, jitter_us, reorder, "
 	"reorder_depth, dup, corrupt, rate_bps";
 

@@ -47,6 +47,7 @@ struct Device;
 
 struct alignas(RTE_CACHE_LINE_SIZE) Queue {
 	Device *dev;
+	Queue *tx_twin; // rx queues with tx_flush_on_rx: tx queue of the same id
 	uint16_t wrapped_port;
 	uint16_t queue_id;
 	Dir dir;
@@ -103,12 +104,18 @@ uint16_t impair_rx(void *queue, rte_mbuf **pkts, uint16_t n)
 			q->q.ingest(run, up, tmp, got, now);
 	}
 	q->q.drain(run, now);
-	return q->q.take(pkts, n);
+	const uint16_t k = q->q.take(pkts, n);
+	if (Queue *t = q->tx_twin; t != nullptr) {
+		t->q.drain(p->run[kTx], now);
+		t->q.flush(t->wrapped_port, t->queue_id);
+	}
+	return k;
 }
 
 // Packets held for delay on the tx side go out on a later tx_burst call of
-// the same queue; an application that stops sending releases them by calling
-// rte_eth_tx_burst with nb_pkts = 0.
+// the same queue, or an rx_burst of the same queue id (tx_flush_on_rx=1, the
+// default); with tx_flush_on_rx=0 an application that stops sending releases
+// them by calling rte_eth_tx_burst with nb_pkts = 0.
 uint16_t impair_tx(void *queue, rte_mbuf **pkts, uint16_t n)
 {
 	auto *q = static_cast<Queue *>(queue);
@@ -239,6 +246,13 @@ int impair_start(rte_eth_dev *dev)
 	const int rc = rte_eth_dev_start(d->wrapped_port);
 	if (rc != 0)
 		return rc;
+	const bool twin = d->params.load()->tx_flush_on_rx != 0;
+	for (uint16_t i = 0; i < dev->data->nb_rx_queues; i++) {
+		auto *q = static_cast<Queue *>(dev->data->rx_queues[i]);
+		q->tx_twin = twin && i < dev->data->nb_tx_queues
+				     ? static_cast<Queue *>(dev->data->tx_queues[i])
+				     : nullptr;
+	}
 	set_queue_states(dev, RTE_ETH_QUEUE_STATE_STARTED);
 	dev->data->dev_started = 1;
 	impair_link_update(dev, 0);
@@ -708,7 +722,7 @@ RTE_INIT(spray_impair_init)
 }
 RTE_PMD_EXPORT_NAME(net_impair, __COUNTER__);
 RTE_PMD_REGISTER_PARAM_STRING(net_impair,
-	"port=<name|id> seed=<u64> queue_pkts=<16..65536> link=<up|down> "
+	"port=<name|id> seed=<u64> queue_pkts=<16..65536> tx_flush_on_rx=<0|1> link=<up|down> "
 	"[rx_|tx_]loss=<0..1> [rx_|tx_]ge_p=<0..1> [rx_|tx_]ge_r=<0..1> "
 	"[rx_|tx_]ge_loss=<0..1> [rx_|tx_]delay_us=<0..1e7> [rx_|tx_]jitter_us=<0..1e7> "
 	"[rx_|tx_]reorder=<0..1> [rx_|tx_]reorder_depth=<1..64> [rx_|tx_]dup=<0..1> "
