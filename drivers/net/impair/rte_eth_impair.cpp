@@ -163,7 +163,11 @@ rte_pmd_impair_stats raw_stats(rte_eth_dev *dev)
 rte_pmd_impair_stats stats_since_reset(rte_eth_dev *dev)
 {
 	rte_pmd_impair_stats s = raw_stats(dev);
-	const rte_pmd_impair_stats &b = dev_of(dev)->baseline;
+	rte_pmd_impair_stats b;
+	{
+		std::lock_guard<std::mutex> lock(dev_of(dev)->ctl);
+		b = dev_of(dev)->baseline;
+	}
 #define IMPAIR_SUB_(name, help)              \
 	s.rx.name -= b.rx.name;              \
 	s.tx.name -= b.tx.name;
@@ -399,6 +403,7 @@ int impair_stats_get(rte_eth_dev *dev, rte_eth_stats *st)
 
 int impair_stats_reset(rte_eth_dev *dev)
 {
+	std::lock_guard<std::mutex> lock(dev_of(dev)->ctl);
 	dev_of(dev)->baseline = raw_stats(dev);
 	return 0;
 }
@@ -500,11 +505,13 @@ int set_params(rte_eth_dev *dev, const char *args, std::string &err)
 		}
 	}
 	next->compile(rte_get_tsc_hz());
-	const bool was_up = d->params.load()->link_up;
 	d->retired.push_back(d->params.exchange(next, std::memory_order_acq_rel));
-	if (next->link_up != was_up) {
-		d->forced_down.store(!next->link_up);
-		impair_link_update(dev, 0);
+	// "link" acts when given, whatever rte_pmd_impair_link_set did since.
+	for (const pmd::KeyValue &kv : kvs) {
+		if (kv.key == "link") {
+			d->forced_down.store(!next->link_up);
+			impair_link_update(dev, 0);
+		}
 	}
 	return 0;
 }
@@ -598,7 +605,6 @@ int impair_probe(rte_vdev_device *vdev)
 	dev->data->mac_addrs = mac;
 	dev->data->numa_node = rte_eth_dev_socket_id(wport);
 	dev->data->dev_link = rte_eth_link{};
-	dev->data->dev_flags |= RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS;
 	dev->device = pmd::vdev_device(vdev);
 	dev->dev_ops = impair_ops();
 	dev->rx_pkt_burst = impair_rx;

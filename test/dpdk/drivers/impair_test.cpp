@@ -270,6 +270,16 @@ TEST(Impair, LinkDownDropsEverythingAndLinkUpRestores)
 	EXPECT_EQ(loop.run(2000, 1000).size(), 1000u);
 }
 
+TEST(Impair, LinkUpBySetRestoresALinkForcedDownByTheApi)
+{
+	Loop loop("seed=24");
+	ASSERT_TRUE(loop.ok());
+	ASSERT_EQ(rte_pmd_impair_link_set(loop.port(), 0), 0);
+	EXPECT_EQ(loop.run(0, 100).size(), 0u);
+	ASSERT_EQ(rte_pmd_impair_set(loop.port(), "link=up", nullptr, 0), 0);
+	EXPECT_EQ(loop.run(100, 100).size(), 100u);
+}
+
 TEST(Impair, ParametersChangeAtRunTime)
 {
 	Loop loop("seed=15");
