@@ -23,6 +23,13 @@ unsigned parse_uint(const std::string& s, const std::string& option, unsigned lo
 
 }  // namespace
 
+std::uint16_t default_metrics_port(const std::string& role) {
+  if (role == "gen") return telemetry::kMetricsPortGen;
+  if (role == "respond") return telemetry::kMetricsPortRespond;
+  if (role == "demo") return telemetry::kMetricsPortDemo;
+  return telemetry::kMetricsPortSwitch;
+}
+
 std::vector<unsigned> parse_cpu_list(const std::string& s, const std::string& option) {
   std::vector<unsigned> cpus;
   std::stringstream ss(s);
@@ -68,6 +75,11 @@ RoleParser::RoleParser(std::string role, std::string summary, bool uses_ports)
   add("help,h", "show this help and exit");
   add("config", po::value<std::string>()->value_name("FILE"),
       "INI file with the same option names (key = value); the command line overrides it");
+  const std::string metrics_default = "127.0.0.1:" + std::to_string(default_metrics_port(role_name_));
+  add("metrics", po::value<std::string>()->default_value(metrics_default)->value_name("ADDR:PORT|off"),
+      "serve Prometheus metrics on http://ADDR:PORT/metrics; loopback only by default. Another "
+      "address (e.g. 0.0.0.0:PORT) exposes them to the network, an explicit choice spray prints at "
+      "start; off disables the endpoint");
   if (uses_ports_) {
     add("port", po::value<std::vector<std::string>>()->value_name("NAME=DEVARGS"),
         "a port, repeatable: NAME labels it in output and metrics; DEVARGS is a PCI address "
@@ -136,6 +148,9 @@ bool RoleParser::parse(const std::vector<std::string>& all_args) {
     throw UsageError(std::string(e.what()) + "; see 'spray " + role_name_ + " --help'");
   }
   common_.eal_args = eal;
+  std::string metrics_error;
+  common_.metrics = telemetry::parse_listen(vm_["metrics"].as<std::string>(), &metrics_error);
+  if (!metrics_error.empty()) throw UsageError(metrics_error);
   if (uses_ports_) fill_common();
   return true;
 }

@@ -13,6 +13,7 @@
 
 #include "dataplane/errors.h"
 #include "dataplane/port_spec.h"
+#include "telemetry/listen.h"
 
 namespace spray::app {
 
@@ -31,7 +32,13 @@ struct CommonOptions {
   unsigned rx_desc = 1024;
   unsigned tx_desc = 1024;
   std::string log_level = "warning";
+  // Prometheus endpoint; nullopt = --metrics off.
+  std::optional<telemetry::ListenAddress> metrics;
 };
+
+// The role's default --metrics port (doc/telemetry.md): one per role, so
+// several roles run side by side on one host.
+std::uint16_t default_metrics_port(const std::string& role);
 
 // A role's option set: the common options plus its own.
 class RoleParser {

@@ -4,8 +4,11 @@
 
 #include "dataplane/l2_pipeline.h"
 #include "dataplane/runtime.h"
+#include "dataplane/telemetry_dpdk.h"
 #include "roles.h"
+#include "spray_version.h"
 #include "switch_options.h"
+#include "telemetry/service.h"
 
 namespace spray::app {
 
@@ -47,6 +50,8 @@ int switch_main(const std::vector<std::string>& args) {
   describe_switch_options(parser);
   if (!parser.parse(args)) return 0;
   const SwitchOptions opt = switch_options_from(parser);
+  // /metrics binds before EAL starts: a port in use fails fast, nothing to undo.
+  telemetry::Service tel(opt.common.metrics);
 
   dp::RuntimeOptions ro = runtime_options(opt.common);
   ro.port.promiscuous = true;
@@ -59,11 +64,19 @@ int switch_main(const std::vector<std::string>& args) {
   for (const auto& p : rt.ports())
     std::printf("  port %-10s %-16s %s link %s\n", p.spec.name.c_str(), p.driver.c_str(),
                 wire::Mac{p.mac}.str().c_str(), dp::link_text(p.id).c_str());
+  if (const auto a = tel.address())
+    std::printf("  metrics http://%s/metrics%s\n", a->str().c_str(),
+                a->loopback() ? "" : " (not loopback: reachable from the network)");
+  else
+    std::printf("  metrics off\n");
   std::fflush(stdout);
 
   std::vector<std::unique_ptr<dp::L2Pipeline>> pipes;
   for (unsigned w = 0; w < rt.nb_workers(); ++w)
     pipes.push_back(std::make_unique<dp::L2Pipeline>(opt.l2, rt.pool(), rt.clock()));
+  dp::add_runtime_metrics(tel.registry(), rt, SPRAY_VERSION, SPRAY_GIT_SHA);
+  dp::add_switch_metrics(tel.registry(), pipes);
+  dp::EcosystemHooks ecosystem(tel.exchange());
 
   dp::Runtime::Hooks hooks;
   std::vector<bool> said_unknown(rt.ports().size());
@@ -79,6 +92,14 @@ int switch_main(const std::vector<std::string>& args) {
       }
     }
     for (auto& p : pipes) p->set_link_mask(mask);
+    tel.tick();
+    if (dp::signals().dump.exchange(false)) {
+      std::string fdb;
+      for (std::size_t w = 0; w < pipes.size(); ++w)
+        fdb += " w" + std::to_string(w) + " " + std::to_string(pipes[w]->snapshot().fdb_entries);
+      std::fprintf(stderr, "spray switch: state dump (SIGUSR1)\nfdb entries per worker:%s\n%s", fdb.c_str(),
+                   tel.dump_text({"spray_port_", "spray_worker_", "spray_switch_"}).c_str());
+    }
   };
   hooks.progress = [&](double) {
     const auto s = sum_stats(pipes);

@@ -1,6 +1,7 @@
 #include "telemetry/registry.h"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace spray::telemetry {
 
@@ -43,11 +44,12 @@ void Registry::add_counters(std::string prefix, std::span<const CounterInfo> inf
     for (std::size_t i = 0; i < info.size(); ++i)
       fams[i] = Family{counter_metric_name(prefix, info[i]), info[i].help, MetricKind::kCounter, {}, {}, 1.0};
     std::vector<std::uint64_t> v(info.size());
-    for (std::size_t k = 0; k < inst.values.size(); ++k) {
+    const auto values = inst.current();
+    for (std::size_t k = 0; k < values.size(); ++k) {
       std::fill(v.begin(), v.end(), 0);
       read(k, v);
       for (std::size_t i = 0; i < info.size(); ++i)
-        fams[i].samples.push_back(Sample{{{inst.label, inst.values[k]}}, static_cast<double>(v[i]), nullptr});
+        fams[i].samples.push_back(Sample{{{inst.label, values[k]}}, static_cast<double>(v[i]), nullptr});
     }
     for (auto& f : fams) put(s, std::move(f));
   });
@@ -77,8 +79,9 @@ void Registry::add_gauge(std::string name, std::string help, Instances inst,
   add_source([name = std::move(name), help = std::move(help), inst = std::move(inst),
               read = std::move(read)](Snapshot& s) {
     Family f{name, help, MetricKind::kGauge, {}, {}, 1.0};
-    for (std::size_t k = 0; k < inst.values.size(); ++k)
-      f.samples.push_back(Sample{{{inst.label, inst.values[k]}}, read(k), nullptr});
+    const auto values = inst.current();
+    for (std::size_t k = 0; k < values.size(); ++k)
+      f.samples.push_back(Sample{{{inst.label, values[k]}}, read(k), nullptr});
     put(s, std::move(f));
   });
 }
@@ -97,9 +100,10 @@ void Registry::add_histogram(std::string name, std::string help, Instances inst,
   add_source([name = std::move(name), help = std::move(help), inst = std::move(inst), read = std::move(read),
               ex = std::move(ex)](Snapshot& s) {
     Family f{name, help, MetricKind::kHistogram, {}, ex.bounds, ex.scale};
-    for (std::size_t k = 0; k < inst.values.size(); ++k)
+    const auto values = inst.current();
+    for (std::size_t k = 0; k < values.size(); ++k)
       f.samples.push_back(
-          Sample{{{inst.label, inst.values[k]}}, 0, std::make_shared<const HistogramSnapshot>(read(k))});
+          Sample{{{inst.label, values[k]}}, 0, std::make_shared<const HistogramSnapshot>(read(k))});
     put(s, std::move(f));
   });
 }
@@ -115,8 +119,9 @@ void Registry::add_info(std::string name, std::string help, Instances inst,
   add_source([name = std::move(name), help = std::move(help), inst = std::move(inst),
               labels = std::move(labels)](Snapshot& s) {
     Family f{name, help, MetricKind::kGauge, {}, {}, 1.0};
-    for (std::size_t k = 0; k < inst.values.size(); ++k) {
-      std::vector<Label> l{{inst.label, inst.values[k]}};
+    const auto values = inst.current();
+    for (std::size_t k = 0; k < values.size(); ++k) {
+      std::vector<Label> l{{inst.label, values[k]}};
       for (auto& x : labels(k)) l.push_back(std::move(x));
       f.samples.push_back(Sample{std::move(l), 1.0, nullptr});
     }
@@ -134,6 +139,47 @@ void add_build_info(Registry& reg, std::string version, std::string dpdk_version
   reg.add_info("spray_build_info", "spray build: version, DPDK version it runs with, git revision",
                {{"version", std::move(version)}, {"dpdk_version", std::move(dpdk_version)},
                 {"git_sha", std::move(git_sha)}});
+}
+
+std::string snapshot_text(const Snapshot& s, const std::vector<std::string>& prefixes) {
+  std::string out;
+  char num[64];
+  for (const auto& f : s.families) {
+    bool match = prefixes.empty();
+    for (const auto& p : prefixes) match |= f.name.rfind(p, 0) == 0;
+    if (!match) continue;
+    for (const auto& smp : f.samples) {
+      std::string line = f.name;
+      if (!smp.labels.empty()) {
+        line += '{';
+        for (std::size_t i = 0; i < smp.labels.size(); ++i)
+          line += (i ? "," : "") + smp.labels[i].name + "=\"" + smp.labels[i].value + "\"";
+        line += '}';
+      }
+      if (f.kind == MetricKind::kHistogram && smp.hist) {
+        const auto& h = *smp.hist;
+        std::snprintf(num, sizeof num, " count %llu", static_cast<unsigned long long>(h.count));
+        line += num;
+        if (h.count) {
+          const auto q = [&](double x) { return static_cast<double>(x) * f.scale; };
+          std::snprintf(num, sizeof num, " mean %.4g", h.mean() * f.scale);
+          line += num;
+          std::snprintf(num, sizeof num, " p50 %.4g p99 %.4g", q(static_cast<double>(h.quantile(0.5))),
+                        q(static_cast<double>(h.quantile(0.99))));
+          line += num;
+          std::snprintf(num, sizeof num, " p99.9 %.4g max %.4g", q(static_cast<double>(h.quantile(0.999))),
+                        q(static_cast<double>(h.max)));
+          line += num;
+        }
+      } else {
+        std::snprintf(num, sizeof num, " %.17g", smp.value);
+        line += num;
+      }
+      out += line;
+      out += '\n';
+    }
+  }
+  return out;
 }
 
 std::shared_ptr<const Snapshot> SnapshotExchange::fresh(std::chrono::milliseconds timeout) {

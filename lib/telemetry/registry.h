@@ -67,9 +67,14 @@ struct Snapshot {
 };
 
 // The label values of a bounded set of instances: {"port", {"a", "b"}}.
+// With `live` set, the values are asked for at every collect instead (e.g.
+// workers, which exist only while the runtime runs).
 struct Instances {
   std::string label;
   std::vector<std::string> values;
+  std::function<std::vector<std::string>()> live;
+
+  std::vector<std::string> current() const { return live ? live() : values; }
 };
 
 struct HistogramExport {
@@ -116,6 +121,12 @@ class Registry {
  private:
   std::vector<std::function<void(Snapshot&)>> sources_;
 };
+
+// A human-readable dump of a snapshot (state dumps on SIGUSR1): one line
+// per sample, `name{labels} value`, histograms as count/mean/p50/p99/p99.9/max
+// in the exported unit. Only families whose name starts with one of
+// `prefixes` (all when empty).
+std::string snapshot_text(const Snapshot& s, const std::vector<std::string>& prefixes = {});
 
 // spray_build_info{version,dpdk_version,git_sha} 1
 void add_build_info(Registry& reg, std::string version, std::string dpdk_version, std::string git_sha);

@@ -1,0 +1,245 @@
+#include "dataplane/telemetry_dpdk.h"
+
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_pdump.h>
+#include <rte_telemetry.h>
+#include <rte_version.h>
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <mutex>
+
+#include "dataplane/l2_pipeline.h"
+#include "dataplane/runtime.h"
+
+namespace spray::dp {
+
+namespace {
+
+#define SPRAY_TEL_INFO(name, help) telemetry::CounterInfo{#name, help},
+constexpr std::array kWorkerCounterInfo{SPRAY_WORKER_COUNTERS(SPRAY_TEL_INFO)};
+#undef SPRAY_TEL_INFO
+
+void read_worker(const WorkerCounters& c, std::span<std::uint64_t> out) {
+  std::size_t k = 0;
+#define SPRAY_TEL_READ(name, help) out[k++] = c.name;
+  SPRAY_WORKER_COUNTERS(SPRAY_TEL_READ)
+#undef SPRAY_TEL_READ
+}
+
+// The telemetry callbacks are plain functions (DPDK 22.11 passes no user
+// argument), so the exchange they read lives here. Set and cleared by
+// EcosystemHooks on the control thread; read on DPDK's telemetry thread.
+std::mutex g_mu;
+std::shared_ptr<telemetry::SnapshotExchange> g_exchange;
+
+std::shared_ptr<const telemetry::Snapshot> current_snapshot() {
+  std::shared_ptr<telemetry::SnapshotExchange> ex;
+  {
+    std::lock_guard lk(g_mu);
+    ex = g_exchange;
+  }
+  return ex ? ex->fresh(std::chrono::milliseconds(250)) : nullptr;
+}
+
+std::string stem_of(const std::string& name, const std::string& prefix) {
+  std::string s = name.substr(prefix.size());
+  if (s.ends_with("_total")) s.resize(s.size() - 6);
+  return s;
+}
+
+// A tree of telemetry values built first, then turned into rte_tel_data:
+// DPDK's dicts cannot be updated in place once a child container is added.
+struct Node {
+  std::map<std::string, Node> children;
+  std::map<std::string, std::uint64_t> u64;
+  std::map<std::string, std::string> str;
+};
+
+void put_value(Node& n, const std::string& key, double v) {
+  if (v >= 0 && v < 1.8e19 && std::floor(v) == v) {
+    n.u64[key] = static_cast<std::uint64_t>(v);
+  } else {
+    char b[40];
+    std::snprintf(b, sizeof b, "%.9g", v);
+    n.str[key] = b;
+  }
+}
+
+// Families starting with `prefix` folded into a tree: samples labelled with
+// `group` go under their group value (ports by name, workers by name); any
+// other label becomes one more level (drops by reason).
+Node fold(const telemetry::Snapshot& s, const std::string& prefix, const std::string& group) {
+  Node root;
+  for (const auto& f : s.families) {
+    if (f.name.rfind(prefix, 0) != 0) continue;
+    const std::string stem = stem_of(f.name, prefix);
+    for (const auto& smp : f.samples) {
+      Node* n = &root;
+      std::vector<const telemetry::Label*> rest;
+      for (const auto& l : smp.labels) {
+        if (!group.empty() && l.name == group)
+          n = &root.children[l.value];
+        else
+          rest.push_back(&l);
+      }
+      if (f.kind == telemetry::MetricKind::kHistogram && smp.hist) {
+        Node& h = n->children[stem];
+        h.u64["count"] = smp.hist->count;
+        char b[40];
+        for (auto [q, key] : {std::pair{0.5, "p50"}, {0.99, "p99"}, {0.999, "p99.9"}}) {
+          std::snprintf(b, sizeof b, "%.9g", static_cast<double>(smp.hist->quantile(q)) * f.scale);
+          h.str[key] = b;
+        }
+        continue;
+      }
+      if (stem == "info") {  // an _info metric: its labels are the values
+        for (const auto* l : rest) n->str[l->name] = l->value;
+        continue;
+      }
+      if (rest.empty()) {
+        put_value(*n, stem, smp.value);
+      } else {
+        Node* m = &n->children[stem];
+        for (std::size_t i = 0; i + 1 < rest.size(); ++i) m = &m->children[rest[i]->value];
+        put_value(*m, rest.back()->value, smp.value);
+      }
+    }
+  }
+  return root;
+}
+
+void emit(const Node& n, rte_tel_data* d) {
+  rte_tel_data_start_dict(d);
+  for (const auto& [k, v] : n.u64) rte_tel_data_add_dict_u64(d, k.c_str(), v);
+  for (const auto& [k, v] : n.str) rte_tel_data_add_dict_string(d, k.c_str(), v.c_str());
+  for (const auto& [k, child] : n.children) {
+    rte_tel_data* c = rte_tel_data_alloc();
+    if (!c) continue;
+    emit(child, c);
+    if (rte_tel_data_add_dict_container(d, k.c_str(), c, 0) != 0) rte_tel_data_free(c);
+  }
+}
+
+int answer(rte_tel_data* d, const char* prefix, const char* group) {
+  const auto snap = current_snapshot();
+  if (!snap) return -1;
+  emit(fold(*snap, prefix, group), d);
+  return 0;
+}
+
+int cmd_ports(const char*, const char*, rte_tel_data* d) { return answer(d, "spray_port_", "port"); }
+int cmd_workers(const char*, const char*, rte_tel_data* d) { return answer(d, "spray_worker_", "worker"); }
+int cmd_switch(const char*, const char*, rte_tel_data* d) { return answer(d, "spray_switch_", ""); }
+
+bool g_registered = false;
+
+}  // namespace
+
+void add_runtime_metrics(telemetry::Registry& reg, const Runtime& rt, const std::string& version,
+                         const std::string& git_sha) {
+  telemetry::add_build_info(reg, version, rte_version(), git_sha);
+  telemetry::Instances ports{"port", {}, {}};
+  for (const auto& p : rt.ports()) ports.values.push_back(p.spec.name);
+  reg.add_counters("spray_port_", kPortCounterInfo, ports, [&rt](std::size_t i, std::span<std::uint64_t> out) {
+    const auto s = rt.port_stats(i);
+    const std::uint64_t v[] = {s.rx_packets, s.tx_packets, s.rx_bytes,  s.tx_bytes,
+                               s.rx_missed,  s.rx_errors,  s.tx_errors, s.rx_nombuf};
+    static_assert(std::size(v) == kPortCounterInfo.size());
+    std::copy(std::begin(v), std::end(v), out.begin());
+  });
+  reg.add_gauge("spray_port_link_up", "1 when the port's link is up (tap ports moved to another namespace "
+                "report down here)", ports,
+                [&rt](std::size_t i) { return link_up(rt.ports()[i].id) ? 1.0 : 0.0; });
+  reg.add_info("spray_port_info", "static facts of a port: DPDK driver, device name, NUMA node", ports,
+               [&rt](std::size_t i) {
+                 const Port& p = rt.ports()[i];
+                 char name[RTE_ETH_NAME_MAX_LEN] = "";
+                 rte_eth_dev_get_name_by_port(p.id, name);
+                 return std::vector<telemetry::Label>{
+                     {"driver", p.driver}, {"name", name}, {"numa", std::to_string(p.numa)}};
+               });
+
+  // Workers exist only while Runtime::run() runs: their label values are
+  // read at every collect (the control thread also runs run()'s loop).
+  telemetry::Instances workers{"worker", {}, [&rt] {
+                                 std::vector<std::string> v;
+                                 for (const auto& w : rt.workers()) v.push_back(w->name());
+                                 return v;
+                               }};
+  reg.add_counters("spray_worker_", kWorkerCounterInfo, workers,
+                   [&rt](std::size_t i, std::span<std::uint64_t> out) {
+                     read_worker(rt.workers()[i]->published(), out);
+                   });
+  reg.add_gauge("spray_worker_tsc_hz", "TSC frequency: cycles per second, to turn _cycles_total into time",
+                [&rt] { return static_cast<double>(rt.clock().hz()); });
+}
+
+namespace {
+
+#define SPRAY_TEL_L2_INFO(e, name, help) telemetry::CounterInfo{#name, help},
+#define SPRAY_TEL_GLUE_INFO(name, help) telemetry::CounterInfo{#name, help},
+constexpr std::array kSwitchCounterInfo{SPRAY_L2_COUNTERS(SPRAY_TEL_L2_INFO)};
+constexpr std::array kSwitchDropInfo{SPRAY_L2_DROPS(SPRAY_TEL_L2_INFO) SPRAY_L2_GLUE_DROPS(SPRAY_TEL_GLUE_INFO)};
+#undef SPRAY_TEL_L2_INFO
+#undef SPRAY_TEL_GLUE_INFO
+
+}  // namespace
+
+void add_switch_metrics(telemetry::Registry& reg, const std::vector<std::unique_ptr<L2Pipeline>>& pipes) {
+  reg.add_counters("spray_switch_", kSwitchCounterInfo, [&pipes](std::span<std::uint64_t> out) {
+    for (const auto& p : pipes) {
+      const auto s = p->snapshot();
+      for (std::size_t i = 0; i < tor::kL2CounterCount; ++i) out[i] += s.counters[i];
+    }
+  });
+  reg.add_counters_by_label(
+      "spray_switch_drops_total", "frames the switch dropped, by reason (each frame counted once)", "reason",
+      kSwitchDropInfo, [&pipes](std::span<std::uint64_t> out) {
+        for (const auto& p : pipes) {
+          const auto s = p->snapshot();
+          std::size_t k = 0;
+          for (; k < tor::kL2DropCount; ++k) out[k] += s.drops[k];
+#define SPRAY_TEL_GLUE_READ(name, help) out[k++] += p->glue().name.load(std::memory_order_relaxed);
+          SPRAY_L2_GLUE_DROPS(SPRAY_TEL_GLUE_READ)
+#undef SPRAY_TEL_GLUE_READ
+        }
+      });
+  reg.add_gauge("spray_switch_fdb_entries", "forwarding database entries, all workers' shards", [&pipes] {
+    double n = 0;
+    for (const auto& p : pipes) n += static_cast<double>(p->snapshot().fdb_entries);
+    return n;
+  });
+}
+
+EcosystemHooks::EcosystemHooks(std::shared_ptr<telemetry::SnapshotExchange> exchange) {
+  {
+    std::lock_guard lk(g_mu);
+    g_exchange = std::move(exchange);
+  }
+  // DPDK keeps commands until the process exits; register them once.
+  if (!g_registered) {
+    rte_telemetry_register_cmd("/spray/ports", cmd_ports,
+                               "spray ports: device counters, link, driver. Takes no parameters");
+    rte_telemetry_register_cmd("/spray/workers", cmd_workers,
+                               "spray workers: packets, busy/idle cycles, iterations. Takes no parameters");
+    rte_telemetry_register_cmd("/spray/switch", cmd_switch,
+                               "spray switch: counters, drops by reason, FDB entries. Takes no parameters");
+    g_registered = true;
+  }
+  const int rc = rte_pdump_init();
+  pdump_ = rc == 0;
+  if (!pdump_)
+    std::fprintf(stderr, "spray: warning: rte_pdump_init failed (%s); dpdk-dumpcap cannot capture\n",
+                 rte_strerror(rte_errno));
+}
+
+EcosystemHooks::~EcosystemHooks() {
+  if (pdump_) rte_pdump_uninit();
+  std::lock_guard lk(g_mu);
+  g_exchange.reset();
+}
+
+}  // namespace spray::dp

@@ -1,0 +1,63 @@
+// Telemetry glue for DPDK-facing figures: port and worker metrics for the
+// registry, `/spray/...` commands on DPDK's telemetry socket, and packet
+// capture through rte_pdump (dpdk-dumpcap).
+//
+// Control thread only, after the Runtime is constructed (EAL up, ports
+// started) and before it is destroyed.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "telemetry/counter.h"
+#include "telemetry/registry.h"
+
+namespace spray::dp {
+
+class Runtime;
+class L2Pipeline;
+
+// Device counters of a port, as rte_eth_stats_get reports them.
+#define SPRAY_PORT_COUNTERS(X)                                                   \
+  X(rx_packets, "packets received by the port")                                  \
+  X(tx_packets, "packets transmitted by the port")                               \
+  X(rx_bytes, "bytes received by the port")                                      \
+  X(tx_bytes, "bytes transmitted by the port")                                   \
+  X(rx_missed, "packets the device dropped because the rx ring was full")       \
+  X(rx_errors, "erroneous packets received")                                     \
+  X(tx_errors, "packets the device failed to transmit")                          \
+  X(rx_nombuf, "rx mbuf allocation failures")
+
+inline constexpr auto kPortCounterInfo = SPRAY_COUNTER_INFO_ARRAY(SPRAY_PORT_COUNTERS);
+
+// spray_port_*{port}, spray_port_link_up{port}, spray_port_info{port,driver,
+// name,numa}, spray_worker_*_total{worker}: what every role exports.
+// `version` and `git_sha` label spray_build_info, with rte_version().
+void add_runtime_metrics(telemetry::Registry& reg, const Runtime& rt, const std::string& version,
+                         const std::string& git_sha);
+
+// spray_switch_<counter>_total, spray_switch_drops_total{reason} (the
+// switch logic's and the glue's reasons) and spray_switch_fdb_entries, summed
+// over the workers' pipelines. `pipes` must outlive the registry's use.
+void add_switch_metrics(telemetry::Registry& reg, const std::vector<std::unique_ptr<L2Pipeline>>& pipes);
+
+// Registers /spray/ports, /spray/workers and /spray/switch on the DPDK
+// telemetry socket (answers built from `exchange` snapshots), and calls
+// rte_pdump_init() so dpdk-dumpcap can attach as a secondary process.
+// Undone by the destructor: commands then answer an error, pdump is
+// uninitialised. One instance per process.
+class EcosystemHooks {
+ public:
+  explicit EcosystemHooks(std::shared_ptr<telemetry::SnapshotExchange> exchange);
+  ~EcosystemHooks();
+  EcosystemHooks(const EcosystemHooks&) = delete;
+  EcosystemHooks& operator=(const EcosystemHooks&) = delete;
+
+  bool pdump() const noexcept { return pdump_; }
+
+ private:
+  bool pdump_ = false;
+};
+
+}  // namespace spray::dp
