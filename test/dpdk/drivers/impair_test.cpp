@@ -177,21 +177,55 @@ TEST(Impair, DelayAndJitterStayWithinTheConfiguredWindow)
 {
 	Loop loop("seed=13,rx_delay_us=300,rx_jitter_us=100");
 	ASSERT_TRUE(loop.ok());
-	std::vector<uint64_t> lat;
-	const auto got = loop.run(0, 4000, 1, 3000, nullptr, &lat);
-	ASSERT_EQ(got.size(), 4000u);
-	std::vector<double> us;
-	for (uint64_t t : lat)
-		us.push_back(1e6 * static_cast<double>(t) / static_cast<double>(rte_get_tsc_hz()));
-	std::sort(us.begin(), us.end());
-	// Never released early.
-	EXPECT_GE(us.front(), 200.0);
-	// Uniform on [200, 400]: median 300, deciles 220 and 380. Polling adds a
-	// little on top, never takes away.
-	EXPECT_NEAR(us[us.size() / 2], 300.0, 15.0);
-	EXPECT_NEAR(us[us.size() / 10], 220.0, 15.0);
-	EXPECT_NEAR(us[us.size() * 9 / 10], 380.0, 15.0);
+	// One frame every 20 us for 4000 frames. A sample is exact to within the
+	// gap between two polls. On a shared machine the test is preempted for
+	// milliseconds at a time; a frame whose life overlaps such a stall (a
+	// poll gap over 10 us) says nothing about the driver and is only used for
+	// the never-early check.
+	const uint64_t hz = rte_get_tsc_hz();
+	const uint64_t every = hz / 50000, max_gap = hz / 100000;
+	const uint64_t deadline = rte_get_tsc_cycles() + 10 * hz;
+	std::vector<double> exact_us;
+	double earliest_us = 1e9;
+	uint32_t sent = 0, got = 0;
+	uint64_t next_send = rte_get_tsc_cycles(), last_poll = rte_get_tsc_cycles();
+	uint64_t clean_since = 0; // end of the last stall
+	while (got < 4000 && rte_get_tsc_cycles() < deadline) {
+		if (sent < 4000 && rte_get_tsc_cycles() >= next_send) {
+			rte_mbuf *m = make_frame(pool(), sent);
+			if (m != nullptr && rte_eth_tx_burst(loop.port(), 0, &m, 1) == 1)
+				sent++, next_send += every;
+			else
+				rte_pktmbuf_free(m);
+		}
+		rte_mbuf *rx[32];
+		const uint16_t r = rte_eth_rx_burst(loop.port(), 0, rx, 32);
+		const uint64_t now = rte_get_tsc_cycles();
+		if (now - last_poll > max_gap)
+			clean_since = now;
+		for (uint16_t i = 0; i < r; i++) {
+			const double us = 1e6 * static_cast<double>(now - frame_tsc(rx[i])) / static_cast<double>(hz);
+			earliest_us = std::min(earliest_us, us);
+			if (frame_tsc(rx[i]) > clean_since)
+				exact_us.push_back(us);
+		}
+		rte_pktmbuf_free_bulk(rx, r);
+		got += r;
+		last_poll = now;
+	}
+	ASSERT_EQ(got, 4000u);
 	EXPECT_EQ(loop.stats().rx.delayed, 4000u);
+	// Never released early.
+	EXPECT_GE(earliest_us, 200.0);
+	ASSERT_GE(exact_us.size(), 1000u) << "the machine preempted the test too often to measure";
+	std::sort(exact_us.begin(), exact_us.end());
+	const size_t n = exact_us.size();
+	// Uniform on [200, 400]: median 300, deciles 220 and 380, nothing past 400
+	// (plus the poll gap and the ring's hop).
+	EXPECT_NEAR(exact_us[n / 2], 300.0, 15.0);
+	EXPECT_NEAR(exact_us[n / 10], 220.0, 15.0);
+	EXPECT_NEAR(exact_us[n * 9 / 10], 380.0, 15.0);
+	EXPECT_LE(exact_us.back(), 430.0);
 }
 
 // Sends `count` frames once, then only polls rx for up to 50 ms.
@@ -365,15 +399,23 @@ TEST(Impair, RateLimitSpacesPacketsAtTheConfiguredBitRate)
 	std::vector<rte_mbuf *> kept;
 	const auto got = loop.run(0, 500, 32, 3000, &kept, &lat);
 	ASSERT_EQ(got.size(), 500u);
-	const uint64_t first = frame_tsc(kept.front()) + lat.front();
-	const uint64_t last = frame_tsc(kept.back()) + lat.back();
+	uint64_t t0 = UINT64_MAX;
 	for (rte_mbuf *m : kept)
-		rte_pktmbuf_free(m);
-	const double gap_us = 1e6 * static_cast<double>(last - first) / 499 /
-			      static_cast<double>(rte_get_tsc_hz());
-	// Never faster than the rate; slower only by how late we poll.
-	EXPECT_GE(gap_us, 99.0);
-	EXPECT_LE(gap_us, 130.0);
+		t0 = std::min(t0, frame_tsc(m));
+	const double hz = static_cast<double>(rte_get_tsc_hz());
+	double last_ms = 0;
+	uint32_t early = 0;
+	for (size_t i = 0; i < kept.size(); i++) {
+		// Frame j cannot have left before j + 1 serialisation times; a
+		// preempted test only sees it later.
+		const double at_us = 1e6 * static_cast<double>(frame_tsc(kept[i]) + lat[i] - t0) / hz;
+		early += at_us < 100.0 * (frame_seq(kept[i]) + 1) - 1.0;
+		last_ms = std::max(last_ms, at_us / 1000);
+		rte_pktmbuf_free(kept[i]);
+	}
+	EXPECT_EQ(early, 0u);
+	EXPECT_GE(last_ms, 50.0);
+	EXPECT_LE(last_ms, 100.0);
 	EXPECT_GT(loop.stats().tx.rate_limited, 400u);
 }
 
