@@ -144,6 +144,16 @@ EndpointImpl::EndpointImpl(const EndpointConfig& c)
   starved.reserve(64);
 }
 
+EndpointImpl::~EndpointImpl() {
+  // Reassembly buffers still held (partial, held for order, or never
+  // released by the application) go back before the pool frees them all.
+  for (std::uint32_t i = 0; i < rxmsgs.capacity(); ++i) {
+    RxMsg& m = rxmsgs[i];
+    if (m.buf != nullptr) bufs.put(m.buf, m.cap_class);
+    m.buf = nullptr;
+  }
+}
+
 void EndpointImpl::push_event(const Event& ev) noexcept {
   if (ev_count == events.size()) {
     // Grow by doubling: rare, and never fatal (an event is not dropped).

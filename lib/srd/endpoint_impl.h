@@ -315,6 +315,9 @@ struct OrphanPkt {
 class EndpointImpl {
  public:
   explicit EndpointImpl(const EndpointConfig& cfg);
+  ~EndpointImpl();
+  EndpointImpl(const EndpointImpl&) = delete;
+  EndpointImpl& operator=(const EndpointImpl&) = delete;
 
   // ---- endpoint.cpp ----
   void on_packet(std::span<const std::uint8_t> pkt, const RxMeta& meta, Nanos now) noexcept;
