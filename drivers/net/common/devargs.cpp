@@ -8,10 +8,6 @@
 #include <cmath>
 #include <cstdlib>
 
-#include <rte_eal.h>
-#include <rte_ethdev.h>
-
-#include "pmd_sdk.h"
 
 namespace spray::pmd {
 
@@ -147,22 +143,6 @@ std::string unknown_key(std::string_view dev, const KeyValue &kv,
 {
 	return std::string(dev) + ": unknown parameter '" + kv.key +
 	       "'; accepted: " + std::string(accepted);
-}
-
-bool sdk_check(const rte_eth_dev *dev, const char *name) noexcept
-{
-	if (dev == nullptr || dev->data == nullptr)
-		return false;
-	const uint16_t port = dev->data->port_id;
-	return port < RTE_MAX_ETHPORTS && &rte_eth_devices[port] == dev &&
-	       __builtin_strcmp(dev->data->name, name) == 0;
-}
-
-void register_vdev(rte_vdev_driver *drv, const char *name) noexcept
-{
-	drv->driver.name = name;
-	drv->driver.alias = nullptr;
-	rte_vdev_register(drv);
 }
 
 } // namespace spray::pmd

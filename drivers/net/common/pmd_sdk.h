@@ -194,8 +194,6 @@ static_assert(offsetof(struct rte_eth_dev, state) == 0x4068, "rte_eth_dev layout
 #endif /* SPRAY_HAVE_DPDK_DRIVER_SDK */
 
 #ifdef __cplusplus
-#include <atomic>
-
 namespace spray::pmd {
 
 inline rte_device *vdev_device(rte_vdev_device *vdev) noexcept

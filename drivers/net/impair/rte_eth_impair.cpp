@@ -408,14 +408,11 @@ int impair_stats_reset(rte_eth_dev *dev)
 	return 0;
 }
 
-struct XstatName {
-	const char *name;
-};
-constexpr XstatName kXstatNames[] = {
-#define IMPAIR_XNAME_(name, help) {"rx_impair_" #name},
+constexpr const char *kXstatNames[] = {
+#define IMPAIR_XNAME_(name, help) "rx_impair_" #name,
 	RTE_PMD_IMPAIR_FOREACH_COUNTER(IMPAIR_XNAME_)
 #undef IMPAIR_XNAME_
-#define IMPAIR_XNAME_(name, help) {"tx_impair_" #name},
+#define IMPAIR_XNAME_(name, help) "tx_impair_" #name,
 	RTE_PMD_IMPAIR_FOREACH_COUNTER(IMPAIR_XNAME_)
 #undef IMPAIR_XNAME_
 };
@@ -426,7 +423,7 @@ int impair_xstats_get_names(rte_eth_dev *, rte_eth_xstat_name *names, unsigned s
 	if (names == nullptr || size < kNumXstats)
 		return kNumXstats;
 	for (unsigned i = 0; i < kNumXstats; i++)
-		rte_strscpy(names[i].name, kXstatNames[i].name, sizeof(names[i].name));
+		rte_strscpy(names[i].name, kXstatNames[i], sizeof(names[i].name));
 	return kNumXstats;
 }
 
