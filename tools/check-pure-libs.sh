@@ -5,7 +5,7 @@
 set -euo pipefail
 root=${1:-$(dirname "$0")/..}
 hits=$(grep -rnE '^\s*#\s*include\s*[<"](rte_|dpdk/|generic/rte_)' \
-  "$root/lib/wire" "$root/lib/srd" "$root/lib/tor" "$root/lib/telemetry" \
+  "$root/lib/wire" "$root/lib/srd" "$root/lib/tor" "$root/lib/telemetry" "$root/lib/traffic" \
   --include='*.h' --include='*.cpp' --exclude-dir=dpdk 2>/dev/null || true)
 if [[ -n $hits ]]; then
   echo "DPDK header included in a pure library (allowed only in lib/dataplane, drivers/, app/):" >&2

@@ -26,7 +26,7 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
 )
 # What the tests start or call: namespaces, ping, iperf3, clang for fuzzing.
-test_packages=(iproute2 iputils-ping iperf3 clang libclang-rt-14-dev)
+test_packages=(iproute2 iputils-ping iperf3 python3 clang libclang-rt-14-dev)
 [[ $mode != build ]] && packages+=("${test_packages[@]}")
 
 missing=()

@@ -5,6 +5,7 @@
 #include "dataplane/l2_pipeline.h"
 #include "dataplane/runtime.h"
 #include "dataplane/telemetry_dpdk.h"
+#include "role_common.h"
 #include "roles.h"
 #include "spray_version.h"
 #include "switch_options.h"
@@ -13,21 +14,6 @@
 namespace spray::app {
 
 namespace {
-
-dp::RuntimeOptions runtime_options(const CommonOptions& c) {
-  dp::RuntimeOptions r;
-  r.ports = c.ports;
-  r.worker_cpus = c.worker_cpus;
-  r.eal_args = c.eal_args;
-  r.file_prefix = c.file_prefix;
-  r.mem_mb = c.mem_mb;
-  r.port.rx_desc = static_cast<std::uint16_t>(c.rx_desc);
-  r.port.tx_desc = static_cast<std::uint16_t>(c.tx_desc);
-  r.worker.idle = c.idle_poll ? dp::IdleMode::kPoll : dp::IdleMode::kBackoff;
-  r.stats_period_s = c.stats_period_s;
-  r.log_level = c.log_level;
-  return r;
-}
 
 tor::L2Stats sum_stats(const std::vector<std::unique_ptr<dp::L2Pipeline>>& pipes) {
   tor::L2Stats total{};

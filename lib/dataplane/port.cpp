@@ -7,6 +7,7 @@
 #include <rte_lcore.h>
 
 #include <net/if.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -108,6 +109,12 @@ void start_port(Port& p, const PortOptions& opt, rte_mempool* pool) {
   rte_eth_macaddr_get(p.id, &mac);
   p.mac = 0;
   for (auto b : mac.addr_bytes) p.mac = (p.mac << 8) | b;
+  if (p.mac == 0) {
+    // Ring ports have no address; frames we originate need a unicast one
+    // that switches can learn. Locally administered, unique per process
+    // and port.
+    p.mac = 0x02'53'00'00'00'00ULL | (std::uint64_t(::getpid() & 0xffffff) << 8) | (p.id & 0xff);
+  }
   p.rx_queues = opt.rx_queues;
   p.tx_queues = opt.tx_queues;
   p.rx_desc = rxd;

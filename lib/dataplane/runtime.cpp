@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "dataplane/errors.h"
+#include "dataplane/ring_link.h"
 
 namespace spray::dp {
 
@@ -89,9 +90,13 @@ Runtime::Runtime(RuntimeOptions opt) : opt_(std::move(opt)) {
   plan.log_level = opt_.log_level;
 
   const auto nb_workers = static_cast<std::uint16_t>(plan.worker_cpus.size());
-  opt_.port.rx_queues = nb_workers;
-  opt_.port.tx_queues = nb_workers;
-  const std::uint64_t need = opt_.ports.size() * port_mbuf_need(opt_.port) +
+  const std::size_t nb_ports = opt_.ports.size() + 2 * opt_.ring_links.size();
+  if (opt_.port_per_worker && nb_ports != nb_workers)
+    throw UsageError("this role runs one worker per port: " + std::to_string(nb_ports) + " port(s) need " +
+                     std::to_string(nb_ports) + " CPUs in --lcores, got " + std::to_string(nb_workers));
+  opt_.port.rx_queues = opt_.port_per_worker ? 1 : nb_workers;
+  opt_.port.tx_queues = opt_.port_per_worker ? 1 : nb_workers;
+  const std::uint64_t need = nb_ports * port_mbuf_need(opt_.port) +
                              std::uint64_t{nb_workers} * (256 + kBurst * opt_.ports.size()) +
                              opt_.extra_mbufs + 1024;
   plan.mbuf_budget = pool_size_for(need);
@@ -114,14 +119,30 @@ Runtime::Runtime(RuntimeOptions opt) : opt_(std::move(opt)) {
     ports_.push_back(probe_port(spec));
     Port& p = ports_.back();
     start_port(p, opt_.port, pool_);
-    if (p.numa >= 0)
-      for (unsigned lc : eal_.worker_lcores)
-        if (static_cast<int>(rte_lcore_to_socket_id(lc)) != p.numa)
-          std::fprintf(stderr,
-                       "spray: warning: port '%s' is on NUMA node %d but worker lcore %u is on "
-                       "node %u; every packet crosses the interconnect\n",
-                       p.spec.name.c_str(), p.numa, lc, rte_lcore_to_socket_id(lc));
+    warn_numa(p);
   }
+  for (const auto& [a, b] : opt_.ring_links) {
+    const RingLink link = make_ring_link(a, b, opt_.port.rx_queues, 1024);
+    for (auto [name, id] : {std::pair{a, link.a}, std::pair{b, link.b}}) {
+      Port p;
+      p.spec = PortSpec{name, "ring-link:" + a + "<->" + b};
+      p.id = id;
+      p.driver = "net_ring";
+      p.numa = rte_eth_dev_socket_id(id);
+      ports_.push_back(p);
+      start_port(ports_.back(), opt_.port, pool_);
+    }
+  }
+}
+
+void Runtime::warn_numa(const Port& p) const {
+  if (p.numa < 0) return;
+  for (unsigned lc : eal_.worker_lcores)
+    if (static_cast<int>(rte_lcore_to_socket_id(lc)) != p.numa)
+      std::fprintf(stderr,
+                   "spray: warning: port '%s' is on NUMA node %d but worker lcore %u is on "
+                   "node %u; every packet crosses the interconnect\n",
+                   p.spec.name.c_str(), p.numa, lc, rte_lcore_to_socket_id(lc));
 }
 
 Runtime::~Runtime() {
@@ -135,11 +156,15 @@ void Runtime::run(const std::function<Pipeline*(unsigned)>& make, const Hooks& h
   for (const auto& p : ports_) port_ids.push_back(p.id);
   for (unsigned w = 0; w < nb_workers(); ++w) {
     std::vector<RxQueueRef> rxq;
-    for (std::uint16_t i = 0; i < ports_.size(); ++i)
-      rxq.push_back({i, ports_[i].id, static_cast<std::uint16_t>(w)});
+    if (opt_.port_per_worker) {
+      rxq.push_back({static_cast<std::uint16_t>(w), ports_[w].id, 0});
+    } else {
+      for (std::uint16_t i = 0; i < ports_.size(); ++i)
+        rxq.push_back({i, ports_[i].id, static_cast<std::uint16_t>(w)});
+    }
+    const auto txq = static_cast<std::uint16_t>(opt_.port_per_worker ? 0 : w);
     workers_.push_back(std::make_unique<Worker>(eal_.worker_lcores[w], "w" + std::to_string(w), make(w),
-                                                std::move(rxq), port_ids, static_cast<std::uint16_t>(w),
-                                                opt_.worker, clock_));
+                                                std::move(rxq), port_ids, txq, opt_.worker, clock_));
   }
   for (auto& w : workers_) {
     if (int rc = rte_eal_remote_launch(launch_worker, w.get(), w->lcore()); rc != 0)
@@ -153,7 +178,7 @@ void Runtime::run(const std::function<Pipeline*(unsigned)>& make, const Hooks& h
   for (std::size_t i = 0; i < ports_.size(); ++i) prev[i] = port_stats(i);
   auto prev_t = start;
   auto& sig = signals();
-  while (!sig.stop.load() && !(hooks.done && hooks.done())) {
+  while (hooks.done ? !hooks.done() : !sig.stop.load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     if (hooks.tick) hooks.tick();
     const auto now = std::chrono::steady_clock::now();

@@ -30,6 +30,13 @@ struct RuntimeOptions {
   WorkerOptions worker;
   double stats_period_s = 1.0;        // progress line period; 0 = off
   std::uint64_t extra_mbufs = 0;      // a role's own mbuf needs beyond the rings
+  // In-process links: each pair becomes two ports (after `ports`), joined
+  // back to back by rings.
+  std::vector<std::pair<std::string, std::string>> ring_links;
+  // false: every worker polls its own queue of every port (RSS splits the
+  // traffic). true: worker i owns port i alone (one queue), e.g. a generator
+  // and a responder in one process.
+  bool port_per_worker = false;
   std::string log_level = "warning";
 };
 
@@ -60,14 +67,16 @@ class Runtime {
     // after the common per-port part of the progress line ("" for none).
     std::function<std::string(double elapsed_s)> progress;
     // Polled every 10 ms by the control thread; true ends the run (e.g. a
-    // generator that reached --duration).
+    // generator that reached --duration). Without it, SIGINT/SIGTERM end the
+    // run; with it, the role decides what a signal means (drain first).
     std::function<bool()> done;
     // Control-thread work every 10 ms (config reload, dumps).
     std::function<void()> tick;
   };
 
   // Launches one worker per lcore with the pipeline `make(i)` returns (worker
-  // i polls queue i of every port and sends on tx queue i), runs the control
+  // i polls queue i of every port and sends on tx queue i; or port i alone
+  // with port_per_worker), runs the control
   // loop until a signal or hooks.done(), stops and joins the workers.
   void run(const std::function<Pipeline*(unsigned worker)>& make, const Hooks& hooks);
 
@@ -84,6 +93,8 @@ class Runtime {
   void print_final_counters() const;
 
  private:
+  void warn_numa(const Port& p) const;
+
   RuntimeOptions opt_;
   EalResult eal_;
   TscClock clock_;

@@ -1,0 +1,97 @@
+// spray respond: the responder. One SrdHostPipeline per port, each with its
+// own address and a RespondHostApp; runs until SIGINT/SIGTERM.
+#include <cstdio>
+#include <memory>
+
+#include "dataplane/host_apps.h"
+#include "dataplane/runtime.h"
+#include "host_options.h"
+#include "role_common.h"
+#include "roles.h"
+#include "wire/ipv4.h"
+
+namespace spray::app {
+
+int respond_main(const std::vector<std::string>& args) {
+  RoleParser parser("respond",
+                    "Responder: owns an IPv4 address on each port (answers ARP and ping), accepts SRD "
+                    "connections, answers every request and verifies what it receives.\n"
+                    "Example: spray respond --port p=net_tap0,iface=resp0 --ip 10.0.0.2/24");
+  describe_respond_options(parser);
+  if (!parser.parse(args)) return 0;
+  const RespondOptions opt = respond_options_from(parser);
+
+  dp::Runtime rt(runtime_options(opt.host.common));
+  if (rt.nb_workers() != 1)
+    throw UsageError("spray respond runs one worker; give --lcores a single CPU");
+  std::vector<std::unique_ptr<dp::SrdHostPipeline>> hosts;
+  std::vector<std::unique_ptr<dp::RespondHostApp>> apps;
+  std::vector<dp::SrdHostPipeline*> raw;
+  for (std::size_t i = 0; i < rt.ports().size(); ++i) {
+    const auto& hc = opt.host.hosts[i];
+    srd::EndpointConfig epc = opt.host.endpoint;
+    epc.local = {hc.ip, hc.udp_port};
+    epc.seed = opt.host.endpoint.seed + i;
+    hosts.push_back(std::make_unique<dp::SrdHostPipeline>(hc, epc, static_cast<std::uint16_t>(i), rt.ports()[i].mac,
+                                                          rt.pool(), rt.clock()));
+    apps.push_back(std::make_unique<dp::RespondHostApp>(opt.respond, hosts.back()->endpoint()));
+    hosts.back()->set_app(apps.back().get());
+    raw.push_back(hosts.back().get());
+    std::printf("spray respond: %s on port '%s' (%s), SRD on UDP %u\n", wire::format_ipv4(hc.ip).c_str(),
+                rt.ports()[i].spec.name.c_str(), wire::Mac{rt.ports()[i].mac}.str().c_str(), hc.udp_port);
+  }
+  std::fflush(stdout);
+  dp::HostGroupPipeline group(raw);
+
+  std::uint64_t prev_requests = 0;
+  dp::Runtime::Hooks hooks;
+  hooks.tick = [&] {
+    if (dp::signals().dump.exchange(false))
+      for (auto& h : hosts) h->request_dump();
+  };
+  hooks.progress = [&](double) {
+    std::uint64_t req = 0, viol = 0, conns = 0, retx = 0;
+    for (auto& a : apps) {
+      req += a->responder().counters().requests.read();
+      viol += a->responder().violations().total();
+      conns += a->summary().connections.read();
+      retx += a->summary().retx_total();
+    }
+    char b[160];
+    std::snprintf(b, sizeof b, "%s req/s conns %llu retx %llu violations %llu",
+                  human((req - prev_requests) / opt.host.common.stats_period_s).c_str(), (unsigned long long)conns,
+                  (unsigned long long)retx, (unsigned long long)viol);
+    prev_requests = req;
+    return std::string(b);
+  };
+  rt.run([&](unsigned) { return static_cast<dp::Pipeline*>(&group); }, hooks);
+
+  std::printf("\nspray respond: stopped\n");
+  rt.print_final_counters();
+  std::uint64_t violations = 0;
+  for (std::size_t i = 0; i < apps.size(); ++i) {
+    const auto& r = apps[i]->responder();
+    const auto& c = r.counters();
+    const auto& v = r.violations();
+    std::printf("host %s (port '%s')\n", wire::format_ipv4(opt.host.hosts[i].ip).c_str(),
+                rt.ports()[i].spec.name.c_str());
+#define X(name, help) std::printf("  %-22s %14llu\n", #name, (unsigned long long)c.name.read());
+    SPRAY_RESPOND_COUNTERS(X)
+#undef X
+#define X(name, help) std::printf("  violation %-12s %14llu\n", #name, (unsigned long long)v.name.read());
+    SPRAY_RESPOND_VIOLATIONS(X)
+#undef X
+#define X(name, help) std::printf("  %-22s %14llu\n", #name, (unsigned long long)hosts[i]->counters().name.read());
+    SPRAY_HOST_COUNTERS(X)
+#undef X
+    violations += v.total();
+  }
+  if (violations) {
+    std::fprintf(stderr, "spray respond: %llu verification violation(s); see the table above\n",
+                 (unsigned long long)violations);
+    return 3;
+  }
+  return 0;
+}
+
+}  // namespace spray::app

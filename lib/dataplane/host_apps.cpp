@@ -1,0 +1,115 @@
+#include "dataplane/host_apps.h"
+
+#include <algorithm>
+
+namespace spray::dp {
+
+namespace {
+constexpr srd::Nanos kPublishNs = 100'000'000;
+}
+
+std::vector<PathSummary> summarize_paths(const srd::Endpoint& ep, const std::vector<srd::ConnId>& conns) {
+  std::vector<PathSummary> paths;
+  for (srd::ConnId id : conns) {
+    srd::ConnStats cs;
+    if (!ep.conn_stats(id, cs)) continue;
+    if (paths.size() < cs.paths) paths.resize(cs.paths);
+    for (std::uint16_t p = 0; p < cs.paths; ++p) {
+      srd::PathStats ps;
+      if (!ep.path_stats(id, p, ps)) continue;
+      PathSummary& s = paths[p];
+      s.tx_pkts += ps.tx_pkts;
+      s.acked_pkts += ps.acked_pkts;
+      s.lost_pkts += ps.lost_pkts;
+      s.ce_pkts += ps.ce_pkts;
+      s.rto_events += ps.rto_events;
+      s.quarantines += ps.quarantines;
+      switch (ps.state) {
+        case srd::PathState::kActive: ++s.active; break;
+        case srd::PathState::kSuspect: ++s.suspect; break;
+        case srd::PathState::kQuarantined: ++s.quarantined; break;
+        case srd::PathState::kProbing: ++s.probing; break;
+      }
+      if (ps.srtt_ns) {
+        s.srtt_ns_sum += static_cast<double>(ps.srtt_ns);
+        ++s.srtt_samples;
+      }
+      if (ps.min_rtt_ns && (s.min_rtt_ns == 0 || ps.min_rtt_ns < s.min_rtt_ns)) s.min_rtt_ns = ps.min_rtt_ns;
+    }
+  }
+  return paths;
+}
+
+void summarize_transport(const srd::Endpoint& ep, const std::vector<srd::ConnId>& conns, TransportSummary& out) {
+  std::uint64_t nack = 0, same = 0, rack = 0, tlp = 0, rto = 0, spurious = 0, rto_ev = 0, quar = 0;
+  std::uint64_t active = 0, quarantined = 0, established = 0;
+  for (srd::ConnId id : conns) {
+    srd::ConnStats cs;
+    if (!ep.conn_stats(id, cs)) continue;
+    const auto& c = cs.counters;
+    nack += c.retx_nack;
+    same += c.retx_same_path;
+    rack += c.retx_rack;
+    tlp += c.retx_tlp;
+    rto += c.retx_rto;
+    spurious += c.spurious_retx;
+    rto_ev += c.rto_events;
+    quar += c.path_quarantines;
+    if (cs.state == srd::ConnState::kEstablished) ++established;
+    for (std::uint16_t p = 0; p < cs.paths; ++p) {
+      srd::PathStats ps;
+      if (!ep.path_stats(id, p, ps)) continue;
+      if (ps.state == srd::PathState::kQuarantined) ++quarantined;
+      else if (ps.state == srd::PathState::kActive) ++active;
+    }
+  }
+  // Connection counters vanish with their connection; keep the running
+  // totals monotonic for the progress line and metrics.
+  auto keep = [](telemetry::SingleWriterCounter& c, std::uint64_t v) {
+    if (v > c.read()) c.set(v);
+  };
+  keep(out.retx_nack, nack);
+  keep(out.retx_same_path, same);
+  keep(out.retx_rack, rack);
+  keep(out.retx_tlp, tlp);
+  keep(out.retx_rto, rto);
+  keep(out.spurious_retx, spurious);
+  keep(out.rto_events, rto_ev);
+  keep(out.path_quarantines, quar);
+  out.paths_active.set(active);
+  out.paths_quarantined.set(quarantined);
+  out.connections.set(established);
+}
+
+unsigned GenHostApp::poll(srd::Nanos now) {
+  if (stop_.load(std::memory_order_relaxed)) gen_.stop(now);
+  const unsigned n = gen_.poll(now);
+  if (now >= next_publish_ || gen_.finished()) {
+    next_publish_ = now + kPublishNs;
+    summarize_transport(ep_, gen_.connections(), summary_);
+  }
+  if (gen_.finished()) finished_.store(true, std::memory_order_release);
+  return n;
+}
+
+srd::Nanos GenHostApp::next_deadline() const noexcept {
+  return std::min(gen_.next_deadline(), next_publish_);
+}
+
+void RespondHostApp::on_event(const srd::Event& ev, srd::Nanos now) {
+  if (ev.kind == srd::EventKind::kAccepted) open_.push_back(ev.conn);
+  if (ev.kind == srd::EventKind::kClosed || ev.kind == srd::EventKind::kConnectionFailed)
+    open_.erase(std::remove(open_.begin(), open_.end(), ev.conn), open_.end());
+  resp_.on_event(ev, now);
+}
+
+unsigned RespondHostApp::poll(srd::Nanos now) {
+  const unsigned n = resp_.poll(now);
+  if (now >= next_publish_) {
+    next_publish_ = now + kPublishNs;
+    summarize_transport(ep_, open_, summary_);
+  }
+  return n;
+}
+
+}  // namespace spray::dp

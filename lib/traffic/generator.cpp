@@ -1,0 +1,353 @@
+#include "traffic/generator.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+namespace spray::traffic {
+
+struct Generator::Slot {
+  std::vector<std::uint8_t> buf;  // grown once to the largest request size
+  Nanos t_send = 0;
+  std::uint32_t seq = 0;
+  std::uint32_t req_len = 0;
+  std::uint32_t reply_len = 0;  // asked for; kReplyDefault: the responder chooses
+  bool busy = false;
+  bool delivered = false;  // the transport acknowledged every byte
+  bool done = false;       // completed (reply in, or delivered when no reply)
+};
+
+struct Generator::Conn {
+  srd::ConnId id = srd::kNoConn;
+  std::uint32_t next_seq = 0;
+  std::uint32_t inflight = 0;  // sent, not yet completed or failed
+  bool up = false;
+  bool dead = false;
+  bool closed = false;
+  bool in_ready = false;
+  std::vector<Slot> slots;
+};
+
+std::string GenConfig::validate() const {
+  if (connections == 0 || connections > 65536)
+    return "--connections " + std::to_string(connections) + ": expected 1..65536";
+  if (load == LoadMode::kClosed && (outstanding == 0 || outstanding > 4096))
+    return "--outstanding " + std::to_string(outstanding) + ": expected 1..4096";
+  if (load == LoadMode::kOpen && !(rate_msgs_per_s > 0 && rate_msgs_per_s <= 1e9))
+    return "--rate: expected a positive rate up to 1e9 messages/s";
+  if (duration_ns == 0 && count == 0) return "give --duration or --count (or both)";
+  if (request.min() < kMinMessageLen)
+    return "--size " + request.text() + ": messages carry a 16-byte header, so at least 16 bytes";
+  const double buffers = double(connections) * std::bit_ceil(inflight_limit() * 2u) * request.max();
+  if (buffers > 4.0 * (1ull << 30))
+    return "request buffers would take " + std::to_string(std::llround(buffers / (1 << 20))) +
+           " MiB (connections x in-flight x largest request); lower --connections, "
+           "--outstanding or the message size";
+  return {};
+}
+
+Generator::Generator(const GenConfig& cfg, srd::Endpoint& ep) : cfg_(cfg), ep_(ep), rng_(cfg.seed) {
+  slots_per_conn_ = std::bit_ceil(std::max<std::uint32_t>(4, cfg_.inflight_limit() * 2));
+  conns_.resize(cfg_.connections);
+  for (auto& c : conns_) c.slots.resize(slots_per_conn_);
+  ready_.reserve(cfg_.connections * std::size_t{cfg_.outstanding});
+  if (cfg_.load == LoadMode::kOpen) interval_ns_ = 1e9 / cfg_.rate_msgs_per_s;
+}
+
+Generator::~Generator() = default;
+
+Generator::Conn* Generator::find(srd::ConnId id) noexcept {
+  const auto it = index_.find(id);
+  return it == index_.end() ? nullptr : &conns_[it->second];
+}
+
+std::vector<srd::ConnId> Generator::connections() const {
+  std::vector<srd::ConnId> ids;
+  for (const auto& c : conns_)
+    if (c.id != srd::kNoConn) ids.push_back(c.id);
+  return ids;
+}
+
+void Generator::start(Nanos now) {
+  start_ = now;
+  measure_start_ = now + cfg_.warmup_ns;
+  end_ = cfg_.duration_ns ? now + cfg_.warmup_ns + cfg_.duration_ns : srd::kNever;
+  next_send_ = now;
+  for (auto& c : conns_) {
+    c.id = ep_.connect(cfg_.peer);
+    if (c.id != srd::kNoConn) index_.emplace(c.id, static_cast<std::uint32_t>(&c - conns_.data()));
+    if (c.id == srd::kNoConn) {
+      c.dead = true;
+      c_.conn_failed.add();
+      last_failure_ = "connection table full";
+    } else {
+      ++live_conns_;
+    }
+  }
+  phase_ = live_conns_ ? Phase::kRunning : Phase::kDone;
+}
+
+std::uint32_t Generator::reply_len_for_request() {
+  return cfg_.reply ? cfg_.reply->sample(rng_) : kReplyDefault;
+}
+
+bool Generator::send_one(std::uint32_t ci, Nanos now) {
+  Conn& c = conns_[ci];
+  const std::uint32_t idx = c.next_seq & (slots_per_conn_ - 1);
+  Slot& s = c.slots[idx];
+  if (s.busy) {
+    // A request from far back is still in flight (being recovered): wait.
+    c_.window_full.add();
+    return false;
+  }
+  const std::uint32_t len = cfg_.request.sample(rng_);
+  const std::uint32_t reply = reply_len_for_request();
+  if (s.buf.size() < len) s.buf.resize(cfg_.request.max());
+  const std::span<std::uint8_t> msg(s.buf.data(), len);
+  fill_message(msg, AppHeader{kMagicRequest, ci, c.next_seq, reply});
+  const std::uint64_t tag = (std::uint64_t{ci} << 32) | idx;
+  const srd::SendStatus st = ep_.send(c.id, std::span<const std::uint8_t>(msg), tag);
+  if (st != srd::SendStatus::kOk) {
+    c_.window_full.add();
+    return false;
+  }
+  s.busy = true;
+  s.delivered = false;
+  s.done = false;
+  s.seq = c.next_seq;
+  s.req_len = len;
+  s.reply_len = reply;
+  s.t_send = now;
+  ++c.next_seq;
+  ++c.inflight;
+  ++in_flight_total_;
+  c_.sent.add();
+  return true;
+}
+
+unsigned Generator::poll(Nanos now) {
+  if (phase_ == Phase::kRunning) {
+    if (now >= end_ || (cfg_.count && c_.sent.read() >= cfg_.count)) enter_draining(now);
+  }
+  unsigned sent = 0;
+  if (phase_ == Phase::kRunning) {
+    const bool capped = cfg_.count != 0;
+    if (cfg_.load == LoadMode::kClosed) {
+      // Bounded per call so one poll never starves the receive path.
+      while (!ready_.empty() && sent < 64) {
+        if (capped && c_.sent.read() >= cfg_.count) break;
+        const std::uint32_t ci = ready_.back();
+        Conn& c = conns_[ci];
+        if (c.dead || !c.up || c.inflight >= cfg_.outstanding) {
+          ready_.pop_back();
+          c.in_ready = false;
+          continue;
+        }
+        if (!send_one(ci, now)) {
+          ready_.pop_back();
+          c.in_ready = false;
+          continue;
+        }
+        ++sent;
+        if (c.inflight >= cfg_.outstanding) {
+          ready_.pop_back();
+          c.in_ready = false;
+        }
+      }
+    } else {
+      if (now > next_send_ + 10'000'000) {
+        // More than 10 ms behind (the link or the core cannot keep up):
+        // skip ahead rather than burst, and count what was skipped.
+        c_.late_sends.add(static_cast<std::uint64_t>((now - next_send_) / std::max(interval_ns_, 1.0)));
+        next_send_ = now;
+      }
+      while (next_send_ <= now && sent < 64) {
+        if (capped && c_.sent.read() >= cfg_.count) break;
+        bool ok = false;
+        for (std::uint32_t tries = 0; tries < conns_.size() && !ok; ++tries) {
+          const std::uint32_t ci = rr_;
+          rr_ = rr_ + 1 == conns_.size() ? 0 : rr_ + 1;
+          Conn& c = conns_[ci];
+          if (c.dead || !c.up || c.inflight >= cfg_.max_inflight) continue;
+          ok = send_one(ci, now);
+        }
+        if (!ok) break;
+        if (now - next_send_ > 100'000) c_.late_sends.add();
+        next_send_ += static_cast<Nanos>(cfg_.poisson ? rng_.exponential(interval_ns_) : interval_ns_);
+        ++sent;
+      }
+    }
+  }
+  check_progress(now);
+  return sent;
+}
+
+Nanos Generator::next_deadline() const noexcept {
+  switch (phase_) {
+    case Phase::kRunning: {
+      Nanos d = end_;
+      if (cfg_.load == LoadMode::kOpen) d = std::min(d, next_send_);
+      return d;
+    }
+    case Phase::kDraining:
+    case Phase::kClosing:
+      return drain_deadline_;
+    default:
+      return srd::kNever;
+  }
+}
+
+void Generator::enter_draining(Nanos now) {
+  phase_ = Phase::kDraining;
+  measure_end_ = now;
+  drain_deadline_ = now + cfg_.drain_ns;
+}
+
+void Generator::stop(Nanos now) {
+  if (phase_ == Phase::kRunning) enter_draining(now);
+}
+
+void Generator::check_progress(Nanos now) {
+  if (phase_ == Phase::kRunning && live_conns_ == 0) enter_draining(now);
+  if (phase_ == Phase::kDraining && (in_flight_total_ == 0 || now >= drain_deadline_ || live_conns_ == 0)) {
+    phase_ = Phase::kClosing;
+    drain_deadline_ = now + 1'000'000'000;  // a second for CLOSE to complete
+    for (auto& c : conns_)
+      if (!c.dead && !c.closed) ep_.close(c.id);
+  }
+  if (phase_ == Phase::kClosing) {
+    bool all_closed = true;
+    for (const auto& c : conns_) all_closed &= c.dead || c.closed;
+    if (all_closed || now >= drain_deadline_) phase_ = Phase::kDone;
+  }
+}
+
+void Generator::complete(Conn& c, Slot& s, Nanos now) {
+  s.done = true;
+  --c.inflight;
+  --in_flight_total_;
+  c_.completed.add();
+  if (s.t_send >= measure_start_ && (measure_end_ == 0 || s.t_send < measure_end_)) {
+    c_.measured.add();
+    c_.tx_bytes.add(s.req_len);
+    c_.rx_bytes.add(s.reply_len == kReplyDefault ? 0 : s.reply_len);
+    rtt_.record(now - s.t_send);
+  }
+}
+
+void Generator::maybe_free(Conn& c, std::uint32_t idx) {
+  Slot& s = c.slots[idx];
+  if (!(s.done && s.delivered)) return;
+  s.busy = false;
+  if (cfg_.load == LoadMode::kClosed && !c.in_ready && !c.dead && c.inflight < cfg_.outstanding) {
+    c.in_ready = true;
+    ready_.push_back(static_cast<std::uint32_t>(&c - conns_.data()));
+  }
+}
+
+void Generator::on_event(const srd::Event& ev, Nanos now) {
+  using srd::EventKind;
+  switch (ev.kind) {
+    case EventKind::kConnected: {
+      if (Conn* c = find(ev.conn)) {
+        c->up = true;
+        if (cfg_.load == LoadMode::kClosed && !c->in_ready) {
+          c->in_ready = true;
+          ready_.push_back(static_cast<std::uint32_t>(c - conns_.data()));
+        }
+      }
+      break;
+    }
+    case EventKind::kConnectionFailed:
+    case EventKind::kClosed: {
+      Conn* cp = find(ev.conn);
+      if (!cp || cp->dead || cp->closed) break;
+      {
+        Conn& c = *cp;
+        if (ev.kind == EventKind::kConnectionFailed) {
+          c.dead = true;
+          c_.conn_failed.add();
+          fail_reasons_[static_cast<std::size_t>(ev.reason) % fail_reasons_.size()]++;
+          last_failure_ = std::string(srd::to_string(ev.reason)) + (ev.hint ? std::string(": ") + ev.hint : "");
+        } else {
+          c.closed = true;
+        }
+        --live_conns_;
+        // Whatever was still in flight on it will never complete.
+        for (auto& s : c.slots) {
+          if (s.busy && !s.done) {
+            s.done = true;
+            c_.failed.add();
+            --c.inflight;
+            --in_flight_total_;
+          }
+          s.busy = false;
+        }
+      }
+      break;
+    }
+    case EventKind::kDelivered: {
+      const auto ci = static_cast<std::uint32_t>(ev.tag >> 32);
+      const auto idx = static_cast<std::uint32_t>(ev.tag);
+      if (ci >= conns_.size() || idx >= slots_per_conn_) break;
+      Conn& c = conns_[ci];
+      Slot& s = c.slots[idx];
+      if (!s.busy) break;
+      s.delivered = true;
+      if (s.reply_len == 0 && !s.done) complete(c, s, now);
+      maybe_free(c, idx);
+      break;
+    }
+    case EventKind::kSendFailed: {
+      const auto ci = static_cast<std::uint32_t>(ev.tag >> 32);
+      const auto idx = static_cast<std::uint32_t>(ev.tag);
+      if (ci >= conns_.size() || idx >= slots_per_conn_) break;
+      Conn& c = conns_[ci];
+      Slot& s = c.slots[idx];
+      if (!s.busy) break;
+      if (!s.done) {
+        s.done = true;
+        c_.failed.add();
+        --c.inflight;
+        --in_flight_total_;
+        last_failure_ = std::string("message failed: ") + srd::to_string(ev.reason);
+      }
+      s.delivered = true;
+      maybe_free(c, idx);
+      break;
+    }
+    case EventKind::kMessage: {
+      const auto data = ev.msg.data;
+      bool ok = data.size() >= kAppHeaderLen;
+      AppHeader h;
+      if (ok) {
+        h = AppHeader::load(data.data());
+        ok = h.magic == kMagicReply && h.conn_key < conns_.size() && h.reply_len == data.size();
+      }
+      if (!ok) {
+        c_.bad_reply.add();
+        ep_.release(ev.msg);
+        break;
+      }
+      Conn& c = conns_[h.conn_key];
+      const std::uint32_t idx = h.seq & (slots_per_conn_ - 1);
+      Slot& s = c.slots[idx];
+      if (c.id != ev.conn || !s.busy || s.done || s.seq != h.seq || s.reply_len == 0) {
+        c_.unexpected_reply.add();
+      } else if ((s.reply_len != kReplyDefault && data.size() != s.reply_len) || !check_pattern(data, h)) {
+        c_.bad_reply.add();
+      } else {
+        if (s.reply_len == kReplyDefault) s.reply_len = static_cast<std::uint32_t>(data.size());
+        complete(c, s, now);
+        maybe_free(c, idx);
+      }
+      ep_.release(ev.msg);
+      break;
+    }
+    default:
+      break;
+  }
+  check_progress(now);
+}
+
+}  // namespace spray::traffic
