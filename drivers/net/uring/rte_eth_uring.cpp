@@ -12,16 +12,16 @@
 // rx: one multishot recv per queue fills buffers from a provided-buffer
 // ring whose buffers are the data areas of mbufs, so a datagram is copied
 // once, by the kernel, into the mbuf handed up; rx_burst reaps completions
-// and offers a fresh mbuf in the place of each one it returns. With
-// IORING_SETUP_COOP_TASKRUN the kernel defers its work until we enter it, so
-// rx_burst makes one io_uring_get_events() call when (and only when) the
-// kernel flags pending work: one syscall for a batch of datagrams. Kernels
-// without multishot recv get a window of single-shot recv requests.
+// and offers a fresh mbuf in the place of each one it returns. The kernel
+// defers its work (DEFER_TASKRUN, else COOP_TASKRUN) until we enter it, so
+// rx_burst calls io_uring_get_events() when, and only when, the kernel flags
+// pending work: one syscall for a batch of datagrams. Kernels without
+// multishot recv get a window of single-shot recv requests.
 //
 // tx: one send request per frame (sendmsg with an iovec per segment for
-// chained mbufs; no copy in either case), the
-// whole burst submitted with one io_uring_submit; mbufs are freed when their
-// completion is reaped on a later burst.
+// chained mbufs; no copy in either case), the whole burst submitted with one
+// io_uring_submit; mbufs are freed when their completions are reaped on a
+// later burst.
 #include <arpa/inet.h>
 #include <liburing.h>
 #include <netinet/in.h>
