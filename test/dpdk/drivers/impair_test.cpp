@@ -1,8 +1,8 @@
-// net_impair over net_ring: each test creates its own ring port and an
-// impaired port wrapping it (the ring loops tx back to rx), sends
-// sequence-numbered frames and checks what comes back against the
-// configured impairment, with bounds at ~5 sigma so the fixed seeds are not
-// what makes them pass.
+// net_impair over net_ring pairs: each test builds two ring ports joined
+// back to back, impairs one of them, sends sequence-numbered frames one way
+// and checks what arrives on the other side against the configured
+// impairment, with bounds at ~5 sigma so the fixed seeds are not what makes
+// them pass.
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -12,8 +12,10 @@
 
 #include <rte_bus_vdev.h>
 #include <rte_cycles.h>
+#include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include "eal_env.h"
 #include "frames.h"
@@ -29,44 +31,63 @@ rte_mempool *pool()
 	return p;
 }
 
-// An impaired loop: app -> net_impair tx -> net_ring -> net_impair rx -> app.
-class Loop {
+// Out: the application sends on the impaired port and the peer receives
+// (tx impairments). In: the peer sends and the application receives on the
+// impaired port (rx impairments).
+enum class Way { Out, In };
+
+// app <-> net_impair <-> net_ring W ==rings== net_ring P <-> peer
+class Link {
 public:
-	explicit Loop(const std::string &params)
+	explicit Link(const std::string &params)
 	{
 		static int n = 0;
-		const int id = n++;
-		ring_ = "net_ring_t" + std::to_string(id);
-		name_ = "net_impair_t" + std::to_string(id);
-		if (rte_vdev_init(ring_.c_str(), nullptr) != 0)
+		const std::string id = std::to_string(n++);
+		name_ = "net_impair_t" + id;
+		wrapped_ = "net_ring_w" + id;
+		peer_name_ = "net_ring_p" + id;
+		const unsigned flags = RING_F_SP_ENQ | RING_F_SC_DEQ;
+		w_to_p_ = rte_ring_create(("impair_wp" + id).c_str(), 4096, SOCKET_ID_ANY, flags);
+		p_to_w_ = rte_ring_create(("impair_pw" + id).c_str(), 4096, SOCKET_ID_ANY, flags);
+		if (w_to_p_ == nullptr || p_to_w_ == nullptr ||
+		    // rte_eth_from_rings names its ports "net_ring_" + name.
+		    rte_eth_from_rings(("w" + id).c_str(), &p_to_w_, 1, &w_to_p_, 1, 0) < 0 ||
+		    rte_eth_from_rings(("p" + id).c_str(), &w_to_p_, 1, &p_to_w_, 1, 0) < 0 ||
+		    rte_vdev_init(name_.c_str(), ("port=" + wrapped_ + "," + params).c_str()) != 0 ||
+		    rte_eth_dev_get_port_by_name(name_.c_str(), &port_) != 0 ||
+		    rte_eth_dev_get_port_by_name(peer_name_.c_str(), &peer_) != 0)
 			return;
-		if (rte_vdev_init(name_.c_str(), ("port=" + ring_ + "," + params).c_str()) != 0)
-			return;
-		if (rte_eth_dev_get_port_by_name(name_.c_str(), &port_) != 0)
-			return;
-		rte_eth_conf conf{};
-		ok_ = rte_eth_dev_configure(port_, 1, 1, &conf) == 0 &&
-		      rte_eth_rx_queue_setup(port_, 0, 1024, 0, nullptr, pool()) == 0 &&
-		      rte_eth_tx_queue_setup(port_, 0, 1024, 0, nullptr) == 0 &&
-		      rte_eth_dev_start(port_) == 0;
+		ok_ = start(port_) && start(peer_);
 	}
-	~Loop()
+	~Link()
 	{
 		rte_eth_dev_stop(port_);
+		rte_eth_dev_stop(peer_);
 		rte_vdev_uninit(name_.c_str());
-		rte_vdev_uninit(ring_.c_str());
+		rte_vdev_uninit(wrapped_.c_str());
+		rte_vdev_uninit(peer_name_.c_str());
+		for (rte_ring *r : {w_to_p_, p_to_w_}) {
+			void *m;
+			while (r != nullptr && rte_ring_dequeue(r, &m) == 0)
+				rte_pktmbuf_free(static_cast<rte_mbuf *>(m));
+			rte_ring_free(r);
+		}
 	}
 	bool ok() const { return ok_; }
-	uint16_t port() const { return port_; }
+	uint16_t port() const { return port_; } // the impaired port
+	uint16_t peer() const { return peer_; }
 
-	// Sends seqs [first, first + count) in bursts of `burst`, receiving as it
-	// goes, then keeps receiving until `quiet_us` pass with nothing new (seen
-	// on two polls in a row, so a preempted test does not stop early) or the
-	// deadline. Returns the sequence numbers in arrival order.
-	std::vector<uint32_t> run(uint32_t first, uint32_t count, unsigned burst = 32,
+	// Sends seqs [first, first + count) one way in bursts of `burst`,
+	// receiving as it goes, then keeps receiving until `quiet_us` pass with
+	// nothing new (seen on two polls in a row, so a preempted test does not
+	// stop early) or the deadline. Returns the sequence numbers in arrival
+	// order.
+	std::vector<uint32_t> run(Way way, uint32_t first, uint32_t count, unsigned burst = 32,
 				  double quiet_us = 3000, std::vector<rte_mbuf *> *keep = nullptr,
 				  std::vector<uint64_t> *latency_tsc = nullptr)
 	{
+		const uint16_t src = way == Way::Out ? port_ : peer_;
+		const uint16_t dst = way == Way::Out ? peer_ : port_;
 		std::vector<uint32_t> got;
 		const uint64_t hz = rte_get_tsc_hz();
 		const uint64_t deadline = rte_get_tsc_cycles() + 20 * hz;
@@ -84,12 +105,12 @@ public:
 				k++, next++;
 			}
 			// Always call tx_burst: delayed tx packets are released by it.
-			const uint16_t sent = rte_eth_tx_burst(port_, 0, tx, static_cast<uint16_t>(k));
+			const uint16_t sent = rte_eth_tx_burst(src, 0, tx, static_cast<uint16_t>(k));
 			for (unsigned i = sent; i < k; i++)
 				rte_pktmbuf_free(tx[i]);
 			next -= k - sent;
 			rte_mbuf *rx[64];
-			const uint16_t r = rte_eth_rx_burst(port_, 0, rx, 64);
+			const uint16_t r = rte_eth_rx_burst(dst, 0, rx, 64);
 			const uint64_t now = rte_get_tsc_cycles();
 			for (uint16_t i = 0; i < r; i++) {
 				got.push_back(frame_seq(rx[i]));
@@ -120,8 +141,20 @@ public:
 	}
 
 private:
-	std::string ring_, name_;
+	static bool start(uint16_t port)
+	{
+		rte_eth_conf conf{};
+		return rte_eth_dev_configure(port, 1, 1, &conf) == 0 &&
+		       rte_eth_rx_queue_setup(port, 0, 1024, 0, nullptr, pool()) == 0 &&
+		       rte_eth_tx_queue_setup(port, 0, 1024, 0, nullptr) == 0 &&
+		       rte_eth_dev_start(port) == 0;
+	}
+
+	std::string name_, wrapped_, peer_name_;
+	rte_ring *w_to_p_ = nullptr;
+	rte_ring *p_to_w_ = nullptr;
 	uint16_t port_ = RTE_MAX_ETHPORTS;
+	uint16_t peer_ = RTE_MAX_ETHPORTS;
 	bool ok_ = false;
 };
 
@@ -135,24 +168,37 @@ void expect_binomial(uint64_t x, uint64_t n, double p)
 
 TEST(Impair, RandomLossRateIsWithinBinomialBounds)
 {
-	Loop loop("seed=11,tx_loss=0.1");
+	Link loop("seed=11,tx_loss=0.1");
 	ASSERT_TRUE(loop.ok());
 	const uint32_t n = 100000;
-	const auto got = loop.run(0, n);
+	const auto got = loop.run(Way::Out, 0, n);
 	expect_binomial(n - got.size(), n, 0.1);
 	const auto s = loop.stats();
 	EXPECT_EQ(s.tx.dropped_loss, n - got.size());
 	EXPECT_EQ(s.tx.packets_in, n);
-	EXPECT_EQ(s.rx.packets_out, got.size());
+	EXPECT_EQ(s.tx.packets_out, got.size());
+}
+
+TEST(Impair, ReceiveSideLossLeavesTheSendSideAlone)
+{
+	Link loop("seed=26,rx_loss=0.1");
+	ASSERT_TRUE(loop.ok());
+	const uint32_t n = 50000;
+	EXPECT_EQ(loop.run(Way::Out, 0, n).size(), n);
+	const auto got = loop.run(Way::In, 0, n);
+	expect_binomial(n - got.size(), n, 0.1);
+	const auto s = loop.stats();
+	EXPECT_EQ(s.rx.dropped_loss, n - got.size());
+	EXPECT_EQ(s.tx.dropped_loss, 0u);
 }
 
 TEST(Impair, GilbertElliottLosesInBurstsAtTheStationaryRate)
 {
 	// Bad state share p / (p + r) = 1/11; mean stay in it 1 / r = 10 packets.
-	Loop loop("seed=12,tx_ge_p=0.01,tx_ge_r=0.1,tx_ge_loss=1");
+	Link loop("seed=12,tx_ge_p=0.01,tx_ge_r=0.1,tx_ge_loss=1");
 	ASSERT_TRUE(loop.ok());
 	const uint32_t n = 100000;
-	auto got = loop.run(0, n);
+	auto got = loop.run(Way::Out, 0, n);
 	std::sort(got.begin(), got.end());
 	uint64_t lost = 0, bursts = 0;
 	uint32_t expect = 0;
@@ -175,7 +221,7 @@ TEST(Impair, GilbertElliottLosesInBurstsAtTheStationaryRate)
 
 TEST(Impair, DelayAndJitterStayWithinTheConfiguredWindow)
 {
-	Loop loop("seed=13,rx_delay_us=300,rx_jitter_us=100");
+	Link loop("seed=13,rx_delay_us=300,rx_jitter_us=100");
 	ASSERT_TRUE(loop.ok());
 	// One frame every 20 us for 4000 frames. A sample is exact to within the
 	// gap between two polls. On a shared machine the test is preempted for
@@ -193,7 +239,7 @@ TEST(Impair, DelayAndJitterStayWithinTheConfiguredWindow)
 	while (got < 4000 && rte_get_tsc_cycles() < deadline) {
 		if (sent < 4000 && rte_get_tsc_cycles() >= next_send) {
 			rte_mbuf *m = make_frame(pool(), sent);
-			if (m != nullptr && rte_eth_tx_burst(loop.port(), 0, &m, 1) == 1)
+			if (m != nullptr && rte_eth_tx_burst(loop.peer(), 0, &m, 1) == 1)
 				sent++, next_send += every;
 			else
 				rte_pktmbuf_free(m);
@@ -228,38 +274,46 @@ TEST(Impair, DelayAndJitterStayWithinTheConfiguredWindow)
 	EXPECT_LE(exact_us.back(), 430.0);
 }
 
-// Sends `count` frames once, then only polls rx for up to 50 ms.
-size_t send_once_then_poll_rx(const Loop &loop, uint32_t count)
+// Polls rx on both ports for up to 50 ms or until `want` frames reached the
+// peer; never calls tx_burst. Returns the frames the peer received.
+size_t poll_rx_only(const Link &loop, size_t want)
 {
-	std::vector<rte_mbuf *> tx;
-	for (uint32_t i = 0; i < count; i++)
-		tx.push_back(make_frame(pool(), i));
-	EXPECT_EQ(rte_eth_tx_burst(loop.port(), 0, tx.data(), static_cast<uint16_t>(count)), count);
 	size_t got = 0;
 	const uint64_t end = rte_get_tsc_cycles() + rte_get_tsc_hz() / 20;
-	while (rte_get_tsc_cycles() < end && got < count) {
+	while (rte_get_tsc_cycles() < end && got < want) {
 		rte_mbuf *rx[32];
-		const uint16_t r = rte_eth_rx_burst(loop.port(), 0, rx, 32);
+		rte_pktmbuf_free_bulk(rx, rte_eth_rx_burst(loop.port(), 0, rx, 32));
+		const uint16_t r = rte_eth_rx_burst(loop.peer(), 0, rx, 32);
 		rte_pktmbuf_free_bulk(rx, r);
 		got += r;
 	}
 	return got;
 }
 
+void send_once(const Link &loop, uint32_t count)
+{
+	std::vector<rte_mbuf *> tx;
+	for (uint32_t i = 0; i < count; i++)
+		tx.push_back(make_frame(pool(), i));
+	EXPECT_EQ(rte_eth_tx_burst(loop.port(), 0, tx.data(), static_cast<uint16_t>(count)), count);
+}
+
 TEST(Impair, DelayedTxPacketsLeaveOnAnRxBurstOfTheSameQueue)
 {
-	Loop loop("seed=22,tx_delay_us=200");
+	Link loop("seed=22,tx_delay_us=200");
 	ASSERT_TRUE(loop.ok());
-	EXPECT_EQ(send_once_then_poll_rx(loop, 16), 16u);
+	send_once(loop, 16);
+	EXPECT_EQ(poll_rx_only(loop, 16), 16u);
 }
 
 TEST(Impair, WithoutTxFlushOnRxDelayedTxPacketsWaitForTheNextTxBurst)
 {
-	Loop loop("seed=23,tx_delay_us=200,tx_flush_on_rx=0");
+	Link loop("seed=23,tx_delay_us=200,tx_flush_on_rx=0");
 	ASSERT_TRUE(loop.ok());
-	EXPECT_EQ(send_once_then_poll_rx(loop, 16), 0u);
+	send_once(loop, 16);
+	EXPECT_EQ(poll_rx_only(loop, 16), 0u);
 	rte_eth_tx_burst(loop.port(), 0, nullptr, 0);
-	EXPECT_EQ(send_once_then_poll_rx(loop, 0) + loop.run(16, 0).size(), 16u);
+	EXPECT_EQ(poll_rx_only(loop, 16), 16u);
 }
 
 TEST(Impair, SameSeedGivesTheSameResultAndAnotherSeedDoesNot)
@@ -269,19 +323,19 @@ TEST(Impair, SameSeedGivesTheSameResultAndAnotherSeedDoesNot)
 	const std::string mix = "loss=0.1,ge_p=0.01,ge_r=0.2,dup=0.05,corrupt=0.05";
 	std::vector<uint32_t> a, b, c;
 	{
-		Loop l("seed=42," + mix);
+		Link l("seed=42," + mix);
 		ASSERT_TRUE(l.ok());
-		a = l.run(0, 20000, 1);
+		a = l.run(Way::Out, 0, 20000, 1);
 	}
 	{
-		Loop l("seed=42," + mix);
+		Link l("seed=42," + mix);
 		ASSERT_TRUE(l.ok());
-		b = l.run(0, 20000, 1);
+		b = l.run(Way::Out, 0, 20000, 1);
 	}
 	{
-		Loop l("seed=43," + mix);
+		Link l("seed=43," + mix);
 		ASSERT_TRUE(l.ok());
-		c = l.run(0, 20000, 1);
+		c = l.run(Way::Out, 0, 20000, 1);
 	}
 	EXPECT_EQ(a, b);
 	EXPECT_NE(a, c);
@@ -289,61 +343,64 @@ TEST(Impair, SameSeedGivesTheSameResultAndAnotherSeedDoesNot)
 
 TEST(Impair, LinkDownDropsEverythingAndLinkUpRestores)
 {
-	Loop loop("seed=14");
+	Link loop("seed=14");
 	ASSERT_TRUE(loop.ok());
 	rte_eth_link link{};
-	EXPECT_EQ(loop.run(0, 1000).size(), 1000u);
+	EXPECT_EQ(loop.run(Way::Out, 0, 1000).size(), 1000u);
 	ASSERT_EQ(rte_pmd_impair_link_set(loop.port(), 0), 0);
 	rte_eth_link_get_nowait(loop.port(), &link);
 	EXPECT_EQ(link.link_status, RTE_ETH_LINK_DOWN);
-	EXPECT_EQ(loop.run(1000, 1000).size(), 0u);
+	EXPECT_EQ(loop.run(Way::Out, 1000, 1000).size(), 0u);
+	EXPECT_EQ(loop.run(Way::In, 1000, 1000).size(), 0u);
 	EXPECT_EQ(loop.stats().tx.dropped_link, 1000u);
+	EXPECT_EQ(loop.stats().rx.dropped_link, 1000u);
 	ASSERT_EQ(rte_pmd_impair_link_set(loop.port(), 1), 0);
 	rte_eth_link_get_nowait(loop.port(), &link);
 	EXPECT_EQ(link.link_status, RTE_ETH_LINK_UP);
-	EXPECT_EQ(loop.run(2000, 1000).size(), 1000u);
+	EXPECT_EQ(loop.run(Way::Out, 2000, 1000).size(), 1000u);
+	EXPECT_EQ(loop.run(Way::In, 2000, 1000).size(), 1000u);
 }
 
 TEST(Impair, LinkUpBySetRestoresALinkForcedDownByTheApi)
 {
-	Loop loop("seed=24");
+	Link loop("seed=24");
 	ASSERT_TRUE(loop.ok());
 	ASSERT_EQ(rte_pmd_impair_link_set(loop.port(), 0), 0);
-	EXPECT_EQ(loop.run(0, 100).size(), 0u);
+	EXPECT_EQ(loop.run(Way::Out, 0, 100).size(), 0u);
 	ASSERT_EQ(rte_pmd_impair_set(loop.port(), "link=up", nullptr, 0), 0);
-	EXPECT_EQ(loop.run(100, 100).size(), 100u);
+	EXPECT_EQ(loop.run(Way::Out, 100, 100).size(), 100u);
 }
 
 TEST(Impair, ParametersChangeAtRunTime)
 {
-	Loop loop("seed=15");
+	Link loop("seed=15");
 	ASSERT_TRUE(loop.ok());
-	EXPECT_EQ(loop.run(0, 1000).size(), 1000u);
+	EXPECT_EQ(loop.run(Way::Out, 0, 1000).size(), 1000u);
 	char err[256] = "";
 	ASSERT_EQ(rte_pmd_impair_set(loop.port(), "tx_loss=1", err, sizeof err), 0) << err;
-	EXPECT_EQ(loop.run(1000, 1000).size(), 0u);
+	EXPECT_EQ(loop.run(Way::Out, 1000, 1000).size(), 0u);
 	ASSERT_EQ(rte_pmd_impair_set(loop.port(), "tx_loss=0", err, sizeof err), 0) << err;
-	EXPECT_EQ(loop.run(2000, 1000).size(), 1000u);
+	EXPECT_EQ(loop.run(Way::Out, 2000, 1000).size(), 1000u);
 }
 
 TEST(Impair, RunTimeChangeRejectsABadValueAndKeepsTheOldOnes)
 {
-	Loop loop("seed=16");
+	Link loop("seed=16");
 	ASSERT_TRUE(loop.ok());
 	char err[256] = "";
 	EXPECT_EQ(rte_pmd_impair_set(loop.port(), "tx_loss=1,dup=2", err, sizeof err), -EINVAL);
 	EXPECT_NE(std::string(err).find("parameter 'dup' = '2' is out of range; accepted: 0"),
 		  std::string::npos)
 		<< err;
-	EXPECT_EQ(loop.run(0, 100).size(), 100u);
+	EXPECT_EQ(loop.run(Way::Out, 0, 100).size(), 100u);
 }
 
 TEST(Impair, DuplicatesAreCountedAndDelivered)
 {
-	Loop loop("seed=17,tx_dup=0.05");
+	Link loop("seed=17,tx_dup=0.05");
 	ASSERT_TRUE(loop.ok());
 	const uint32_t n = 50000;
-	const auto got = loop.run(0, n);
+	const auto got = loop.run(Way::Out, 0, n);
 	const auto s = loop.stats();
 	expect_binomial(s.tx.duplicated, n, 0.05);
 	EXPECT_EQ(got.size(), n + s.tx.duplicated);
@@ -351,11 +408,11 @@ TEST(Impair, DuplicatesAreCountedAndDelivered)
 
 TEST(Impair, CorruptionFlipsOneByteInTheCountedPackets)
 {
-	Loop loop("seed=18,tx_corrupt=0.05");
+	Link loop("seed=18,tx_corrupt=0.05");
 	ASSERT_TRUE(loop.ok());
 	const uint32_t n = 8000; // all held at once: below the pool size
 	std::vector<rte_mbuf *> kept;
-	const auto got = loop.run(0, n, 32, 3000, &kept);
+	const auto got = loop.run(Way::Out, 0, n, 32, 3000, &kept);
 	uint64_t damaged = 0;
 	for (rte_mbuf *m : kept) {
 		damaged += !frame_intact(m) || frame_seq(m) >= n;
@@ -372,10 +429,10 @@ TEST(Impair, CorruptionFlipsOneByteInTheCountedPackets)
 
 TEST(Impair, ReorderingHoldsPacketsBehindLaterOnesWithoutLosingAny)
 {
-	Loop loop("seed=19,tx_reorder=0.1,tx_reorder_depth=5");
+	Link loop("seed=19,tx_reorder=0.1,tx_reorder_depth=5");
 	ASSERT_TRUE(loop.ok());
 	const uint32_t n = 20000;
-	auto got = loop.run(0, n, 1);
+	auto got = loop.run(Way::Out, 0, n, 1);
 	ASSERT_EQ(got.size(), n);
 	uint64_t late = 0;
 	uint32_t highest = 0;
@@ -393,11 +450,11 @@ TEST(Impair, ReorderingHoldsPacketsBehindLaterOnesWithoutLosingAny)
 TEST(Impair, RateLimitSpacesPacketsAtTheConfiguredBitRate)
 {
 	// 64-byte frames at 5.12 Mb/s: one every 100 us.
-	Loop loop("seed=20,tx_rate_bps=5120000");
+	Link loop("seed=20,tx_rate_bps=5120000");
 	ASSERT_TRUE(loop.ok());
 	std::vector<uint64_t> lat;
 	std::vector<rte_mbuf *> kept;
-	const auto got = loop.run(0, 500, 32, 3000, &kept, &lat);
+	const auto got = loop.run(Way::Out, 0, 500, 32, 3000, &kept, &lat);
 	ASSERT_EQ(got.size(), 500u);
 	uint64_t t0 = UINT64_MAX;
 	for (rte_mbuf *m : kept)
@@ -421,9 +478,9 @@ TEST(Impair, RateLimitSpacesPacketsAtTheConfiguredBitRate)
 
 TEST(Impair, XstatsNameWhatTheDriverDid)
 {
-	Loop loop("seed=21,tx_loss=0.5");
+	Link loop("seed=21,tx_loss=0.5");
 	ASSERT_TRUE(loop.ok());
-	const auto got = loop.run(0, 1000);
+	const auto got = loop.run(Way::Out, 0, 1000);
 	const int n = rte_eth_xstats_get_names(loop.port(), nullptr, 0);
 	ASSERT_GT(n, 0);
 	std::vector<rte_eth_xstat_name> names(n);
@@ -443,10 +500,13 @@ TEST(Impair, XstatsNameWhatTheDriverDid)
 TEST(Impair, StoppingAPortReturnsEveryHeldMbuf)
 {
 	{
-		Loop loop("seed=25,tx_delay_us=100000,rx_reorder=0.5,dup=0.1");
+		Link loop("seed=25,tx_delay_us=100000,rx_reorder=0.5,dup=0.1");
 		ASSERT_TRUE(loop.ok());
-		loop.run(0, 2000, 32, 100); // stops while most are still held
+		// Both stop while most frames are still held.
+		loop.run(Way::Out, 0, 2000, 32, 100);
+		loop.run(Way::In, 0, 2000, 32, 100);
 		EXPECT_GT(loop.stats().tx.delayed, 0u);
+		EXPECT_GT(loop.stats().rx.reordered, 0u);
 	}
 	// Every port made so far is gone: all mbufs are back.
 	EXPECT_EQ(rte_mempool_avail_count(pool()), pool()->size);
