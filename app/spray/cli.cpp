@@ -151,6 +151,7 @@ bool RoleParser::parse(const std::vector<std::string>& all_args) {
   std::string metrics_error;
   common_.metrics = telemetry::parse_listen(vm_["metrics"].as<std::string>(), &metrics_error);
   if (!metrics_error.empty()) throw UsageError(metrics_error);
+  common_.metrics_default = vm_["metrics"].defaulted();
   if (uses_ports_) fill_common();
   return true;
 }

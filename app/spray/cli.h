@@ -34,6 +34,7 @@ struct CommonOptions {
   std::string log_level = "warning";
   // Prometheus endpoint; nullopt = --metrics off.
   std::optional<telemetry::ListenAddress> metrics;
+  bool metrics_default = true;  // no --metrics given: the role's default
 };
 
 // The role's default --metrics port (doc/telemetry.md): one per role, so

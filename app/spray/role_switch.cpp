@@ -37,7 +37,7 @@ int switch_main(const std::vector<std::string>& args) {
   if (!parser.parse(args)) return 0;
   const SwitchOptions opt = switch_options_from(parser);
   // /metrics binds before EAL starts: a port in use fails fast, nothing to undo.
-  telemetry::Service tel(opt.common.metrics);
+  telemetry::Service tel(opt.common.metrics, opt.common.metrics_default);
 
   dp::RuntimeOptions ro = runtime_options(opt.common);
   ro.port.promiscuous = true;
@@ -51,8 +51,9 @@ int switch_main(const std::vector<std::string>& args) {
     std::printf("  port %-10s %-16s %s link %s\n", p.spec.name.c_str(), p.driver.c_str(),
                 wire::Mac{p.mac}.str().c_str(), dp::link_text(p.id).c_str());
   if (const auto a = tel.address())
-    std::printf("  metrics http://%s/metrics%s\n", a->str().c_str(),
-                a->loopback() ? "" : " (not loopback: reachable from the network)");
+    std::printf("  metrics http://%s/metrics%s%s\n", a->str().c_str(),
+                a->loopback() ? "" : " (not loopback: reachable from the network)",
+                tel.fallback() ? " (the default port was in use; choose one with --metrics)" : "");
   else
     std::printf("  metrics off\n");
   std::fflush(stdout);

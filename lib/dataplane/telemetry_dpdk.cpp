@@ -141,7 +141,7 @@ bool g_registered = false;
 void add_runtime_metrics(telemetry::Registry& reg, const Runtime& rt, const std::string& version,
                          const std::string& git_sha) {
   telemetry::add_build_info(reg, version, rte_version(), git_sha);
-  telemetry::Instances ports{"port", {}, {}};
+  telemetry::Instances ports("port", std::vector<std::string>{});
   for (const auto& p : rt.ports()) ports.values.push_back(p.spec.name);
   reg.add_counters("spray_port_", kPortCounterInfo, ports, [&rt](std::size_t i, std::span<std::uint64_t> out) {
     const auto s = rt.port_stats(i);
@@ -164,11 +164,11 @@ void add_runtime_metrics(telemetry::Registry& reg, const Runtime& rt, const std:
 
   // Workers exist only while Runtime::run() runs: their label values are
   // read at every collect (the control thread also runs run()'s loop).
-  telemetry::Instances workers{"worker", {}, [&rt] {
+  telemetry::Instances workers("worker", std::function<std::vector<std::string>()>([&rt] {
                                  std::vector<std::string> v;
                                  for (const auto& w : rt.workers()) v.push_back(w->name());
                                  return v;
-                               }};
+                               }));
   reg.add_counters("spray_worker_", kWorkerCounterInfo, workers,
                    [&rt](std::size_t i, std::span<std::uint64_t> out) {
                      read_worker(rt.workers()[i]->published(), out);

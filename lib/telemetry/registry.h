@@ -70,11 +70,16 @@ struct Snapshot {
 // With `live` set, the values are asked for at every collect instead (e.g.
 // workers, which exist only while the runtime runs).
 struct Instances {
+  Instances(std::string label_name, std::vector<std::string> label_values)
+      : label(std::move(label_name)), values(std::move(label_values)) {}
+  Instances(std::string label_name, std::function<std::vector<std::string>()> live_values)
+      : label(std::move(label_name)), live(std::move(live_values)) {}
+
+  std::vector<std::string> current() const { return live ? live() : values; }
+
   std::string label;
   std::vector<std::string> values;
   std::function<std::vector<std::string>()> live;
-
-  std::vector<std::string> current() const { return live ? live() : values; }
 };
 
 struct HistogramExport {

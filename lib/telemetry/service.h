@@ -22,13 +22,18 @@ class Service {
  public:
   // Listens on `listen` when set; nullopt (--metrics off) serves nothing but
   // still collects for dumps and the DPDK telemetry commands. Throws
-  // std::runtime_error naming the address when it cannot bind.
-  explicit Service(const std::optional<ListenAddress>& listen);
+  // std::runtime_error naming the address when it cannot bind, except when
+  // `is_default` (the user gave no --metrics) and the port is taken: then it
+  // listens on a free port of the same address and fallback() says so, so a
+  // second instance on one host still starts.
+  explicit Service(const std::optional<ListenAddress>& listen, bool is_default = false);
 
   Registry& registry() noexcept { return reg_; }
   const std::shared_ptr<SnapshotExchange>& exchange() const noexcept { return ex_; }
   // The bound address (port resolved), or nullopt when off.
   std::optional<ListenAddress> address() const;
+  // The default address was taken and another port was used.
+  bool fallback() const noexcept { return fallback_; }
 
   // Answers pending readers with a fresh snapshot. Every control tick.
   void tick() { ex_->serve(reg_); }
@@ -41,6 +46,7 @@ class Service {
   Registry reg_;
   std::shared_ptr<SnapshotExchange> ex_ = std::make_shared<SnapshotExchange>();
   std::unique_ptr<MetricsServer> server_;
+  bool fallback_ = false;
 };
 
 }  // namespace spray::telemetry

@@ -88,7 +88,7 @@ void BM_CollectAndExpose(benchmark::State& state) {
                                                 {"busy_cycles", "h"}, {"idle_cycles", "h"}, {"iterations", "h"},
                                                 {"sleeps", "h"}};
   Registry reg;
-  reg.add_counters("spray_port_", port_info, Instances{"port", {"p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"}, {}},
+  reg.add_counters("spray_port_", port_info, Instances{"port", {"p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"}},
                    [](std::size_t i, std::span<std::uint64_t> out) {
                      for (auto& x : out) x = 1'000'000 * (i + 1);
                    });
@@ -98,7 +98,7 @@ void BM_CollectAndExpose(benchmark::State& state) {
   reg.add_counters_by_label("spray_switch_drops_total", "h", "reason", sw_info, [](std::span<std::uint64_t> out) {
     for (auto& x : out) x = 7;
   });
-  reg.add_counters("spray_worker_", worker_info, Instances{"worker", {"w0", "w1", "w2", "w3"}, {}},
+  reg.add_counters("spray_worker_", worker_info, Instances{"worker", {"w0", "w1", "w2", "w3"}},
                    [](std::size_t, std::span<std::uint64_t> out) {
                      for (auto& x : out) x = 99;
                    });

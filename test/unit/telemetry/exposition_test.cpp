@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "telemetry/prometheus.h"
+#include "telemetry/service.h"
 #include "telemetry/registry.h"
 
 namespace spray::telemetry {
@@ -195,6 +196,46 @@ TEST(SnapshotExchange, WithoutAControlThreadTheScraperGetsThePreviousSnapshotInT
   ASSERT_TRUE(s);
   EXPECT_NE(s->find("spray_test_g"), nullptr);
   EXPECT_TRUE(ex.wanted());
+}
+
+}  // namespace
+}  // namespace spray::telemetry
+
+namespace spray::telemetry {
+namespace {
+
+ListenAddress loopback_any_port() {
+  std::string err;
+  return *parse_listen("127.0.0.1:0", &err);
+}
+
+TEST(Service, OffServesNothingButStillCollects) {
+  Service s(std::nullopt);
+  s.registry().add_gauge("spray_test_g", "g", [] { return 3.0; });
+  EXPECT_FALSE(s.address());
+  EXPECT_NE(s.dump_text().find("spray_test_g 3"), std::string::npos);
+}
+
+TEST(Service, AnExplicitAddressInUseIsAnErrorNamingIt) {
+  Service first(loopback_any_port());
+  ASSERT_TRUE(first.address());
+  const ListenAddress taken = *first.address();
+  try {
+    Service second(taken, false);
+    FAIL() << "bound a port already in use";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(taken.str()), std::string::npos) << e.what();
+  }
+}
+
+TEST(Service, TheDefaultAddressInUseFallsBackToAFreePortAndSaysSo) {
+  Service first(loopback_any_port());
+  const ListenAddress taken = *first.address();
+  Service second(taken, true);
+  ASSERT_TRUE(second.address());
+  EXPECT_TRUE(second.fallback());
+  EXPECT_NE(second.address()->port, taken.port);
+  EXPECT_EQ(second.address()->host, taken.host);
 }
 
 }  // namespace
