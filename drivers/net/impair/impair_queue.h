@@ -72,7 +72,9 @@ public:
 	// allowing each to be duplicated.
 	uint32_t room() const noexcept
 	{
-		const uint32_t fifo_free = cap_ - (tail_ - head_) - held_n_;
+		// Held packets go to the fifo later: count them as taken.
+		const uint32_t fifo_used = (tail_ - head_) + held_n_;
+		const uint32_t fifo_free = fifo_used < cap_ ? cap_ - fifo_used : 0;
 		const uint32_t heap_free = cap_ - heap_n_;
 		return (fifo_free < heap_free ? fifo_free : heap_free) / 2;
 	}
