@@ -210,12 +210,15 @@ private:
 			to_fifo(p, m, now);
 			return;
 		}
+		if (heap_n_ == cap_) {
+			drop(m, c.dropped_queue);
+			return;
+		}
 		uint64_t delay = p.delay_tsc;
 		if (p.jitter_tsc != 0) {
 			// Uniform in [delay - jitter, delay + jitter], clamped at zero.
-			const uint64_t lo = delay > p.jitter_tsc ? delay - p.jitter_tsc : 0;
-			const uint64_t hi = delay + p.jitter_tsc;
-			delay = lo + rng_.below(hi - lo + 1);
+			const uint64_t x = rng_.below(2 * p.jitter_tsc + 1);
+			delay = delay + x > p.jitter_tsc ? delay + x - p.jitter_tsc : 0;
 		}
 		if (delay != 0)
 			c.delayed.add(1);
@@ -229,10 +232,6 @@ private:
 			next_free_tsc_ = start + static_cast<uint64_t>(
 				(static_cast<unsigned __int128>(m->pkt_len) * p.tsc_per_byte_q32) >> 32);
 			release = next_free_tsc_;
-		}
-		if (heap_n_ == cap_) {
-			drop(m, c.dropped_queue);
-			return;
 		}
 		heap_push({release, seq_++, m});
 	}
