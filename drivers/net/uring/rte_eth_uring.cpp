@@ -25,6 +25,7 @@
 #include <arpa/inet.h>
 #include <liburing.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -55,11 +56,15 @@ int logtype = -1;
 
 constexpr uint16_t kMaxQueues = 16;
 constexpr unsigned kMaxSegs = 8;
+// UDP GSO: frames per send and bytes per send (UDP_MAX_SEGMENTS, IPv4 UDP
+// payload limit).
+constexpr unsigned kGsoMaxFrames = 64;
+constexpr uint32_t kGsoMaxBytes = 65507;
 constexpr unsigned kMaxReap = 64;
 constexpr uint64_t kRecvTag = UINT64_MAX;
 
 constexpr std::string_view kAcceptedKeys =
-	"local, remote, ring_entries, rx_bufs, max_frame, sockbuf";
+	"local, remote, ring_entries, rx_bufs, max_frame, sockbuf, gso";
 
 struct Config {
 	sockaddr_in local{};
@@ -68,6 +73,7 @@ struct Config {
 	uint64_t rx_bufs = 1024;
 	uint64_t max_frame = 1522; // 1500-byte MTU, one VLAN tag
 	uint64_t sockbuf = 4u << 20;
+	uint64_t gso = 1;
 };
 
 struct Stats {
@@ -144,16 +150,22 @@ struct alignas(RTE_CACHE_LINE_SIZE) RxQueue {
 	Stats st;
 };
 
+// One send request: a frame, or with GSO a run of frames of one size (the
+// last may be shorter) that the kernel cuts into one datagram each.
 struct TxSlot {
-	rte_mbuf *m;
+	uint32_t nm; // mbufs held until the completion
+	rte_mbuf *m[kGsoMaxFrames];
 	msghdr msg;
-	iovec iov[kMaxSegs];
+	iovec iov[kGsoMaxFrames];
+	alignas(cmsghdr) char cmsg[CMSG_SPACE(sizeof(uint16_t))];
 };
+static_assert(kMaxSegs <= kGsoMaxFrames);
 
 struct alignas(RTE_CACHE_LINE_SIZE) TxQueue {
 	io_uring ring{};
 	bool ring_up = false;
 	bool polled = false;
+	bool gso = false;
 	unsigned ring_flags = 0;
 	uint16_t queue_id = 0;
 	int fd = -1;
@@ -306,10 +318,11 @@ void reap_tx(TxQueue &q) noexcept
 		uint64_t errors = 0;
 		for (unsigned i = 0; i < got; i++) {
 			const uint32_t id = static_cast<uint32_t>(io_uring_cqe_get_data64(cqes[i]));
+			TxSlot &s = q.slots[id];
 			if (cqes[i]->res < 0)
-				errors++;
-			rte_pktmbuf_free(q.slots[id].m);
-			q.slots[id].m = nullptr;
+				errors += s.nm;
+			rte_pktmbuf_free_bulk(s.m, s.nm);
+			s.nm = 0;
 			q.free_ids[q.nfree++] = id;
 		}
 		io_uring_cq_advance(&q.ring, got);
@@ -333,11 +346,12 @@ uint16_t uring_tx(void *queue, rte_mbuf **pkts, uint16_t n)
 	reap_tx(q);
 	uint16_t i = 0;
 	uint64_t bytes = 0, dropped = 0;
-	for (; i < n && q.nfree != 0; i++) {
+	while (i < n && q.nfree != 0) {
 		rte_mbuf *m = pkts[i];
 		if (unlikely(m->nb_segs > kMaxSegs)) {
 			rte_pktmbuf_free(m);
 			dropped++;
+			i++;
 			continue;
 		}
 		io_uring_sqe *sqe = io_uring_get_sqe(&q.ring);
@@ -345,9 +359,42 @@ uint16_t uring_tx(void *queue, rte_mbuf **pkts, uint16_t n)
 			break;
 		const uint32_t id = q.free_ids[--q.nfree];
 		TxSlot &s = q.slots[id];
-		s.m = m;
 		if (m->nb_segs == 1) {
-			io_uring_prep_send(sqe, 0, rte_pktmbuf_mtod(m, void *), m->data_len, 0);
+			// The run of single-segment frames of m's size that one GSO
+			// send can carry; a shorter frame ends it.
+			const uint32_t size = m->data_len;
+			uint32_t k = 0, total = 0;
+			while (q.gso && i + k < n && k < kGsoMaxFrames) {
+				const rte_mbuf *f = pkts[i + k];
+				if (f->nb_segs != 1 || f->data_len > size || total + f->data_len > kGsoMaxBytes)
+					break;
+				s.m[k] = pkts[i + k];
+				s.iov[k] = {rte_pktmbuf_mtod(f, void *), f->data_len};
+				total += f->data_len;
+				k++;
+				if (f->data_len < size)
+					break;
+			}
+			if (k <= 1) {
+				s.m[0] = m;
+				k = 1;
+				total = m->data_len;
+				io_uring_prep_send(sqe, 0, rte_pktmbuf_mtod(m, void *), m->data_len, 0);
+			} else {
+				s.msg.msg_iovlen = k;
+				s.msg.msg_control = s.cmsg;
+				s.msg.msg_controllen = sizeof(s.cmsg);
+				cmsghdr *c = CMSG_FIRSTHDR(&s.msg);
+				c->cmsg_level = SOL_UDP;
+				c->cmsg_type = UDP_SEGMENT;
+				c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+				const uint16_t gso_size = static_cast<uint16_t>(size);
+				std::memcpy(CMSG_DATA(c), &gso_size, sizeof gso_size);
+				io_uring_prep_sendmsg(sqe, 0, &s.msg, 0);
+			}
+			s.nm = k;
+			i = static_cast<uint16_t>(i + k);
+			bytes += total;
 		} else {
 			unsigned segs = 0;
 			for (rte_mbuf *seg = m; seg != nullptr; seg = seg->next, segs++) {
@@ -355,12 +402,17 @@ uint16_t uring_tx(void *queue, rte_mbuf **pkts, uint16_t n)
 				s.iov[segs].iov_len = seg->data_len;
 			}
 			s.msg.msg_iovlen = segs;
+			s.msg.msg_control = nullptr;
+			s.msg.msg_controllen = 0;
+			s.m[0] = m;
+			s.nm = 1;
+			i++;
+			bytes += m->pkt_len;
 			io_uring_prep_sendmsg(sqe, 0, &s.msg, 0);
 		}
 		// The socket is the ring's registered file 0: no per-send fd lookup.
 		sqe->flags |= IOSQE_FIXED_FILE;
 		io_uring_sqe_set_data64(sqe, id);
-		bytes += m->pkt_len;
 	}
 	if (io_uring_sq_ready(&q.ring) != 0)
 		io_uring_submit(&q.ring);
@@ -455,19 +507,21 @@ void tx_down(TxQueue &q)
 		q.ring_up = false;
 	}
 	for (uint32_t i = 0; i < q.nslots; i++) {
-		if (q.slots[i].m != nullptr) {
-			rte_pktmbuf_free(q.slots[i].m);
-			q.slots[i].m = nullptr;
-		}
+		rte_pktmbuf_free_bulk(q.slots[i].m, q.slots[i].nm);
+		q.slots[i].nm = 0;
 	}
 	q.nfree = 0;
 	for (uint32_t i = 0; i < q.nslots; i++)
 		q.free_ids[q.nfree++] = i;
 }
 
-int tx_up(TxQueue &q, int fd)
+int tx_up(TxQueue &q, int fd, bool want_gso)
 {
 	q.fd = fd;
+	// UDP GSO (Linux >= 4.18): the option reads back where it exists.
+	int gso_size = 0;
+	socklen_t len = sizeof gso_size;
+	q.gso = want_gso && getsockopt(fd, SOL_UDP, UDP_SEGMENT, &gso_size, &len) == 0;
 	q.polled = false;
 	int rc = ring_init(q.ring, q.nslots, q.nslots, q.ring_flags);
 	if (rc != 0)
@@ -532,7 +586,7 @@ int uring_start(rte_eth_dev *dev)
 		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
 	}
 	for (uint16_t i = 0; i < dev->data->nb_tx_queues; i++) {
-		const int rc = tx_up(*static_cast<TxQueue *>(dev->data->tx_queues[i]), d.fds[i]);
+		const int rc = tx_up(*static_cast<TxQueue *>(dev->data->tx_queues[i]), d.fds[i], d.cfg.gso != 0);
 		if (rc != 0) {
 			URING_LOG(ERR, "%s: tx queue %u: io_uring setup failed: %s\n", d.name.c_str(), i, strerror(-rc));
 			uring_stop(dev);
@@ -758,6 +812,8 @@ bool parse_config(const char *name, const char *args, Config &cfg, std::string &
 			ok = pmd::parse_u64(name, kv, RTE_ETHER_MIN_LEN, 65507, cfg.max_frame, err);
 		else if (kv.key == "sockbuf")
 			ok = pmd::parse_u64(name, kv, 4096, 1u << 30, cfg.sockbuf, err);
+		else if (kv.key == "gso")
+			ok = pmd::parse_u64(name, kv, 0, 1, cfg.gso, err);
 		else {
 			err = pmd::unknown_key(name, kv, kAcceptedKeys);
 			ok = false;
@@ -856,4 +912,4 @@ RTE_INIT(spray_uring_init)
 RTE_PMD_EXPORT_NAME(net_uring, __COUNTER__);
 RTE_PMD_REGISTER_PARAM_STRING(net_uring,
 	"local=<A.B.C.D:PORT> remote=<A.B.C.D:PORT> ring_entries=<16..4096> "
-	"rx_bufs=<16..32768, power of 2> max_frame=<60..65507> sockbuf=<bytes>");
+	"rx_bufs=<16..32768, power of 2> max_frame=<60..65507> sockbuf=<bytes> gso=<0|1>");

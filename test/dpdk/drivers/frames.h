@@ -22,16 +22,16 @@ inline constexpr size_t kPadOff = kTscOff + 8;
 
 inline uint8_t pad_byte(uint32_t seq, size_t i) { return static_cast<uint8_t>(seq * 31 + i); }
 
-inline rte_mbuf *make_frame(rte_mempool *pool, uint32_t seq)
+inline rte_mbuf *make_frame(rte_mempool *pool, uint32_t seq, uint16_t len = kFrameLen)
 {
 	rte_mbuf *m = rte_pktmbuf_alloc(pool);
 	if (m == nullptr)
 		return nullptr;
-	auto *p = reinterpret_cast<uint8_t *>(rte_pktmbuf_append(m, kFrameLen));
-	std::span<uint8_t> f(p, kFrameLen);
+	auto *p = reinterpret_cast<uint8_t *>(rte_pktmbuf_append(m, len));
+	std::span<uint8_t> f(p, len);
 	wire::write_eth(f, wire::Mac{0x020000000002ULL}, wire::Mac{0x020000000001ULL}, kTestEtherType);
 	wire::store_be32(p + kSeqOff, seq);
-	for (size_t i = kPadOff; i < kFrameLen; i++)
+	for (size_t i = kPadOff; i < len; i++)
 		p[i] = pad_byte(seq, i);
 	const uint64_t tsc = rte_get_tsc_cycles();
 	std::memcpy(p + kTscOff, &tsc, sizeof tsc);
@@ -52,13 +52,13 @@ inline uint64_t frame_tsc(const rte_mbuf *m)
 
 // True when the pad still matches the sequence number (header, seq and tsc
 // are not covered: a flip there shows as a foreign sequence number).
-inline bool frame_intact(const rte_mbuf *m)
+inline bool frame_intact(const rte_mbuf *m, uint16_t len = kFrameLen)
 {
 	const auto *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	const uint32_t seq = frame_seq(m);
-	if (m->pkt_len != kFrameLen)
+	if (m->pkt_len != len || m->data_len != len)
 		return false;
-	for (size_t i = kPadOff; i < kFrameLen; i++)
+	for (size_t i = kPadOff; i < len; i++)
 		if (p[i] != pad_byte(seq, i))
 			return false;
 	return true;

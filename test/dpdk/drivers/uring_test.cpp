@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -176,6 +177,14 @@ TEST(Uring, GenAndRespondOnLoopbackDeliverEachFrameExactlyOnce)
 	EXPECT_EQ(g.ierrors + g.oerrors + r.ierrors + r.oerrors, 0u);
 }
 
+TEST(Uring, WithoutGsoEachFrameGoesAsItsOwnSendExactlyOnce)
+{
+	Pair p(1, ",gso=0");
+	ASSERT_TRUE(p.ok());
+	const Outcome o = gen_and_respond(p, 20000, 256);
+	expect_exactly_once(o);
+}
+
 TEST(Uring, EveryQueueCarriesTrafficExactlyOnce)
 {
 	Pair p(2);
@@ -187,6 +196,51 @@ TEST(Uring, EveryQueueCarriesTrafficExactlyOnce)
 	rte_eth_stats_get(p.gen(), &g);
 	EXPECT_GT(g.q_opackets[0], 0u);
 	EXPECT_GT(g.q_opackets[1], 0u);
+}
+
+// Sizes chosen so bursts hold runs of equal frames (sent as one GSO send),
+// shorter frames that end a run, and longer ones that start a new one.
+uint16_t mixed_size(uint32_t seq)
+{
+	static constexpr uint16_t sizes[] = {64, 64, 64, 200, 60, 1500, 1500, 1499, 1500, 64, 1000, 1000};
+	return sizes[seq % std::size(sizes)];
+}
+
+TEST(Uring, FramesOfMixedSizesKeepTheirBoundariesAndContent)
+{
+	Pair p(1);
+	ASSERT_TRUE(p.ok());
+	const uint32_t n = 30000;
+	std::vector<uint32_t> seen(n, 0);
+	uint64_t bad = 0;
+	uint32_t next = 0, got = 0;
+	const uint64_t deadline = rte_get_tsc_cycles() + 30 * rte_get_tsc_hz();
+	while (got < n && rte_get_tsc_cycles() < deadline) {
+		rte_mbuf *b[32];
+		unsigned k = 0;
+		while (k < 32 && next + k < n && next + k - got < 256) {
+			b[k] = make_frame(pool(), next + k, mixed_size(next + k));
+			if (b[k] == nullptr)
+				break;
+			k++;
+		}
+		const uint16_t sent = rte_eth_tx_burst(p.gen(), 0, b, static_cast<uint16_t>(k));
+		for (unsigned i = sent; i < k; i++)
+			rte_pktmbuf_free(b[i]);
+		next += sent;
+		const uint16_t r = rte_eth_rx_burst(p.resp(), 0, b, 32);
+		for (uint16_t i = 0; i < r; i++) {
+			const uint32_t seq = frame_seq(b[i]);
+			if (seq < n && frame_intact(b[i], mixed_size(seq)))
+				seen[seq]++;
+			else
+				bad++;
+		}
+		rte_pktmbuf_free_bulk(b, r);
+		got += r;
+	}
+	EXPECT_EQ(bad, 0u);
+	EXPECT_EQ(std::count(seen.begin(), seen.end(), 1u), static_cast<long>(n));
 }
 
 TEST(Uring, RunningOutOfReceiveBuffersLosesNothing)
