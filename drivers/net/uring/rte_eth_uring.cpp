@@ -18,10 +18,12 @@
 // pending work: one syscall for a batch of datagrams. Kernels without
 // multishot recv get a window of single-shot recv requests.
 //
-// tx: one send request per frame (sendmsg with an iovec per segment for
-// chained mbufs; no copy in either case), the whole burst submitted with one
-// io_uring_submit; mbufs are freed when their completions are reaped on a
-// later burst.
+// tx: a run of single-segment frames of one size (a shorter frame ends it)
+// goes as one sendmsg with an iovec per frame and UDP_SEGMENT, so the kernel
+// crosses the IP stack once and cuts one datagram per frame; a lone frame as
+// a send, a chained mbuf as a sendmsg with an iovec per segment. No copy in
+// user space, one io_uring_submit per burst; mbufs are freed when their
+// completions are reaped on a later burst.
 #include <arpa/inet.h>
 #include <liburing.h>
 #include <netinet/in.h>
