@@ -216,26 +216,37 @@ TEST(Service, OffServesNothingButStillCollects) {
   EXPECT_NE(s.dump_text().find("spray_test_g 3"), std::string::npos);
 }
 
-TEST(Service, AnExplicitAddressInUseIsAnErrorNamingIt) {
-  Service first(loopback_any_port());
-  ASSERT_TRUE(first.address());
-  const ListenAddress taken = *first.address();
+// Listening servers take about two seconds each to stop (civetweb polls its
+// sockets with that timeout), so the suite shares them and stops them
+// together.
+class ServiceInUse : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { first_ = std::make_unique<Service>(loopback_any_port()); }
+  static void TearDownTestSuite() {
+    std::thread t([] { first_.reset(); });
+    fallback_.reset();
+    t.join();
+  }
+  static ListenAddress taken() { return *first_->address(); }
+  static inline std::unique_ptr<Service> first_;
+  static inline std::unique_ptr<Service> fallback_;
+};
+
+TEST_F(ServiceInUse, AnExplicitAddressInUseIsAnErrorNamingIt) {
   try {
-    Service second(taken, false);
+    Service second(taken(), false);
     FAIL() << "bound a port already in use";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find(taken.str()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(taken().str()), std::string::npos) << e.what();
   }
 }
 
-TEST(Service, TheDefaultAddressInUseFallsBackToAFreePortAndSaysSo) {
-  Service first(loopback_any_port());
-  const ListenAddress taken = *first.address();
-  Service second(taken, true);
-  ASSERT_TRUE(second.address());
-  EXPECT_TRUE(second.fallback());
-  EXPECT_NE(second.address()->port, taken.port);
-  EXPECT_EQ(second.address()->host, taken.host);
+TEST_F(ServiceInUse, TheDefaultAddressInUseFallsBackToAFreePortAndSaysSo) {
+  fallback_ = std::make_unique<Service>(taken(), true);
+  ASSERT_TRUE(fallback_->address());
+  EXPECT_TRUE(fallback_->fallback());
+  EXPECT_NE(fallback_->address()->port, taken().port);
+  EXPECT_EQ(fallback_->address()->host, taken().host);
 }
 
 }  // namespace
