@@ -13,16 +13,18 @@ constexpr std::uint8_t kRtosToMinWindow = 3;
 
 void SwiftCc::init(const EndpointConfig& cfg, std::uint32_t pkt_bytes) noexcept {
   pkt_bytes_ = pkt_bytes;
-  set_base_rtt(cfg.initial_rtt_ns, cfg);
+  set_base_rtt(cfg.initial_rtt_ns, cfg.initial_rtt_ns, cfg);
   cwnd_ = std::min(bdp_pkts_, static_cast<double>(cfg.initial_cwnd_cap_pkts));
   clamp(cfg);
 }
 
-void SwiftCc::set_base_rtt(Nanos base_rtt_ns, const EndpointConfig& cfg) noexcept {
-  const double bytes = static_cast<double>(cfg.link_rate_bps) / 8.0 *
-                       static_cast<double>(base_rtt_ns) * 1e-9;
-  bdp_pkts_ = std::max(1.0, bytes / pkt_bytes_);
-  max_cwnd_ = std::max(1.0, std::min(cfg.max_cwnd_bdp * bdp_pkts_,
+void SwiftCc::set_base_rtt(Nanos min_base_rtt_ns, Nanos max_base_rtt_ns,
+                           const EndpointConfig& cfg) noexcept {
+  const double bytes_per_ns = static_cast<double>(cfg.link_rate_bps) / 8.0 * 1e-9;
+  bdp_pkts_ = std::max(1.0, bytes_per_ns * static_cast<double>(min_base_rtt_ns) / pkt_bytes_);
+  const double wide_bdp =
+      std::max(1.0, bytes_per_ns * static_cast<double>(max_base_rtt_ns) / pkt_bytes_);
+  max_cwnd_ = std::max(1.0, std::min(cfg.max_cwnd_bdp * wide_bdp,
                                       static_cast<double>(cfg.rwnd_pkts)));
   clamp(cfg);
 }

@@ -33,8 +33,11 @@ class SwiftCc {
   Verdict on_ack(Nanos now, Nanos delay_ns, Nanos base_rtt_ns, Nanos srtt_ns,
                  std::uint32_t acked_pkts, bool ece, const EndpointConfig& cfg) noexcept;
   void on_rto(const EndpointConfig& cfg) noexcept;
-  // The smallest base RTT across paths changed: re-derive BDP and max cwnd.
-  void set_base_rtt(Nanos base_rtt_ns, const EndpointConfig& cfg) noexcept;
+  // Path base RTTs changed: the BDP (initial window, pacing bypass) follows
+  // the fastest path; the window cap follows the slowest, since a sprayed
+  // window is spread over every path and must cover the longest one.
+  void set_base_rtt(Nanos min_base_rtt_ns, Nanos max_base_rtt_ns,
+                    const EndpointConfig& cfg) noexcept;
 
   double cwnd_pkts() const noexcept { return cwnd_; }
   double bdp_pkts() const noexcept { return bdp_pkts_; }

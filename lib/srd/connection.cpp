@@ -187,6 +187,7 @@ void EndpointImpl::on_handshake(SrdType type, const wire::SrdHandshake& h, const
       Connection* old = lookup(it->second);
       if (old != nullptr && old->nonce == h.nonce) {
         // Our ACCEPT was lost: answer again.
+        old->hs_echo_ts = h.tx_ts;
         old->ctrl |= kSendAccept;
         kick(*old);
         return;
@@ -220,6 +221,7 @@ void EndpointImpl::on_handshake(SrdType type, const wire::SrdHandshake& h, const
     c->established_ns = now;
     c->last_ack_rx_ns = now;
     setup_paths(*c, std::min(cfg.paths, h.paths), std::min(cfg.mtu, h.mtu), now);
+    c->hs_echo_ts = h.tx_ts;
     c->ctrl |= kSendAccept;
     by_peer.emplace(key, c->id);
     ++counters.c.conns_opened;
@@ -344,10 +346,12 @@ void EndpointImpl::on_probe_pkt(SrdType type, const wire::SrdProbe& h, const RxM
     return;
   }
   if (type == SrdType::kProbe) {
-    c->probe_ack_pending = true;
-    c->probe_ack_path = h.path_id;
-    c->probe_ack_ts = h.tx_ts;
-    kick(*c);
+    // Beyond the queue a probe goes unanswered; the prober probes again.
+    if (c->probe_ack_count < c->probe_acks.size()) {
+      c->probe_acks[c->probe_ack_count++] = Connection::ProbeEcho{h.path_id, h.tx_ts};
+      c->probe_ack_pending = true;
+      kick(*c);
+    }
     return;
   }
   if (h.path_id >= c->paths.count()) return;
@@ -377,7 +381,8 @@ std::size_t EndpointImpl::emit_ctrl(Connection& c, std::span<std::uint8_t> buf, 
     h.mtu = connect ? cfg.mtu : c.mtu;
     h.caps = wire::kCapHdrCsum | (cfg.ordered ? wire::kCapOrdered : 0);
     h.rwnd_pkts = cfg.rwnd_pkts;
-    h.tx_ts = static_cast<std::uint32_t>(now);
+    // ACCEPT echoes the CONNECT's timestamp: the initiator's first RTT.
+    h.tx_ts = connect ? static_cast<std::uint32_t>(now) : c.hs_echo_ts;
     n = wire::encode_srd_handshake(buf, connect ? SrdType::kConnect : SrdType::kAccept, h, true);
     if (n == 0) return 0;
     if (connect) {

@@ -230,6 +230,7 @@ struct Connection {
   bool close_requested = false;
   Nanos hs_deadline = kNever;
   Nanos established_ns = 0;
+  std::uint32_t hs_echo_ts = 0;   // acceptor: the CONNECT's tx_ts, echoed in ACCEPT
 
   // --- sender ---
   std::uint32_t next_psn = 0;
@@ -246,11 +247,13 @@ struct Connection {
   std::uint32_t rack_tx_seq = 0;  // newest transmission known delivered
   Nanos srtt_ns = 0;
   Nanos rttvar_ns = 0;
-  Nanos base_rtt_ns = 0;
+  Nanos base_rtt_ns = 0;          // fastest path's min RTT
+  Nanos wide_rtt_ns = 0;          // slowest path's min RTT
   Nanos rack_deadline = kNever;
   Nanos last_ack_rx_ns = 0;
   Nanos outstanding_since_ns = 0;
   Nanos pace_next_ns = 0;
+  Nanos last_tx_ns = 0;           // last DATA transmission (TLP anchor)
   std::uint8_t rto_backoff = 0;
   std::uint8_t reo_mult = 1;
   std::uint8_t clean_recoveries = 0;
@@ -281,8 +284,13 @@ struct Connection {
   bool ack_now = false;
   bool nack_pending = false;
   bool probe_ack_pending = false;
-  std::uint16_t probe_ack_path = 0;
-  std::uint32_t probe_ack_ts = 0;
+  // PROBEs to answer: several paths are often probed at the same instant.
+  struct ProbeEcho {
+    std::uint16_t path;
+    std::uint32_t ts;
+  };
+  std::array<ProbeEcho, 8> probe_acks{};
+  std::uint8_t probe_ack_count = 0;
 
   ConnCounters ctr;
 

@@ -239,6 +239,12 @@ std::uint32_t PathSet::min_rtt_any() const noexcept {
   return m;
 }
 
+std::uint32_t PathSet::max_min_rtt() const noexcept {
+  std::uint32_t m = 0;
+  for (std::uint16_t i = 0; i < count_; ++i) m = std::max(m, paths_[i].min_rtt_ns);
+  return m;
+}
+
 std::uint32_t PathSet::max_srtt() const noexcept {
   std::uint32_t m = 0;
   for (std::uint16_t i = 0; i < count_; ++i) m = std::max(m, paths_[i].srtt_ns);

@@ -93,6 +93,7 @@ class PathSet {
   unsigned usable(Nanos now) const noexcept;
   std::uint32_t min_rtt_any() const noexcept;   // smallest path min RTT, 0 if none
   std::uint32_t max_srtt() const noexcept;
+  std::uint32_t max_min_rtt() const noexcept;   // largest path min RTT (skewed paths)
   std::size_t state_bytes() const noexcept { return count_ * sizeof(Path); }
 
  private:

@@ -195,15 +195,17 @@ std::size_t EndpointImpl::emit_ack(Connection& c, std::span<std::uint8_t> buf, T
   meta.to = c.peer;
   meta.ect = true;
   if (c.probe_ack_pending) {
+    const Connection::ProbeEcho e = c.probe_acks[--c.probe_ack_count];
+    c.probe_ack_pending = c.probe_ack_count != 0;
     wire::SrdProbe p;
-    p.path_id = c.probe_ack_path;
+    p.path_id = e.path;
     p.dst_conn_id = c.remote_id;
     p.nonce = c.nonce;
-    p.tx_ts = c.probe_ack_ts;
+    p.tx_ts = e.ts;
     const std::size_t n = wire::encode_srd_probe(buf, wire::SrdType::kProbeAck, p, true);
     if (n == 0) return 0;
-    c.probe_ack_pending = false;
-    meta.path_id = c.probe_ack_path < c.paths.count() ? c.probe_ack_path : 0;
+    // The answer goes back on the probed path.
+    meta.path_id = e.path < c.paths.count() ? e.path : 0;
     return n;
   }
   wire::SrdAck a;
@@ -211,10 +213,9 @@ std::size_t EndpointImpl::emit_ack(Connection& c, std::span<std::uint8_t> buf, T
   a.cum_psn = c.rx_psn.base();
   a.sack_off = 1;
   a.sack_bits = c.rx_psn.bits_from(1);
-  const std::uint32_t used = c.rx_highest - c.rx_psn.base() + 1;
-  const std::uint32_t free_pkts = used > kMpr ? 0 : kMpr - used;
-  a.rwnd_pkts = static_cast<std::uint16_t>(std::max<std::uint32_t>(
-      1, std::min<std::uint32_t>(cfg.rwnd_pkts, seq_lt(c.rx_highest, a.cum_psn) ? kMpr : free_pkts)));
+  // The window is counted from cum_psn: the sender keeps its PSNs below
+  // cum_psn + rwnd_pkts (and so inside the PSN window).
+  a.rwnd_pkts = cfg.rwnd_pkts;
   const bool nack = c.nack_pending && !c.ack_now;
   if (nack) {
     a.flags = static_cast<std::uint8_t>(static_cast<std::uint8_t>(wire::NackReason::kNoBuffer)

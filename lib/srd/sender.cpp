@@ -315,6 +315,7 @@ std::size_t EndpointImpl::sender_tx(Connection& c, std::span<std::uint8_t> buf, 
   TxRec& r = recs[ri];
   ++r.attempt;
   r.tx_ns = now;
+  c.last_tx_ns = now;
   r.tx_seq = c.next_tx_seq++;
   r.where = TxRec::kInFlight;
   list_append(recs, c.fl_head, c.fl_tail, ri);
@@ -454,9 +455,11 @@ void EndpointImpl::on_ack_pkt(Connection& c, const wire::SrdAck& a, bool nack,
     }
     c.paths.on_rtt(a.path_id, static_cast<std::uint32_t>(rtt), c.srtt_ns, now, cfg);
     const Nanos base = c.paths.min_rtt_any();
-    if (base != 0 && base != c.base_rtt_ns) {
+    const Nanos wide = c.paths.max_min_rtt();
+    if (base != 0 && (base != c.base_rtt_ns || wide != c.wide_rtt_ns)) {
       c.base_rtt_ns = base;
-      c.cc.set_base_rtt(base, cfg);
+      c.wide_rtt_ns = wide;
+      c.cc.set_base_rtt(base, wide, cfg);
     }
   }
 
@@ -539,7 +542,7 @@ Nanos EndpointImpl::sender_deadline(const Connection& c) const noexcept {
     t = std::min(t, recs[c.fl_head].tx_ns + rto_ns(c));
     if (cfg.tlp && !c.tlp_out && !c.tlp_pending) {
       const Nanos srtt = c.srtt_ns ? c.srtt_ns : cfg.initial_rtt_ns;
-      t = std::min(t, std::max(c.last_ack_rx_ns, c.outstanding_since_ns) + 2 * srtt);
+      t = std::min(t, c.last_tx_ns + 2 * srtt);
     }
   }
   if (c.fl_head != kNil || c.rq_head != kNil)
@@ -570,11 +573,12 @@ void EndpointImpl::sender_timers(Connection& c, Nanos now) noexcept {
       for (std::uint16_t i = 0; i < c.paths.count(); ++i)
         if (hit.test(i)) q += c.paths.on_rto(i, now, cfg);
       if (q != 0) note_quarantines(c, q, now);
-      c.tlp_out = false;
+      // No loss probe while recovering from a timeout: the next ACK re-arms it.
+      c.tlp_out = true;
       kick(c);
     } else if (cfg.tlp && !c.tlp_out && !c.tlp_pending) {
       const Nanos srtt = c.srtt_ns ? c.srtt_ns : cfg.initial_rtt_ns;
-      if (now >= std::max(c.last_ack_rx_ns, c.outstanding_since_ns) + 2 * srtt) {
+      if (now >= c.last_tx_ns + 2 * srtt) {
         c.tlp_out = true;
         c.tlp_pending = true;
         kick(c);
