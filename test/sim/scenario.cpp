@@ -147,7 +147,9 @@ void RecoveryProbe::attach(Sim& sim, const std::vector<std::uint32_t>& links, st
       const bool drop = rule ? rule(h, now) : rng_.chance(loss);
       if (!drop) return false;
       ++dropped_;
-      pending_.try_emplace(key(h), now);  // time from the first drop of the segment
+      // Time from the first drop of a segment that has not arrived yet; a
+      // dropped spurious copy of a delivered segment is not a loss to recover.
+      if (!arrived_.count(key(h))) pending_.try_emplace(key(h), now);
       return true;
     };
   }
@@ -156,6 +158,7 @@ void RecoveryProbe::attach(Sim& sim, const std::vector<std::uint32_t>& links, st
         wire::SrdDataHdr h;
         std::span<const std::uint8_t> payload;
         if (wire::decode_srd_data(b, h, payload) != wire::SrdError::k_ok) return;
+        arrived_.insert(key(h));
         const auto it = pending_.find(key(h));
         if (it == pending_.end()) return;
         samples_.push_back(now - it->second);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <unordered_set>
 #include <memory>
 #include <vector>
 
@@ -148,6 +149,7 @@ class RecoveryProbe {
   }
   Rng rng_{7};
   std::unordered_map<std::uint64_t, Nanos> pending_;  // segment -> first drop
+  std::unordered_set<std::uint64_t> arrived_;         // a later drop of these is a spurious copy
   std::vector<std::uint64_t> samples_;
   std::uint64_t dropped_ = 0;
 };

@@ -203,8 +203,25 @@ void Sim::service(Host& h) {
   }
 
   if (now >= st.next_expiry()) st.on_expiry(now);
-  st.on_service(now);
+  // The application runs twice: before transmit, and after it for the events
+  // transmitting produced (a failure found in poll_tx leaves no timer behind
+  // to wake the host again).
+  for (int pass = 0; pass < 2; ++pass) {
+    st.on_service(now);
+    transmit(h, st, now);
+  }
 
+  Nanos next = std::min(st.next_expiry(), st.next_app_wake());
+  if (h.rx_head != kNoPacket) next = now;  // more than one burst waiting
+  else if (next <= now) {
+    // A stack that stays due after a full poll would spin at one instant.
+    ++h.stats.stuck_wakes;
+    next = now + 1;
+  }
+  schedule_wake(h, next);
+}
+
+void Sim::transmit(Host& h, HostStack& st, Nanos now) {
   for (;;) {
     const std::uint32_t pi = pool_.alloc();
     Packet& p = pool_[pi];
@@ -231,15 +248,6 @@ void Sim::service(Host& h) {
     }
     enqueue(h.uplinks[meta.path_id % h.uplinks.size()], pi);
   }
-
-  Nanos next = std::min(st.next_expiry(), st.next_app_wake());
-  if (h.rx_head != kNoPacket) next = now;  // more than one burst waiting
-  else if (next <= now) {
-    // A stack that stays due after a full poll would spin at one instant.
-    ++h.stats.stuck_wakes;
-    next = now + 1;
-  }
-  schedule_wake(h, next);
 }
 
 void Sim::drop(Link& l, std::uint32_t pkt, DropCause c) {

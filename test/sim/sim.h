@@ -157,6 +157,7 @@ class Sim {
   Host& host_of(std::uint32_t node) noexcept { return hosts_[nodes_[node].index]; }
   bool step(Nanos end_ns);  // one event; false when none is due by end_ns
   void service(Host& h);
+  void transmit(Host& h, HostStack& st, Nanos now);  // drains poll_tx
   void schedule_wake(Host& h, Nanos at_ns);
   void enqueue(std::uint32_t link_id, std::uint32_t pkt);
   void arrive(std::uint32_t link_id, std::uint32_t pkt);

@@ -35,15 +35,15 @@ FabricOptions fabric(std::uint16_t paths) {
   o.topo.leaves = 2;
   o.topo.hosts_per_leaf = 8;
   o.topo.spines = 4;
-  o.topo.host_link.rate_bps = 100'000'000'000ULL;
+  o.topo.host_link.rate_bps = 25'000'000'000ULL;
   o.topo.host_link.delay_ns = 1 * kUs;
   o.topo.fabric_link = o.topo.host_link;
   o.flows = 8;
   o.paths = paths;
   o.flow.msg_bytes = 16 * 1024;
   o.flow.window = 64;
-  o.flow.mean_gap_ns = static_cast<Nanos>(16 * 1024 * 8 / 35.0);  // 35 Gb/s per flow
-  o.flow.stop_ns = 5 * kMs;
+  o.flow.mean_gap_ns = static_cast<Nanos>(16 * 1024 * 8 / 8.75);  // 8.75 Gb/s per flow
+  o.flow.stop_ns = 20 * kMs;
   return o;
 }
 
@@ -238,27 +238,42 @@ struct RateRun {
   std::size_t idle_state_bytes = 0;
   bool completed = false;
 };
+// Connections keep one 64 B message in flight each. The application opens
+// them 100 ns apart and the path queues hold 64 Ki packets: 10,000
+// connections each allowed a packet at once burst far beyond a 1024-packet
+// queue, and the drops and retries that follow are not what T10 measures
+// (the transport sends one such burst; see doc/simulator.md). The rate is
+// taken over 1 ms of steady state once every handshake has completed.
 RateRun message_rate(std::uint64_t seed, std::uint32_t conns) {
   PairOptions o;
   o.seed = seed;
   o.flow.conns = conns;
   o.flow.msg_bytes = 64;
   o.flow.window = 1;
-  o.flow.messages = 10;
+  o.flow.connect_gap_ns = 100;
+  o.queue_limit_pkts = 65536;
   o.tune = [](srd::EndpointConfig& c) { c.max_connections = 16384; };
   PairScenario s(o);
   RateRun r;
-  const auto t0 = std::chrono::steady_clock::now();
-  r.completed = s.run(5'000 * kMs);
-  const auto wall = std::chrono::steady_clock::now() - t0;
-  const auto msgs = s.sender().delivered_msgs();
-  if (msgs && s.sim.now()) {
-    r.rate = static_cast<double>(msgs) * 1e9 / static_cast<double>(s.sim.now());
+  MessageApp& tx = s.sender();
+  const auto all_connected = [&] { return tx.connected() == conns; };
+  if (!s.sim.run_until(20 * kMs, all_connected)) return r;
+  const Nanos t0 = s.sim.now() + 100 * kUs;
+  s.sim.run_until(t0);
+  const std::uint64_t m0 = tx.delivered_msgs();
+  const auto w0 = std::chrono::steady_clock::now();
+  s.sim.run_until(t0 + 1 * kMs);
+  const auto wall = std::chrono::steady_clock::now() - w0;
+  const std::uint64_t msgs = tx.delivered_msgs() - m0;
+  r.completed = msgs > 0;
+  r.rate = static_cast<double>(msgs) * 1e9 / static_cast<double>(1 * kMs);
+  if (msgs)
     r.wall_ns_per_msg = static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(wall).count()) /
                         static_cast<double>(msgs);
-  }
-  for (auto id : s.sender().conn_ids())
-    r.idle_state_bytes = std::max(r.idle_state_bytes, s.a().ep().state_bytes(id));
+  // Stop submitting and let every connection drain: then they are idle.
+  tx.stop_submitting();
+  s.sim.run_until(s.sim.now() + 1 * kMs);
+  for (auto id : tx.conn_ids()) r.idle_state_bytes = std::max(r.idle_state_bytes, s.a().ep().state_bytes(id));
   return r;
 }
 }  // namespace

@@ -19,9 +19,10 @@ PairOptions bulk(std::uint64_t messages);
 // N senders -> 1 receiver, 100 Gb/s links, 1 us hops, optional ECN at the
 // switch (K = 32 packets or 20 us sojourn, PROTOCOL.md section 4).
 IncastOptions incast(std::uint32_t senders, bool ecn);
-// 2 leaves x 8 hosts, 4 spines, 100 Gb/s everywhere; 8 flows of 16 KB
-// messages at 70% of the bisection (35 Gb/s each, Poisson), spraying over
-// `paths` (1 = single path, TCP-like).
+// 2 leaves x 8 hosts, 4 spines, 25 Gb/s everywhere; 8 flows of 16 KB
+// messages at 70% of the 100 Gb/s bisection (8.75 Gb/s each, Poisson) for
+// 20 ms, spraying over `paths` (1 = single path: ECMP pins each flow to one
+// spine, and two or three flows on one 25 Gb/s uplink collide).
 FabricOptions fabric(std::uint16_t paths);
 
 // Message goodput seen by the receiver, bit/s over the whole run.

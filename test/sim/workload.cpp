@@ -110,33 +110,43 @@ std::vector<srd::ConnId> MessageApp::conn_ids() const {
 void MessageApp::start(srd::Endpoint& ep, Nanos now_ns) {
   started_ = true;
   if (cfg_.listen) ep.listen(true);
-  const std::uint32_t host_bits = (ep.config().local.ip & 0xffffu) << 16;
+  host_bits_ = (ep.config().local.ip & 0xffffu) << 16;
   for (std::uint32_t fi = 0; fi < cfg_.flows.size(); ++fi) {
     const FlowSpec& f = cfg_.flows[fi];
     for (std::uint32_t k = 0; k < f.conns; ++k) {
       const auto idx = static_cast<std::uint32_t>(conns_.size());
-      ConnResult& r = conns_.emplace_back();
-      Conn& c = state_.emplace_back();
-      r.sender = host_bits | idx;
-      c.flow = fi;
-      r.id = ep.connect(f.peer);
-      if (r.id == srd::kNoConn) {
-        r.dead = true;
-        failures_.push_back({srd::kNoConn, srd::FailReason::kUnreachable, now_ns, false});
-        continue;
-      }
-      by_id_[r.id] = idx;
-      c.buf.resize(std::size_t{f.window} * f.msg_bytes);
-      c.slot_t0.resize(f.window);
-      c.slot_seq.resize(f.window);
-      for (std::uint32_t s = f.window; s-- > 0;) c.free_slots.push_back(s);
-      if (f.mean_gap_ns) {
-        any_open_loop_ = true;
-        c.next_arrival_ns = std::max(now_ns, f.start_ns) +
-                            static_cast<Nanos>(-std::log(1.0 - rng_.uniform()) * static_cast<double>(f.mean_gap_ns));
-      }
-      mark_ready(idx);
+      conns_.emplace_back().sender = host_bits_ | idx;
+      state_.emplace_back().flow = fi;
+      to_open_.push_back({now_ns + k * f.connect_gap_ns, idx});
     }
+  }
+  std::stable_sort(to_open_.begin(), to_open_.end(),
+                   [](const auto& x, const auto& y) { return x.first < y.first; });
+}
+
+void MessageApp::open_due(srd::Endpoint& ep, Nanos now_ns) {
+  for (; opened_ < to_open_.size() && to_open_[opened_].first <= now_ns; ++opened_) {
+    const std::uint32_t idx = to_open_[opened_].second;
+    ConnResult& r = conns_[idx];
+    Conn& c = state_[idx];
+    const FlowSpec& f = cfg_.flows[c.flow];
+    r.id = ep.connect(f.peer);
+    if (r.id == srd::kNoConn) {
+      r.dead = true;
+      failures_.push_back({srd::kNoConn, srd::FailReason::kUnreachable, now_ns, false});
+      continue;
+    }
+    by_id_[r.id] = idx;
+    c.buf.resize(std::size_t{f.window} * f.msg_bytes);
+    c.slot_t0.resize(f.window);
+    c.slot_seq.resize(f.window);
+    for (std::uint32_t s = f.window; s-- > 0;) c.free_slots.push_back(s);
+    if (f.mean_gap_ns) {
+      any_open_loop_ = true;
+      c.next_arrival_ns = std::max(now_ns, f.start_ns) +
+                          static_cast<Nanos>(-std::log(1.0 - rng_.uniform()) * static_cast<double>(f.mean_gap_ns));
+    }
+    mark_ready(idx);
   }
 }
 
@@ -155,6 +165,7 @@ bool MessageApp::has_work(const Conn& c, const ConnResult& r) const noexcept {
 
 void MessageApp::on_service(srd::Endpoint& ep, Nanos now_ns) {
   if (!started_) start(ep, now_ns);
+  open_due(ep, now_ns);
   srd::Event ev;
   while (ep.poll_event(ev)) handle(ep, ev, now_ns);
   // Open-loop arrivals due by now join their connection's backlog.
@@ -176,6 +187,7 @@ void MessageApp::on_service(srd::Endpoint& ep, Nanos now_ns) {
 Nanos MessageApp::next_wake() const noexcept {
   if (!started_) return 0;
   Nanos t = deferred_start_ns_;
+  if (opened_ < to_open_.size()) t = std::min(t, to_open_[opened_].first);
   if (any_open_loop_)
     for (const Conn& c : state_) t = std::min(t, c.next_arrival_ns);
   return t;
@@ -239,7 +251,10 @@ void MessageApp::handle(srd::Endpoint& ep, const srd::Event& ev, Nanos now_ns) {
   };
   switch (ev.kind) {
     case K::kConnected:
-      if (ConnResult* r = mine(ev.conn)) r->connected = true;
+      if (ConnResult* r = mine(ev.conn); r && !r->connected) {
+        r->connected = true;
+        ++connected_;
+      }
       break;
     case K::kAccepted:
       ++accepted_;
@@ -300,6 +315,7 @@ void MessageApp::handle(srd::Endpoint& ep, const srd::Event& ev, Nanos now_ns) {
 
 bool MessageApp::done() const noexcept {
   if (!started_) return cfg_.flows.empty();
+  if (opened_ < to_open_.size()) return false;
   for (std::uint32_t i = 0; i < conns_.size(); ++i) {
     const ConnResult& r = conns_[i];
     const FlowSpec& f = cfg_.flows[state_[i].flow];

@@ -84,6 +84,9 @@ struct FlowSpec {
   // arrivals beyond the window wait in the application and their latency
   // counts from arrival.
   Nanos mean_gap_ns = 0;
+  // Connections open this far apart (0: all at once), as an application
+  // opening thousands would pace them.
+  Nanos connect_gap_ns = 0;
 };
 
 struct MessageAppConfig {
@@ -109,6 +112,11 @@ class MessageApp final : public App {
   void on_service(srd::Endpoint& ep, Nanos now_ns) override;
   Nanos next_wake() const noexcept override;
 
+  // No new message from now on; what is in flight completes.
+  void stop_submitting() noexcept {
+    for (FlowSpec& f : cfg_.flows) f.stop_ns = 0;
+  }
+
   // ---- results ----
   struct ConnResult {
     srd::ConnId id = srd::kNoConn;
@@ -127,6 +135,8 @@ class MessageApp final : public App {
   std::uint64_t received_msgs() const noexcept { return received_msgs_; }
   std::uint64_t received_bytes() const noexcept { return received_bytes_; }
   std::uint64_t accepted() const noexcept { return accepted_; }
+  // Connections of ours that completed the handshake.
+  std::uint64_t connected() const noexcept { return connected_; }
   std::uint64_t all_paths_impaired_events() const noexcept { return all_paths_impaired_; }
   std::uint64_t send_rejects() const noexcept { return send_rejects_; }
   // Every flow has sent and seen delivered (or failed) all its messages.
@@ -156,6 +166,7 @@ class MessageApp final : public App {
   };
 
   void start(srd::Endpoint& ep, Nanos now_ns);
+  void open_due(srd::Endpoint& ep, Nanos now_ns);
   void handle(srd::Endpoint& ep, const srd::Event& ev, Nanos now_ns);
   void pump(srd::Endpoint& ep, Nanos now_ns);
   bool has_work(const Conn& c, const ConnResult& r) const noexcept;
@@ -176,6 +187,10 @@ class MessageApp final : public App {
   std::uint64_t received_msgs_ = 0;
   std::uint64_t received_bytes_ = 0;
   std::uint64_t accepted_ = 0;
+  std::uint64_t connected_ = 0;
+  std::uint32_t host_bits_ = 0;
+  std::vector<std::pair<Nanos, std::uint32_t>> to_open_;  // (when, conn index), by time
+  std::size_t opened_ = 0;
   std::uint64_t all_paths_impaired_ = 0;
   std::uint64_t send_rejects_ = 0;
   LogHistogram completion_ns_;
