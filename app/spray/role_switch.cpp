@@ -36,14 +36,15 @@ int switch_main(const std::vector<std::string>& args) {
   describe_switch_options(parser);
   if (!parser.parse(args)) return 0;
   const SwitchOptions opt = switch_options_from(parser);
-  // /metrics binds before EAL starts: a port in use fails fast, nothing to undo.
-  telemetry::Service tel(opt.common.metrics, opt.common.metrics_default);
 
   dp::RuntimeOptions ro = runtime_options(opt.common);
   ro.port.promiscuous = true;
   // Flood copies in flight: one burst per port per worker.
   ro.extra_mbufs = dp::kBurst * opt.common.ports.size() * 4;
   dp::Runtime rt(ro);
+  // After EAL: the scrape threads inherit the control thread's CPUs, never a
+  // worker's.
+  telemetry::Service tel(opt.common.metrics, opt.common.metrics_default);
 
   std::printf("spray switch: %zu ports, %u worker(s), FDB %u entries, ageing %.0f s\n", rt.ports().size(),
               rt.nb_workers(), opt.l2.fdb_capacity, opt.l2.age_ns / 1e9);
