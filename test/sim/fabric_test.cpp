@@ -435,6 +435,32 @@ TEST(SimHost, RestartedStackSeesNoneOfTheOldInput) {
   EXPECT_EQ(f->rx.front().seq, 6u);
 }
 
+// A stack that learns of a failure while transmitting (as a transport
+// exhausting a packet's attempts inside poll_tx does) and has no timer left.
+class FailsWhileSending final : public HostStack {
+ public:
+  bool failed = false;
+  int seen_by_app = 0;
+  void on_packet(std::span<const std::uint8_t>, const srd::RxMeta&, Nanos) noexcept override {}
+  std::size_t poll_tx(std::span<std::uint8_t>, srd::TxMeta&, Nanos) noexcept override {
+    failed = true;
+    return 0;
+  }
+  Nanos next_expiry() const noexcept override { return kNever; }
+  void on_expiry(Nanos) noexcept override {}
+  void on_service(Nanos) override { seen_by_app += failed; }
+};
+
+TEST(SimHost, ApplicationSeesWhatTransmittingProducedInTheSamePoll) {
+  Sim sim;
+  const auto h = sim.add_host("h", {});
+  auto st = std::make_unique<FailsWhileSending>();
+  FailsWhileSending* f = st.get();
+  sim.set_stack(h, std::move(st));
+  sim.run_until(1'000'000);
+  EXPECT_EQ(f->seen_by_app, 1);
+}
+
 std::vector<std::uint64_t> run_lossy(std::uint64_t seed) {
   LinkConfig lc = ten_gig();
   lc.loss_rate = 0.05;

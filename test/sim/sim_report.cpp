@@ -88,8 +88,8 @@ int main(int argc, char** argv) {
         us(t6.quarantined_after_ns) + " (RTO " + us(t6.rto_at_hole_ns) + ")",
         t6.quarantined_after_ns != kNever && t6.quarantined_after_ns <= 2 * t6.rto_at_hole_ns);
     row("T6", "goodput >= 85% of 7/8 capacity within 1 ms",
-        us(t6.recovered_after_ns) + ", then " + std::to_string(static_cast<int>(t6.during_bps / 1e9)) + " of " +
-            std::to_string(static_cast<int>(t6.before_bps / 1e9)) + " Gb/s",
+        us(t6.recovered_after_ns) + "; " + std::to_string(static_cast<int>(t6.during_bps / 1e9)) +
+            " Gb/s during the outage, " + std::to_string(static_cast<int>(t6.before_bps / 1e9)) + " Gb/s before",
         t6.recovered_after_ns <= 1'000'000 && t6.during_bps >= 0.85 * t6.before_bps * 7 / 8);
     row("T6", "zero message loss or duplicates",
         std::to_string(t6.received) + "/" + std::to_string(t6.sent) + " received, " + std::to_string(t6.duplicates) + " dup",
