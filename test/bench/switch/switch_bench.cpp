@@ -16,6 +16,8 @@
 //     Frames go one way, from one source MAC to 1..N destination MACs that
 //     were first announced (learned) from the egress side, which testpmd's
 //     flowgen cannot do: it sends on every port with one fixed MAC pair.
+//     After the window it prints its result and waits, connected but idle,
+//     until the DUT process has exited (the caller stops it).
 //
 // Both print one line of key=value results on stdout. mpps is wall clock;
 // mpps_per_cpu divides by the CPU time the forwarding thread actually got
@@ -32,6 +34,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_random.h>
+#include <signal.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -347,6 +350,10 @@ int run_gen(const Options& o) {
   start_port(kToDut, pool);
   start_port(kFromDut, pool);
   if (!wait_links(30)) throw std::runtime_error("the DUT did not connect within 30 s");
+  // The DUT sees the links come up on its own schedule (spray polls link
+  // state every 10 ms and its worker applies it at housekeeping); frames
+  // announced before that are dropped on a port it still thinks is down.
+  sleep_s(0.5);
 
   // Announce every destination from the egress side, then the source from
   // the ingress side (broadcasts: a learning switch floods them back).
@@ -437,6 +444,11 @@ int run_gen(const Options& o) {
               bursts > 0 ? static_cast<double>(c.full - at_start.full) / bursts : 0.0,
               static_cast<double>(self_cpu1 - self_cpu0) / 1e9 / wall_s,
               static_cast<unsigned long long>(c.stray - at_start.stray));
+  std::fflush(stdout);
+  // Stay connected, not polling, until the DUT is gone: a memif peer that
+  // disconnects under a polling DUT can crash it (DPDK 22.11 unmaps the
+  // shared regions while the DUT's rx/tx may still be reading them).
+  for (int i = 0; i < 600 && kill(o.dut_pid, 0) == 0; ++i) sleep_s(0.05);
   for (std::uint16_t p : {kToDut, kFromDut}) rte_eth_dev_stop(p), rte_eth_dev_close(p);
   return dut_cpu0 ? 0 : 1;
 }
