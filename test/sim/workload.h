@@ -181,6 +181,7 @@ class MessageApp final : public App {
   std::vector<ConnResult> conns_;
   std::unordered_map<srd::ConnId, std::uint32_t> by_id_;
   std::vector<std::uint32_t> ready_;
+  std::vector<std::uint32_t> retry_;  // ready_'s successor while pumping
   std::vector<ConnFailure> failures_;
   std::vector<srd::ConnId> accepted_conns_;
   std::uint64_t delivered_msgs_ = 0;
