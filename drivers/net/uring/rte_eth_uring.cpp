@@ -13,7 +13,7 @@
 // ring whose buffers are the data areas of mbufs, so a datagram is copied
 // once, by the kernel, into the mbuf handed up; rx_burst reaps completions
 // and offers a fresh mbuf in the place of each one it returns. The kernel
-// defers its work (DEFER_TASKRUN, else COOP_TASKRUN) until we enter it, so
+// defers its work (COOP_TASKRUN) until we enter it, so
 // rx_burst calls io_uring_get_events() when, and only when, the kernel flags
 // pending work: one syscall for a batch of datagrams. Kernels without
 // multishot recv get a window of single-shot recv requests.
@@ -30,7 +30,6 @@
 #include <netinet/udp.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -90,15 +89,13 @@ struct Stats {
 };
 
 // Creates a ring with the cheapest task-run mode the kernel accepts and a
-// completion queue of at least cq_entries. Best: a single-issuer ring whose
-// deferred work runs only when its poller asks (io_uring_get_events), created
-// disabled so that the worker thread that first polls it becomes its issuer
-// (queues are set up on the control thread). Returns the flags in use.
-int ring_init(io_uring &ring, unsigned entries, unsigned cq_entries, unsigned &flags_out)
+// completion queue of at least cq_entries. Not single-issuer: programs touch
+// a queue from more than one thread over its life (testpmd drains rx queues
+// from its main thread before forwarding starts), and a single-issuer ring
+// refuses every thread but its first.
+int ring_init(io_uring &ring, unsigned entries, unsigned cq_entries)
 {
 	static const unsigned tries[] = {
-		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
-			IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_R_DISABLED,
 		IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
 		0,
 	};
@@ -108,30 +105,17 @@ int ring_init(io_uring &ring, unsigned entries, unsigned cq_entries, unsigned &f
 		p.flags = flags | IORING_SETUP_CQSIZE;
 		p.cq_entries = RTE_MAX(cq_entries, 2 * entries);
 		rc = io_uring_queue_init_params(entries, &ring, &p);
-		if (rc == 0) {
-			flags_out = flags;
+		if (rc == 0)
 			return 0;
-		}
 		if (rc != -EINVAL)
 			break;
 	}
 	return rc;
 }
 
-// First burst on a queue, on the thread that will poll it.
-bool enable_here(io_uring &ring, unsigned flags)
-{
-	// liburing 2.3 declares io_uring_enable_rings but does not export it.
-	return (flags & IORING_SETUP_R_DISABLED) == 0 ||
-	       syscall(__NR_io_uring_register, ring.ring_fd, IORING_REGISTER_ENABLE_RINGS,
-		       nullptr, 0) == 0;
-}
-
 struct alignas(RTE_CACHE_LINE_SIZE) RxQueue {
 	io_uring ring{};
 	bool ring_up = false;
-	bool polled = false; // enabled and armed by the polling thread
-	unsigned ring_flags = 0;
 	bool multishot = true;
 	bool rearm = false;
 	uint16_t queue_id = 0;
@@ -166,9 +150,7 @@ static_assert(kMaxSegs <= kGsoMaxFrames);
 struct alignas(RTE_CACHE_LINE_SIZE) TxQueue {
 	io_uring ring{};
 	bool ring_up = false;
-	bool polled = false;
 	bool gso = false;
-	unsigned ring_flags = 0;
 	uint16_t queue_id = 0;
 	int fd = -1;
 	uint32_t nslots = 0;
@@ -229,12 +211,8 @@ void arm(RxQueue &q) noexcept
 uint16_t uring_rx(void *queue, rte_mbuf **pkts, uint16_t n)
 {
 	auto &q = *static_cast<RxQueue *>(queue);
-	if (unlikely(!q.polled)) {
-		if (!q.ring_up || !enable_here(q.ring, q.ring_flags))
-			return 0;
-		q.polled = true;
-		arm(q);
-	}
+	if (unlikely(!q.ring_up))
+		return 0;
 	if (io_uring_cq_ready(&q.ring) == 0 &&
 	    (IO_URING_READ_ONCE(*q.ring.sq.kflags) & IORING_SQ_TASKRUN))
 		io_uring_get_events(&q.ring);
@@ -338,11 +316,8 @@ void reap_tx(TxQueue &q) noexcept
 uint16_t uring_tx(void *queue, rte_mbuf **pkts, uint16_t n)
 {
 	auto &q = *static_cast<TxQueue *>(queue);
-	if (unlikely(!q.polled)) {
-		if (!q.ring_up || !enable_here(q.ring, q.ring_flags))
-			return 0;
-		q.polled = true;
-	}
+	if (unlikely(!q.ring_up))
+		return 0;
 	if (IO_URING_READ_ONCE(*q.ring.sq.kflags) & IORING_SQ_TASKRUN)
 		io_uring_get_events(&q.ring);
 	reap_tx(q);
@@ -478,8 +453,7 @@ int rx_up(RxQueue &q, int fd)
 	q.fd = fd;
 	q.multishot = true;
 	q.inflight = 0;
-	q.polled = false;
-	int rc = ring_init(q.ring, q.ring_entries, q.nbufs, q.ring_flags);
+	int rc = ring_init(q.ring, q.ring_entries, q.nbufs);
 	if (rc != 0)
 		return rc;
 	q.ring_up = true;
@@ -497,9 +471,12 @@ int rx_up(RxQueue &q, int fd)
 	reg.ring_entries = q.nbufs;
 	reg.bgid = 0;
 	rc = io_uring_register_buf_ring(&q.ring, &reg, 0);
-	if (rc != 0)
+	if (rc != 0) {
 		rx_down(q);
-	return rc;
+		return rc;
+	}
+	arm(q);
+	return 0;
 }
 
 void tx_down(TxQueue &q)
@@ -524,8 +501,7 @@ int tx_up(TxQueue &q, int fd, bool want_gso)
 	int gso_size = 0;
 	socklen_t len = sizeof gso_size;
 	q.gso = want_gso && getsockopt(fd, SOL_UDP, UDP_SEGMENT, &gso_size, &len) == 0;
-	q.polled = false;
-	int rc = ring_init(q.ring, q.nslots, q.nslots, q.ring_flags);
+	int rc = ring_init(q.ring, q.nslots, q.nslots);
 	if (rc != 0)
 		return rc;
 	q.ring_up = true;

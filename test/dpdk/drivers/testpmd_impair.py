@@ -6,37 +6,13 @@ end whatever happens.
 
 usage: testpmd_impair.py <dpdk-testpmd> <librte_net_impair.so>
 """
-import json
 import math
 import os
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
-import time
+
+from testpmd_common import Testpmd, wait_for
 
 LOSS = 0.25
-DEADLINE_S = 30
-
-
-def telemetry(path, cmd):
-    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
-        s.settimeout(5)
-        s.connect(path)
-        json.loads(s.recv(16384))  # greeting
-        s.send(cmd.encode())
-        return json.loads(s.recv(65536))[cmd.split(",")[0]]
-
-
-def wait_for(what, probe):
-    end = time.monotonic() + DEADLINE_S
-    while time.monotonic() < end:
-        value = probe()
-        if value is not None:
-            return value
-        time.sleep(0.05)
-    raise SystemExit(f"FAIL: timed out waiting for {what}")
 
 
 def main():
@@ -44,23 +20,12 @@ def main():
     if not os.access(testpmd, os.X_OK):
         print("SKIP: dpdk-testpmd not found")
         return 77
-    prefix = f"spray_testpmd_impair_{os.getpid()}"
-    sock = f"/var/run/dpdk/{prefix}/dpdk_telemetry.v2"
-    log = tempfile.TemporaryFile(mode="w+")
-    proc = subprocess.Popen(
-        [testpmd, "-d", plugin, "--no-huge", "-m", "256", "--no-pci",
-         "--file-prefix", prefix, "-l", "0,1",
-         "--vdev", "net_null0",
-         "--vdev", f"net_impair0,port=net_null0,seed=5,rx_loss={LOSS}",
-         "--", "--auto-start", "--stats-period", "1",
-         "--total-num-mbufs", "4096"],
-        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for("the telemetry socket", lambda: True if os.path.exists(sock) else None)
-        # Port 0 is net_null0, owned by the impaired port 1 and so skipped by
-        # testpmd; it forwards port 1 to itself.
+    # Port 0 is net_null0, owned by the impaired port 1 and so skipped by
+    # testpmd, which forwards port 1 to itself.
+    with Testpmd(testpmd, plugin, "impair",
+                 ["net_null0", f"net_impair0,port=net_null0,seed=5,rx_loss={LOSS}"]) as t:
         def enough():
-            s = telemetry(sock, "/impair/stats,1")
+            s = t.query("/impair/stats,1")
             return s if s["rx_packets_in"] >= 100000 else None
         s = wait_for("traffic through net_impair0", enough)
         n, dropped = s["rx_packets_in"], s["rx_dropped_loss"]
@@ -71,28 +36,19 @@ def main():
         if s["tx_packets_in"] == 0:
             raise SystemExit("FAIL: testpmd forwarded nothing through net_impair0")
 
-        reply = telemetry(sock, "/impair/set,1,link=down")
+        reply = t.query("/impair/set,1,link=down")
         if reply.get("status") != "ok":
             raise SystemExit(f"FAIL: /impair/set refused: {reply}")
         def dropping():
-            s = telemetry(sock, "/impair/stats,1")
+            s = t.query("/impair/stats,1")
             return s if s["link_forced_down"] == 1 and s["rx_dropped_link"] > 1000 else None
         wait_for("drops while the link is down", dropping)
 
-        reply = telemetry(sock, "/impair/set,1,rx_loss=2")
+        reply = t.query("/impair/set,1,rx_loss=2")
         if reply.get("status") != "error" or "parameter 'rx_loss' = '2'" not in reply.get("error", ""):
             raise SystemExit(f"FAIL: a bad value was not refused with its name: {reply}")
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.seek(0)
-        out = log.read()
-    if "NIC statistics for port 1" not in out:
-        print(out[-3000:])
+    if "NIC statistics for port 1" not in t.output:
+        print(t.output[-3000:])
         raise SystemExit("FAIL: testpmd printed no statistics for the impaired port")
     print("1 passed, 0 failed")
     return 0
