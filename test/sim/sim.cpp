@@ -103,21 +103,23 @@ void Sim::set_stack(std::uint32_t host_node, std::unique_ptr<HostStack> stack) {
   schedule_wake(h, now_ns_);
 }
 
-Host& Sim::host(std::uint32_t node) {
-  if (node >= nodes_.size() || nodes_[node].kind != NodeKind::kHost)
-    throw std::invalid_argument("Sim::host: node " + std::to_string(node) + " is not a host");
-  return hosts_[nodes_[node].index];
-}
-
-Switch& Sim::sw(std::uint32_t node) {
-  if (node >= nodes_.size() || nodes_[node].kind != NodeKind::kSwitch)
-    throw std::invalid_argument("Sim::sw: node " + std::to_string(node) + " is not a switch");
-  return switches_[nodes_[node].index];
+std::uint32_t Sim::index_of(std::uint32_t node, NodeKind kind) const {
+  if (node >= nodes_.size() || nodes_[node].kind != kind)
+    throw std::invalid_argument("Sim: node " + std::to_string(node) + " is not a " +
+                                (kind == NodeKind::kHost ? "host" : "switch"));
+  return nodes_[node].index;
 }
 
 void Sim::at(Nanos at_ns, std::function<void(Sim&)> fn) {
-  const auto i = static_cast<std::uint32_t>(actions_.size());
-  actions_.push_back(std::move(fn));
+  std::uint32_t i;
+  if (free_actions_.empty()) {
+    i = static_cast<std::uint32_t>(actions_.size());
+    actions_.push_back(std::move(fn));
+  } else {
+    i = free_actions_.back();
+    free_actions_.pop_back();
+    actions_[i] = std::move(fn);
+  }
   events_q_.push(std::max(at_ns, now_ns_), EventKind::kAction, i);
 }
 
@@ -179,6 +181,7 @@ bool Sim::step(Nanos end_ns) {
       // Moved out first: the action may schedule more actions (and grow the vector).
       auto fn = std::move(actions_[e.a]);
       actions_[e.a] = nullptr;
+      free_actions_.push_back(e.a);
       fn(*this);
       break;
     }

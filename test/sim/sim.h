@@ -136,9 +136,10 @@ class Sim {
   Link& link(std::uint32_t id) noexcept { return links_[id]; }
   const Link& link(std::uint32_t id) const noexcept { return links_[id]; }
   std::size_t link_count() const noexcept { return links_.size(); }
-  Host& host(std::uint32_t node);
-  const Host& host(std::uint32_t node) const { return const_cast<Sim*>(this)->host(node); }
-  Switch& sw(std::uint32_t node);
+  // Throw std::invalid_argument when the node is not of that kind.
+  Host& host(std::uint32_t node) { return hosts_[index_of(node, NodeKind::kHost)]; }
+  const Host& host(std::uint32_t node) const { return hosts_[index_of(node, NodeKind::kHost)]; }
+  Switch& sw(std::uint32_t node) { return switches_[index_of(node, NodeKind::kSwitch)]; }
   bool is_host(std::uint32_t node) const noexcept { return nodes_[node].kind == NodeKind::kHost; }
   std::size_t node_count() const noexcept { return nodes_.size(); }
   HostStack& stack(std::uint32_t host_node) { return *host(host_node).stack; }
@@ -155,6 +156,7 @@ class Sim {
   };
 
   Host& host_of(std::uint32_t node) noexcept { return hosts_[nodes_[node].index]; }
+  std::uint32_t index_of(std::uint32_t node, NodeKind kind) const;  // cold, checked
   bool step(Nanos end_ns);  // one event; false when none is due by end_ns
   void service(Host& h);
   void transmit(Host& h, HostStack& st, Nanos now);  // drains poll_tx
@@ -176,7 +178,8 @@ class Sim {
   std::vector<Host> hosts_;
   std::vector<Switch> switches_;
   std::vector<Link> links_;
-  std::vector<std::function<void(Sim&)>> actions_;
+  std::vector<std::function<void(Sim&)>> actions_;  // slots reused: periodic actions do not grow it
+  std::vector<std::uint32_t> free_actions_;
 };
 
 }  // namespace spray::sim
