@@ -244,7 +244,11 @@ struct Connection {
   std::uint32_t inflight = 0;
   std::uint32_t retx_queued = 0;
   std::uint32_t peer_rwnd = 1;
+  std::uint32_t sack_hi = 0;      // end of the PSN range the newest ACK described
+  bool sack_hi_valid = false;
   std::uint32_t rack_tx_seq = 0;  // newest transmission known delivered
+  Nanos rack_tx_ns = 0;           // when it was sent
+  Nanos rack_rtt_ns = 0;          // and how long it took
   Nanos srtt_ns = 0;
   Nanos rttvar_ns = 0;
   Nanos base_rtt_ns = 0;          // fastest path's min RTT
@@ -283,6 +287,14 @@ struct Connection {
   bool ack_pending = false;
   bool ack_now = false;
   bool nack_pending = false;
+  struct AckTrigger {
+    Nanos rx_ns;
+    std::uint32_t psn;
+    std::uint32_t echo_ts;
+    std::uint16_t path;
+  };
+  std::array<AckTrigger, 8> ack_extra{};  // triggers owed an ACK of their own
+  std::uint8_t ack_extra_count = 0;
   bool probe_ack_pending = false;
   // PROBEs to answer: several paths are often probed at the same instant.
   struct ProbeEcho {

@@ -173,6 +173,14 @@ void EndpointImpl::on_data_pkt(Connection& c, const wire::SrdDataHdr& h,
     c.ack_flags |= wire::kAckDup;
     c.ack_now = true;
   }
+  // A pending trigger beyond the SACK bitmap would be lost by coalescing:
+  // keep it for an ACK of its own, so every packet is reported at least once.
+  if (c.ack_pending && c.ack_psn - c.rx_psn.base() > 64 && seq_lt(c.rx_psn.base(), c.ack_psn) &&
+      c.ack_extra_count < c.ack_extra.size()) {
+    c.ack_extra[c.ack_extra_count++] =
+        Connection::AckTrigger{c.ack_rx_ns, c.ack_psn, c.ack_echo_ts, c.ack_path};
+    c.ack_now = true;
+  }
   c.ack_psn = h.psn;
   c.ack_echo_ts = h.tx_ts;
   c.ack_path = h.path_id;
@@ -223,6 +231,14 @@ std::size_t EndpointImpl::emit_ack(Connection& c, std::span<std::uint8_t> buf, T
     a.ack_psn = c.nack_psn;
     a.path_id = 0;
     c.nack_pending = false;
+  } else if (c.ack_extra_count != 0) {
+    // An earlier trigger first (see on_data_pkt); the latest ACK follows.
+    const Connection::AckTrigger t = c.ack_extra[--c.ack_extra_count];
+    a.path_id = t.path;
+    a.ack_psn = t.psn;
+    a.echo_ts = t.echo_ts;
+    const Nanos held = now - t.rx_ns;
+    a.rx_delay_ns = held > 0xffffffffULL ? 0xffffffffu : static_cast<std::uint32_t>(held);
   } else {
     a.flags = c.ack_flags;
     a.path_id = c.ack_path;

@@ -4,10 +4,13 @@
 //
 //  (a) NACK (gap / trimmed) from the receiver: lost at once;
 //  (b) same path: a later transmission on the same path was acknowledged
-//      and the packet is older than that path's RTT plus a small guard
+//      and the packet is older than its expected RTT plus a small guard
 //      (paths keep order, so this is nearly certain loss);
 //      RACK: a later transmission on any path was acknowledged and the packet
-//      is older than its own path's RTT plus the connection's reo_wnd;
+//      is older than its expected RTT plus the connection's reo_wnd.
+//      The expected RTT is the larger of its path's SRTT (paths may differ
+//      by a fixed skew) and RACK.rtt, the time the newest delivered packet
+//      took (queueing that built up since the SRTT was learned);
 //  (c) TLP after 2 SRTT without an ACK, RTO after max(rto_min, SRTT +
 //      4 RTTVAR), doubling per consecutive RTO.
 //
@@ -367,7 +370,16 @@ static void ack_record(EndpointImpl& ep, Connection& c, std::uint32_t ri, bool d
     p.last_acked_tx_seq = r.tx_seq;
     p.any_acked = true;
   }
-  if (seq_lt(c.rack_tx_seq, r.tx_seq)) c.rack_tx_seq = r.tx_seq;
+  // A retransmission acked sooner than any RTT was delivered by its
+  // original: it says nothing about what was sent after the original.
+  const bool ambiguous = r.attempt > 1 && now - r.tx_ns < c.paths.min_rtt_any();
+  if (seq_lt(c.rack_tx_seq, r.tx_seq) && !ambiguous) {
+    c.rack_tx_seq = r.tx_seq;
+    c.rack_tx_ns = r.tx_ns;
+    // RACK.rtt: how long the newest delivered packet took, queueing
+    // included; packets sent before it get at least as long.
+    c.rack_rtt_ns = now - r.tx_ns;
+  }
   if (r.attempt > 1 && !dup_flag) s.any_retx_clean = true;
   ++s.newly_acked;
 
@@ -414,10 +426,20 @@ static void detect_losses(EndpointImpl& ep, Connection& c, Nanos now) noexcept {
     const std::uint32_t next = r.next;
     if (!seq_lt(r.tx_seq, c.rack_tx_seq)) break;
     const Path& p = c.paths[r.path];
-    const Nanos path_rtt = p.srtt_ns ? p.srtt_ns : conn_rtt;
-    const bool same_path = p.any_acked && seq_lt(r.tx_seq, p.last_acked_tx_seq);
+    const Nanos path_rtt = std::max<Nanos>(p.srtt_ns ? p.srtt_ns : conn_rtt, c.rack_rtt_ns);
+    // Same-path evidence needs the newest ACK to have described this PSN
+    // as missing; otherwise it may only have been left out of a coalesced
+    // ACK, and the RACK guard applies.
+    const bool same_path = p.any_acked && seq_lt(r.tx_seq, p.last_acked_tx_seq) &&
+                           c.sack_hi_valid && seq_lt(r.psn, c.sack_hi);
     // Within one path order holds, so the guard only absorbs jitter.
     const Nanos guard = same_path ? std::max<Nanos>(p.min_rtt_ns / 4, 1000) : reo;
+    // Packets sent in the same instant as the newest delivered one are not
+    // "before" it: their order on the wire is the paths' business.
+    if (!same_path && r.tx_ns >= c.rack_tx_ns) {
+      ri = next;
+      continue;
+    }
     const Nanos due = r.tx_ns + path_rtt + guard;
     if (now >= due) {
       mark_lost(ep, c, ri, same_path ? RetxCause::kSamePath : RetxCause::kRack, now);
@@ -463,6 +485,11 @@ void EndpointImpl::on_ack_pkt(Connection& c, const wire::SrdAck& a, bool nack,
     }
   }
 
+  {
+    const std::uint32_t hi = a.cum_psn + a.sack_off + 64;
+    if (!c.sack_hi_valid || seq_lt(c.sack_hi, hi)) c.sack_hi = hi;
+    c.sack_hi_valid = true;
+  }
   AckScratch s;
   // Cumulative part.
   if (seq_lt(c.snd_una, a.cum_psn) && seq_le(a.cum_psn, c.next_psn)) {
