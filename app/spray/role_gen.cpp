@@ -263,6 +263,7 @@ int gen_main(const std::vector<std::string>& args) {
   r.offered_msgs = opt.gen.rate_msgs_per_s;
   const auto conns = gen.connections();
   r.paths = dp::summarize_paths(host.endpoint(), conns);
+  if (r.paths.empty()) r.paths = app.last_paths();
   dp::TransportSummary ts;
   dp::summarize_transport(host.endpoint(), conns, ts);
   const auto& s = app.summary();

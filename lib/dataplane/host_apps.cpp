@@ -10,9 +10,20 @@ constexpr srd::Nanos kPublishNs = 100'000'000;
 
 std::vector<PathSummary> summarize_paths(const srd::Endpoint& ep, const std::vector<srd::ConnId>& conns) {
   std::vector<PathSummary> paths;
+  summarize_paths(ep, conns, paths);
+  return paths;
+}
+
+bool summarize_paths(const srd::Endpoint& ep, const std::vector<srd::ConnId>& conns,
+                     std::vector<PathSummary>& paths) {
+  bool any = false;
   for (srd::ConnId id : conns) {
     srd::ConnStats cs;
     if (!ep.conn_stats(id, cs)) continue;
+    if (!any) {
+      paths.assign(paths.size(), PathSummary{});
+      any = true;
+    }
     if (paths.size() < cs.paths) paths.resize(cs.paths);
     for (std::uint16_t p = 0; p < cs.paths; ++p) {
       srd::PathStats ps;
@@ -37,7 +48,7 @@ std::vector<PathSummary> summarize_paths(const srd::Endpoint& ep, const std::vec
       if (ps.min_rtt_ns && (s.min_rtt_ns == 0 || ps.min_rtt_ns < s.min_rtt_ns)) s.min_rtt_ns = ps.min_rtt_ns;
     }
   }
-  return paths;
+  return any;
 }
 
 void summarize_transport(const srd::Endpoint& ep, const std::vector<srd::ConnId>& conns, TransportSummary& out) {
@@ -87,6 +98,7 @@ unsigned GenHostApp::poll(srd::Nanos now) {
   if (now >= next_publish_ || gen_.finished()) {
     next_publish_ = now + kPublishNs;
     summarize_transport(ep_, gen_.connections(), summary_);
+    summarize_paths(ep_, gen_.connections(), last_paths_);
   }
   if (gen_.finished()) finished_.store(true, std::memory_order_release);
   return n;

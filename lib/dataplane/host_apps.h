@@ -39,6 +39,9 @@ struct PathSummary {
 
 // Reads every path of `conns` from `ep` (owner thread only).
 std::vector<PathSummary> summarize_paths(const srd::Endpoint& ep, const std::vector<srd::ConnId>& conns);
+// The same into `out`, reusing its storage; false when no connection is open.
+bool summarize_paths(const srd::Endpoint& ep, const std::vector<srd::ConnId>& conns,
+                     std::vector<PathSummary>& out);
 // Sums connection counters into `out` (owner thread only).
 void summarize_transport(const srd::Endpoint& ep, const std::vector<srd::ConnId>& conns, TransportSummary& out);
 
@@ -57,11 +60,15 @@ class GenHostApp final : public HostApp {
 
   const traffic::Generator& generator() const noexcept { return gen_; }
   const TransportSummary& summary() const noexcept { return summary_; }
+  // Owner thread, or after the run: per-path figures as last seen while the
+  // connections were open (closing them discards their statistics).
+  const std::vector<PathSummary>& last_paths() const noexcept { return last_paths_; }
 
  private:
   traffic::Generator gen_;
   srd::Endpoint& ep_;
   TransportSummary summary_;
+  std::vector<PathSummary> last_paths_;
   srd::Nanos next_publish_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<bool> finished_{false};
