@@ -290,6 +290,9 @@ std::size_t EndpointImpl::sender_tx(Connection& c, std::span<std::uint8_t> buf, 
   } else {
     Nanos pace_at = kNever;
     if (!sender_has_tx(c, now, pace_at) || c.send_cursor == kNil) return 0;
+    // Liveness is measured from when data became outstanding, not from
+    // each retransmission.
+    if (c.inflight == 0 && c.retx_queued == 0) c.outstanding_since_ns = now;
     ri = recs.alloc();
     const std::uint32_t mi = c.send_cursor;
     TxMsg& m = msgs[mi];
@@ -322,7 +325,7 @@ std::size_t EndpointImpl::sender_tx(Connection& c, std::span<std::uint8_t> buf, 
   r.tx_seq = c.next_tx_seq++;
   r.where = TxRec::kInFlight;
   list_append(recs, c.fl_head, c.fl_tail, ri);
-  if (c.inflight++ == 0) c.outstanding_since_ns = now;
+  ++c.inflight;
   c.paths.on_sent(r.path);
   Path& p = c.paths[r.path];
 
