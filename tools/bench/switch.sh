@@ -3,11 +3,11 @@
 # interleaved in one run (issue 2). Prints a Markdown table of Mpps and ratios.
 #
 #   memif (two processes): the DUT (spray switch, or testpmd --forward-mode=io)
-#     has two net_memif server ports on CPU $dut_cpu; switch_bench gen
-#     (memif clients, CPU $main_cpu) sends one way and counts what comes out.
+#     has two net_memif server ports, forwarding on CPU 1; switch_bench gen
+#     (memif clients, CPU 0) sends one way and counts what comes out.
 #   ring (one process): spray's Worker + L2Pipeline over a net_ring loop
 #     (switch_bench ring) against testpmd --forward-mode=mac over two net_ring
-#     vdevs seeded with --tx-first; the forwarding lcore is on CPU $dut_cpu.
+#     vdevs seeded with tx_first; the forwarding lcore is on CPU 1.
 #
 # usage: tools/bench/switch.sh [--build DIR] [--runs N] [--seconds S] [--quick]
 #   --build DIR   meson build directory with spray and switch_bench (build-bench)
@@ -27,7 +27,7 @@ while (($#)); do
     --runs) runs=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
     --quick) runs=1 seconds=2; shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "switch.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -198,7 +198,8 @@ ring_spray() {  # ring_spray BYTES MACS
 }
 
 log "switch.sh: $runs run(s) of ${seconds} s per case, DUT forwarding on CPU $dut_cpu, the rest on CPU $main_cpu"
-: >"$results" >"$notes"
+: >"$results"
+: >"$notes"
 for ((r = 1; r <= runs; r++)); do
   log "run $r/$runs"
   for bytes in 64 1500; do
