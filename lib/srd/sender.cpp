@@ -37,6 +37,15 @@ Nanos EndpointImpl::rto_ns(const Connection& c) const noexcept {
   return std::min<Nanos>(base << shift, cfg.rto_max_ns);
 }
 
+// A packet on a path without an RTT sample waits at least this long before
+// its RTO: the path's delay is unknown and may be far above the others'.
+static constexpr Nanos kUnsampledPathRtoNs = 1'000'000;
+
+static Nanos rto_for(const EndpointImpl& ep, const Connection& c, std::uint16_t path) noexcept {
+  const Nanos rto = ep.rto_ns(c);
+  return c.paths[path].srtt_ns != 0 ? rto : std::max(rto, kUnsampledPathRtoNs);
+}
+
 Nanos EndpointImpl::reo_wnd_ns(const Connection& c) const noexcept {
   Nanos base = c.paths.min_rtt_any() / 4;
   if (base == 0) base = (c.srtt_ns ? c.srtt_ns : cfg.initial_rtt_ns) / 4;
@@ -369,6 +378,10 @@ static void ack_record(EndpointImpl& ep, Connection& c, std::uint32_t ri, bool d
   }
   c.paths.on_acked(r.path, now, ep.cfg);
   Path& p = c.paths[r.path];
+  // A path's first RTT, from the first packet it delivered (an upper bound:
+  // it includes the receiver's ACK delay) until an echoed sample refines it.
+  if (p.srtt_ns == 0 && r.attempt == 1 && now > r.tx_ns)
+    p.srtt_ns = static_cast<std::uint32_t>(std::min<Nanos>(now - r.tx_ns, kMaxRttSampleNs));
   if (!p.any_acked || seq_lt(p.last_acked_tx_seq, r.tx_seq)) {
     p.last_acked_tx_seq = r.tx_seq;
     p.any_acked = true;
@@ -423,13 +436,18 @@ static void detect_losses(EndpointImpl& ep, Connection& c, Nanos now) noexcept {
   c.rack_deadline = kNever;
   if (c.rack_tx_seq == 0) return;
   const Nanos reo = ep.reo_wnd_ns(c);
-  const Nanos conn_rtt = c.srtt_ns ? c.srtt_ns : ep.cfg.initial_rtt_ns;
   for (std::uint32_t ri = c.fl_head; ri != kNil;) {
     TxRec& r = ep.recs[ri];
     const std::uint32_t next = r.next;
     if (!seq_lt(r.tx_seq, c.rack_tx_seq)) break;
     const Path& p = c.paths[r.path];
-    const Nanos path_rtt = std::max<Nanos>(p.srtt_ns ? p.srtt_ns : conn_rtt, c.rack_rtt_ns);
+    if (p.srtt_ns == 0) {
+      // No RTT known for this path yet: no basis for a time guard (paths
+      // may differ by hundreds of microseconds). The RTO covers it.
+      ri = next;
+      continue;
+    }
+    const Nanos path_rtt = std::max<Nanos>(p.srtt_ns, c.rack_rtt_ns);
     // Same-path evidence needs the newest ACK to have described this PSN
     // as missing; otherwise it may only have been left out of a coalesced
     // ACK, and the RACK guard applies.
@@ -569,7 +587,7 @@ Nanos EndpointImpl::sender_deadline(const Connection& c) const noexcept {
   if (c.state != ConnState::kEstablished && c.state != ConnState::kClosing) return kNever;
   Nanos t = c.rack_deadline;
   if (c.fl_head != kNil) {
-    t = std::min(t, recs[c.fl_head].tx_ns + rto_ns(c));
+    t = std::min(t, recs[c.fl_head].tx_ns + rto_for(*this, c, recs[c.fl_head].path));
     if (cfg.tlp && !c.tlp_out && !c.tlp_pending) {
       const Nanos srtt = c.srtt_ns ? c.srtt_ns : cfg.initial_rtt_ns;
       t = std::min(t, c.last_tx_ns + 2 * srtt);
@@ -589,16 +607,20 @@ void EndpointImpl::sender_timers(Connection& c, Nanos now) noexcept {
   }
   if (c.rack_deadline <= now) detect_losses(*this, c, now);
   if (c.fl_head != kNil) {
-    const Nanos rto = rto_ns(c);
-    if (now >= recs[c.fl_head].tx_ns + rto) {
+    if (now >= recs[c.fl_head].tx_ns + rto_for(*this, c, recs[c.fl_head].path)) {
+      // Everything whose own timeout has passed goes, not just the oldest.
+      std::bitset<256> hit;
+      for (std::uint32_t ri = c.fl_head; ri != kNil;) {
+        const std::uint32_t next = recs[ri].next;
+        if (now >= recs[ri].tx_ns + rto_for(*this, c, recs[ri].path)) {
+          hit.set(recs[ri].path);
+          mark_lost(*this, c, ri, RetxCause::kRto, now);
+        }
+        ri = next;
+      }
       ++c.ctr.rto_events;
       c.cc.on_rto(cfg);
       if (c.rto_backoff < 20) ++c.rto_backoff;
-      std::bitset<256> hit;
-      while (c.fl_head != kNil && now >= recs[c.fl_head].tx_ns + rto) {
-        hit.set(recs[c.fl_head].path);
-        mark_lost(*this, c, c.fl_head, RetxCause::kRto, now);
-      }
       unsigned q = 0;
       for (std::uint16_t i = 0; i < c.paths.count(); ++i)
         if (hit.test(i)) q += c.paths.on_rto(i, now, cfg);
