@@ -124,6 +124,15 @@ HostOptions host_options_from(const RoleParser& p, bool generator, bool local_re
   ep.mtu = static_cast<std::uint16_t>(mtu);
   ep.link_rate_bps = static_cast<std::uint64_t>(rate * 1e9);
   ep.seed = vm["seed"].as<std::uint64_t>();
+  if (!h.common.idle_poll) {
+    // A worker that sleeps when idle (--idle backoff) answers up to one
+    // sleep late on each side; that wake-up time is host delay, not queueing
+    // in the network, so the delay target must absorb it or the window
+    // collapses on an idle-looking but healthy path.
+    // The same holds for the retransmission timer's floor.
+    ep.target_min_ns += 2 * std::uint64_t{dp::kIdleMaxSleepUs} * 1000;
+    ep.rto_min_ns += 2 * std::uint64_t{dp::kIdleMaxSleepUs} * 1000;
+  }
   std::uint32_t gateway = 0;
   if (vm.count("gateway")) gateway = parse_addr(vm["gateway"].as<std::string>(), "--gateway");
   for (const auto& s : ips) {

@@ -11,6 +11,8 @@
 namespace spray::dp {
 
 inline constexpr std::uint16_t kSrdDefaultPort = 4792;
+// Longest sleep of an idle worker in --idle backoff (WorkerOptions default).
+inline constexpr std::uint32_t kIdleMaxSleepUs = 200;
 inline constexpr std::uint16_t kSrdDefaultSrcBase = 49152;
 
 struct SrdHostConfig {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "dataplane/clock.h"
+#include "dataplane/host_config.h"
 
 namespace spray::dp {
 
@@ -124,7 +125,7 @@ struct RxQueueRef {
 struct WorkerOptions {
   IdleMode idle = IdleMode::kBackoff;
   std::uint32_t idle_spin_us = 50;   // keep spinning this long after the last work
-  std::uint32_t idle_max_sleep_us = 200;
+  std::uint32_t idle_max_sleep_us = kIdleMaxSleepUs;
   std::uint32_t tx_drain_us = 100;
 };
 
