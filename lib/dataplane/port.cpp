@@ -109,6 +109,12 @@ void start_port(Port& p, const PortOptions& opt, rte_mempool* pool) {
   rte_eth_macaddr_get(p.id, &mac);
   p.mac = 0;
   for (auto b : mac.addr_bytes) p.mac = (p.mac << 8) | b;
+  if (p.driver == "net_tap") {
+    // The tap driver reports the kernel interface's own address. Frames
+    // spray originates must carry another one, or a bridge or stack on the
+    // kernel side takes replies to spray as addressed to itself.
+    p.mac ^= 1;
+  }
   if (p.mac == 0) {
     // Ring ports have no address; frames we originate need a unicast one
     // that switches can learn. Locally administered, unique per process

@@ -31,7 +31,10 @@ struct Port {
   std::uint16_t tx_queues = 0;
   std::uint16_t rx_desc = 0;
   std::uint16_t tx_desc = 0;
-  std::uint64_t mac = 0;      // packed as wire::Mac::bits
+  // Address for frames spray originates, packed as wire::Mac::bits: the
+  // device's, except for tap ports (the kernel interface's address with the
+  // last bit flipped) and address-less ring ports (a generated one).
+  std::uint64_t mac = 0;
   bool started = false;
 };
 
