@@ -24,6 +24,7 @@ void SwiftCc::set_base_rtt(Nanos min_base_rtt_ns, Nanos max_base_rtt_ns,
   bdp_pkts_ = std::max(1.0, bytes_per_ns * static_cast<double>(min_base_rtt_ns) / pkt_bytes_);
   const double wide_bdp =
       std::max(1.0, bytes_per_ns * static_cast<double>(max_base_rtt_ns) / pkt_bytes_);
+  wide_bdp_pkts_ = wide_bdp;
   max_cwnd_ = std::max(1.0, std::min(cfg.max_cwnd_bdp * wide_bdp,
                                       static_cast<double>(cfg.rwnd_pkts)));
   clamp(cfg);
@@ -54,7 +55,15 @@ SwiftCc::Verdict SwiftCc::on_ack(Nanos now, Nanos delay_ns, Nanos base_rtt_ns, N
   if (delay_ns < target) {
     if (ece) return Verdict::kEcnHold;
     const double n = static_cast<double>(acked_pkts);
-    cwnd_ += cwnd_ >= 1.0 ? cfg.ai_pkts * n / cwnd_ : cfg.ai_pkts * n;
+    // Fast increase (NSCC): below the BDP of the slowest path, with the
+    // delay in the lowest quarter of the headroom (no queue to speak of),
+    // the window may double per RTT instead of growing by ai_pkts; this is
+    // what fills a pipe far wider than the start window (skewed paths).
+    const Nanos quiet = base_rtt_ns + (target - base_rtt_ns) / 4;
+    if (delay_ns <= quiet && cwnd_ >= 1.0 && cwnd_ < wide_bdp_pkts_)
+      cwnd_ += n;
+    else
+      cwnd_ += cwnd_ >= 1.0 ? cfg.ai_pkts * n / cwnd_ : cfg.ai_pkts * n;
     clamp(cfg);
     return Verdict::kIncrease;
   }

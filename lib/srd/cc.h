@@ -4,7 +4,9 @@
 //   target = base_rtt + max(target_min, target_base_factor x base_rtt)
 //            + flow scaling (flow_scaling_ns at cwnd <= 1, falling as
 //              1/sqrt(cwnd) to 0 at 64 packets)
-//   delay < target, no ECN   additive increase, ai_pkts per RTT
+//   delay < target, no ECN   additive increase, ai_pkts per RTT; below the
+//                            slowest path's BDP with almost no queueing,
+//                            one packet per packet acked (fast increase)
 //   delay < target, ECN      no change; the caller penalises the path
 //   delay >= target          multiplicative decrease
 //                            max(1 - md_beta (d - t) / d, md_floor),
@@ -53,6 +55,7 @@ class SwiftCc {
 
   double cwnd_ = 1;
   double bdp_pkts_ = 1;
+  double wide_bdp_pkts_ = 1;
   double max_cwnd_ = 1;
   Nanos last_decrease_ns_ = 0;
   bool decreased_ = false;

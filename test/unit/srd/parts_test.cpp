@@ -188,14 +188,31 @@ TEST(SrdCc, GrowsBelowTargetShrinksAboveOncePerRtt) {
   cfg.initial_rtt_ns = 10'000;
   SwiftCc cc;
   cc.init(cfg, 1500);
+  // Some queueing (12 us against a 10 us base, target 15 us): additive.
   const double w0 = cc.cwnd_pkts();
-  EXPECT_EQ(cc.on_ack(1'000, 10'000, 10'000, 10'000, 1, false, cfg), SwiftCc::Verdict::kIncrease);
+  EXPECT_EQ(cc.on_ack(1'000, 14'000, 10'000, 10'000, 1, false, cfg), SwiftCc::Verdict::kIncrease);
   EXPECT_NEAR(cc.cwnd_pkts(), w0 + 1.0 / w0, 1e-9);
   const double w1 = cc.cwnd_pkts();
   EXPECT_EQ(cc.on_ack(2'000, 100'000, 10'000, 10'000, 1, false, cfg), SwiftCc::Verdict::kDecrease);
   EXPECT_NEAR(cc.cwnd_pkts(), w1 * 0.5, 1e-9);  // large overshoot: the 50% floor
   EXPECT_EQ(cc.on_ack(3'000, 100'000, 10'000, 10'000, 1, false, cfg), SwiftCc::Verdict::kHold);
   EXPECT_EQ(cc.on_ack(20'000, 100'000, 10'000, 10'000, 1, false, cfg), SwiftCc::Verdict::kDecrease);
+}
+
+TEST(SrdCc, FastIncreaseOnlyBelowTheSlowestPathsBdpWithoutQueueing) {
+  EndpointConfig cfg;
+  cfg.link_rate_bps = 100'000'000'000ULL;
+  cfg.initial_rtt_ns = 10'000;
+  SwiftCc cc;
+  cc.init(cfg, 1500);
+  cc.set_base_rtt(10'000, 200'000, cfg);  // one path 20x slower than the fastest
+  const double w0 = cc.cwnd_pkts();
+  cc.on_ack(1'000, 10'000, 10'000, 10'000, 4, false, cfg);
+  EXPECT_NEAR(cc.cwnd_pkts(), w0 + 4, 1e-9);
+  cc.set_base_rtt(5'000, 5'000, cfg);  // no skew: the window already exceeds the BDP
+  const double w1 = cc.cwnd_pkts();
+  cc.on_ack(2'000, 5'000, 5'000, 10'000, 4, false, cfg);
+  EXPECT_LT(cc.cwnd_pkts(), w1 + 1);
 }
 
 TEST(SrdCc, EcnAtLowDelayHoldsTheWindow) {
