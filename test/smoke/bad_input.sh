@@ -45,5 +45,23 @@ expect 1 "port 'a' (net_pcap0,rx_pcap=/nonexistent.pcap" switch --port a=net_pca
 expect 1 "no DPDK port at this PCI address" switch --port a=0000:7f:1f.7 --port b=net_null1
 expect 1 "EAL initialisation failed" switch "${two[@]}" --eal --no-such-eal-flag
 
+g=(--port p=net_null0 --ip 10.0.0.1/24)
+expect 2 "needs --peer ADDR" gen "${g[@]}"
+expect 2 "--peer '10.0.0.300': not an IPv4 address" gen "${g[@]}" --peer 10.0.0.300
+expect 2 "is this host's own address" gen "${g[@]}" --peer 10.0.0.1
+expect 2 "--ip '10.0.0.1': expected ADDR/LEN" gen --port p=net_null0 --ip 10.0.0.1 --peer 10.0.0.2
+expect 2 "--udp-port 70000: expected 1..65535" gen "${g[@]}" --peer 10.0.0.2 --udp-port 70000
+expect 2 "--udp-port 49160 lies inside the source port range" gen "${g[@]}" --peer 10.0.0.2 --udp-port 49160
+expect 2 "--paths 0: expected 1..256" gen "${g[@]}" --peer 10.0.0.2 --paths 0
+expect 2 "--size '99999999': size 99999999 is outside 16..67108864" gen "${g[@]}" --peer 10.0.0.2 --size 99999999
+expect 2 "at least 16" gen "${g[@]}" --peer 10.0.0.2 --size 8
+expect 2 "--rate 'fast'" gen "${g[@]}" --peer 10.0.0.2 --rate fast
+expect 2 "exclude each other" gen "${g[@]}" --peer 10.0.0.2 --rate 1000 --outstanding 4
+expect 2 "--reply-size 'big'" respond --port p=net_null0 --ip 10.0.0.2/24 --reply-size big
+expect 2 "give one address per port" respond --port p=net_null0 --port q=net_null1 --ip 10.0.0.2/24
+expect 1 "no ARP answer from 10.0.0.2 on port 'p' within 0.5 s" gen "${g[@]}" --peer 10.0.0.2 --arp-timeout 0.5
+expect 0 "more than the link's" gen --local-responder --ip 10.0.0.1/24 --peer 10.0.0.2 --rate 50Gbps --size 1400 \
+  --link-rate 1 --warmup 0 --duration 0.5
+
 echo "$((cases - failures)) passed, $failures failed"
 ((failures == 0))
