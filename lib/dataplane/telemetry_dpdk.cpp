@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 
+#include "dataplane/host_apps.h"
 #include "dataplane/l2_pipeline.h"
 #include "dataplane/runtime.h"
 
@@ -212,6 +213,125 @@ void add_switch_metrics(telemetry::Registry& reg, const std::vector<std::unique_
     for (const auto& p : pipes) n += static_cast<double>(p->snapshot().fdb_entries);
     return n;
   });
+}
+
+namespace {
+
+#define SPRAY_TEL_INFO(name, help) telemetry::CounterInfo{#name, help},
+constexpr std::array kGenCounterInfo{SPRAY_GEN_COUNTERS(SPRAY_TEL_INFO)};
+constexpr std::array kRespondCounterInfo{SPRAY_RESPOND_COUNTERS(SPRAY_TEL_INFO)};
+constexpr std::array kRespondViolationInfo{SPRAY_RESPOND_VIOLATIONS(SPRAY_TEL_INFO)};
+constexpr std::array kHostCounterInfo{SPRAY_HOST_COUNTERS(SPRAY_TEL_INFO)};
+#undef SPRAY_TEL_INFO
+
+// Retransmission causes, as TransportSummary sums them per connection.
+#define SPRAY_TRANSPORT_RETX_CAUSES(X)                                   \
+  X(nack, retx_nack, "retransmissions triggered by a NACK")               \
+  X(same_path, retx_same_path, "a later packet on the same path was acked") \
+  X(rack, retx_rack, "the RACK time guard expired")                       \
+  X(tlp, retx_tlp, "tail loss probes")                                    \
+  X(rto, retx_rto, "retransmission timeouts")
+#define SPRAY_TEL_CAUSE_INFO(cause, field, help) telemetry::CounterInfo{#cause, help},
+constexpr std::array kRetxCauseInfo{SPRAY_TRANSPORT_RETX_CAUSES(SPRAY_TEL_CAUSE_INFO)};
+#undef SPRAY_TEL_CAUSE_INFO
+
+constexpr telemetry::CounterInfo kTransportCounterInfo[] = {
+    {"spurious_retransmits", "retransmissions the receiver reported as duplicates"},
+    {"rto_events", "retransmission timeouts"},
+    {"path_quarantines", "paths moved to QUARANTINED, all connections"},
+};
+
+}  // namespace
+
+void add_transport_metrics(telemetry::Registry& reg, std::vector<const TransportSummary*> sums) {
+  reg.add_counters_by_label("spray_transport_retransmits_total", "DATA retransmissions, by what triggered them",
+                            "cause", kRetxCauseInfo, [sums](std::span<std::uint64_t> out) {
+                              for (const auto* s : sums) {
+                                std::size_t k = 0;
+#define SPRAY_TEL_CAUSE_READ(cause, field, help) out[k++] += s->field.read();
+                                SPRAY_TRANSPORT_RETX_CAUSES(SPRAY_TEL_CAUSE_READ)
+#undef SPRAY_TEL_CAUSE_READ
+                              }
+                            });
+  reg.add_counters("spray_transport_", kTransportCounterInfo, [sums](std::span<std::uint64_t> out) {
+    for (const auto* s : sums) {
+      out[0] += s->spurious_retx.read();
+      out[1] += s->rto_events.read();
+      out[2] += s->path_quarantines.read();
+    }
+  });
+  auto gauge = [&](const char* name, const char* help, telemetry::SingleWriterCounter TransportSummary::*field) {
+    reg.add_gauge(name, help, [sums, field] {
+      double n = 0;
+      for (const auto* s : sums) n += static_cast<double>((s->*field).read());
+      return n;
+    });
+  };
+  gauge("spray_transport_connections", "established connections", &TransportSummary::connections);
+  gauge("spray_transport_paths_active", "paths in ACTIVE state, summed over connections",
+        &TransportSummary::paths_active);
+  gauge("spray_transport_paths_quarantined", "paths in QUARANTINED state, summed over connections",
+        &TransportSummary::paths_quarantined);
+}
+
+void add_host_metrics(telemetry::Registry& reg, std::vector<const SrdHostPipeline*> hosts) {
+  reg.add_counters("spray_host_", kHostCounterInfo, [hosts](std::span<std::uint64_t> out) {
+    for (const auto* h : hosts) {
+      const auto& c = h->counters();
+      std::size_t k = 0;
+#define SPRAY_TEL_READ(name, help) out[k++] += c.name.read();
+      SPRAY_HOST_COUNTERS(SPRAY_TEL_READ)
+#undef SPRAY_TEL_READ
+    }
+  });
+}
+
+void add_gen_metrics(telemetry::Registry& reg, std::vector<const GenHostApp*> apps) {
+  reg.add_counters("spray_gen_", kGenCounterInfo, [apps](std::span<std::uint64_t> out) {
+    for (const auto* a : apps) {
+      const auto& c = a->generator().counters();
+      std::size_t k = 0;
+#define SPRAY_TEL_READ(name, help) out[k++] += c.name.read();
+      SPRAY_GEN_COUNTERS(SPRAY_TEL_READ)
+#undef SPRAY_TEL_READ
+    }
+  });
+  reg.add_histogram("spray_gen_latency_seconds",
+                    "request round trip: send to the reply's arrival, measured requests (after the warm-up)",
+                    [apps] {
+                      telemetry::HistogramSnapshot h;
+                      for (const auto* a : apps) h.merge(a->generator().rtt().snapshot());
+                      return h;
+                    });
+  std::vector<const TransportSummary*> sums;
+  for (const auto* a : apps) sums.push_back(&a->summary());
+  add_transport_metrics(reg, std::move(sums));
+}
+
+void add_respond_metrics(telemetry::Registry& reg, std::vector<const RespondHostApp*> apps) {
+  reg.add_counters("spray_respond_", kRespondCounterInfo, [apps](std::span<std::uint64_t> out) {
+    for (const auto* a : apps) {
+      const auto& c = a->responder().counters();
+      std::size_t k = 0;
+#define SPRAY_TEL_READ(name, help) out[k++] += c.name.read();
+      SPRAY_RESPOND_COUNTERS(SPRAY_TEL_READ)
+#undef SPRAY_TEL_READ
+    }
+  });
+  reg.add_counters_by_label("spray_respond_violations_total",
+                            "requests that break exactly-once, intact delivery, by reason", "reason",
+                            kRespondViolationInfo, [apps](std::span<std::uint64_t> out) {
+                              for (const auto* a : apps) {
+                                const auto& v = a->responder().violations();
+                                std::size_t k = 0;
+#define SPRAY_TEL_READ(name, help) out[k++] += v.name.read();
+                                SPRAY_RESPOND_VIOLATIONS(SPRAY_TEL_READ)
+#undef SPRAY_TEL_READ
+                              }
+                            });
+  std::vector<const TransportSummary*> sums;
+  for (const auto* a : apps) sums.push_back(&a->summary());
+  add_transport_metrics(reg, std::move(sums));
 }
 
 EcosystemHooks::EcosystemHooks(std::shared_ptr<telemetry::SnapshotExchange> exchange) {

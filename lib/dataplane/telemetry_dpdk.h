@@ -17,6 +17,10 @@ namespace spray::dp {
 
 class Runtime;
 class L2Pipeline;
+class GenHostApp;
+class RespondHostApp;
+class SrdHostPipeline;
+struct TransportSummary;
 
 // Device counters of a port, as rte_eth_stats_get reports them.
 #define SPRAY_PORT_COUNTERS(X)                                                   \
@@ -41,6 +45,25 @@ void add_runtime_metrics(telemetry::Registry& reg, const Runtime& rt, const std:
 // switch logic's and the glue's reasons) and spray_switch_fdb_entries, summed
 // over the workers' pipelines. `pipes` must outlive the registry's use.
 void add_switch_metrics(telemetry::Registry& reg, const std::vector<std::unique_ptr<L2Pipeline>>& pipes);
+
+// spray_gen_<counter>_total (SPRAY_GEN_COUNTERS), spray_gen_latency_seconds
+// (the generators' round-trip histograms, merged) and the transport figures
+// of their hosts. The apps must outlive the registry's use.
+void add_gen_metrics(telemetry::Registry& reg, std::vector<const GenHostApp*> apps);
+
+// spray_respond_<counter>_total (SPRAY_RESPOND_COUNTERS),
+// spray_respond_violations_total{reason} (SPRAY_RESPOND_VIOLATIONS) and the
+// transport figures of their hosts.
+void add_respond_metrics(telemetry::Registry& reg, std::vector<const RespondHostApp*> apps);
+
+// spray_host_<counter>_total (SPRAY_HOST_COUNTERS: ARP, ICMP, SRD packets
+// in and out, drops by reason), summed over the hosts.
+void add_host_metrics(telemetry::Registry& reg, std::vector<const SrdHostPipeline*> hosts);
+
+// spray_transport_retransmits_total{cause}, spray_transport_*_total and the
+// connection/path gauges, summed over the summaries (published by the
+// workers every 100 ms).
+void add_transport_metrics(telemetry::Registry& reg, std::vector<const TransportSummary*> sums);
 
 // Registers /spray/ports, /spray/workers and /spray/switch on the DPDK
 // telemetry socket (answers built from `exchange` snapshots), and calls

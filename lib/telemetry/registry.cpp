@@ -7,11 +7,27 @@ namespace spray::telemetry {
 
 namespace {
 
+// Adds `x` to `g`: a sample with the same labels is summed into (two hosts'
+// transports in one process), a new one appended.
+void add_sample(Family& g, Sample x) {
+  for (auto& y : g.samples) {
+    if (y.labels != x.labels) continue;
+    y.value += x.value;
+    if (x.hist) {
+      auto merged = std::make_shared<HistogramSnapshot>(y.hist ? *y.hist : HistogramSnapshot{});
+      merged->merge(*x.hist);
+      y.hist = std::move(merged);
+    }
+    return;
+  }
+  g.samples.push_back(std::move(x));
+}
+
 // Appends `f` to `s`, merging with a family of the same name.
 void put(Snapshot& s, Family f) {
   for (auto& g : s.families)
     if (g.name == f.name) {
-      for (auto& x : f.samples) g.samples.push_back(std::move(x));
+      for (auto& x : f.samples) add_sample(g, std::move(x));
       return;
     }
   s.families.push_back(std::move(f));

@@ -13,7 +13,9 @@
 // Readers run on the control thread inside collect(), never on a worker and
 // never on the scrape thread; they read workers' published values (relaxed
 // atomics, snapshots), never lock a worker. Families with the same name from
-// several add_* calls are merged (e.g. drop reasons from two modules).
+// several add_* calls are merged (e.g. drop reasons from two modules), and
+// samples with the same labels in them summed (e.g. the transports of two
+// hosts in one process).
 //
 // Names follow doc/telemetry.md: `spray_` prefix, counters end in `_total`,
 // time in seconds and sizes in bytes at this edge, labels bounded (port,

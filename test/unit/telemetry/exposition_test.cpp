@@ -157,6 +157,29 @@ TEST(Registry, FamiliesOfTheSameNameFromTwoSourcesAreMerged) {
   EXPECT_EQ(s.families[0].samples.size(), 2u);
 }
 
+TEST(Registry, SamplesWithTheSameLabelsFromTwoSourcesAreSummed) {
+  Registry reg;
+  constexpr CounterInfo cause[] = {{"rto", "x"}};
+  for (int host = 0; host < 2; ++host)
+    reg.add_counters_by_label("spray_transport_retransmits_total", "r", "cause", cause,
+                              [](auto out) { out[0] = 5; });
+  for (int host = 0; host < 2; ++host)
+    reg.add_histogram("spray_test_latency_seconds", "h", [] {
+      HistogramSnapshot h;
+      h.add(1'000);
+      return h;
+    });
+  const auto s = reg.collect();
+  const auto* retx = s.find("spray_transport_retransmits_total");
+  ASSERT_NE(retx, nullptr);
+  ASSERT_EQ(retx->samples.size(), 1u);
+  EXPECT_EQ(retx->samples[0].value, 10.0);
+  const auto* lat = s.find("spray_test_latency_seconds");
+  ASSERT_NE(lat, nullptr);
+  ASSERT_EQ(lat->samples.size(), 1u);
+  EXPECT_EQ(lat->samples[0].hist->count, 2u);
+}
+
 TEST(Registry, PerInstanceInfoPutsTheInstanceLabelFirst) {
   Registry reg;
   reg.add_info("spray_port_info", "ports", Instances{"port", {"a"}},
