@@ -137,6 +137,20 @@ Nanos PathTimeline::first(std::uint16_t path, srd::PathState to, Nanos after_ns)
   return kNever;
 }
 
+srd::PathState PathTimeline::state_at(std::uint16_t path, Nanos at_ns) const noexcept {
+  srd::PathState s = srd::PathState::kActive;
+  for (const Change& c : changes_)
+    if (c.path == path && c.at_ns < at_ns) s = c.to;
+  return s;
+}
+
+std::size_t PathTimeline::count(srd::PathState to, Nanos from_ns, Nanos to_ns,
+                                std::uint16_t except) const noexcept {
+  std::size_t n = 0;
+  for (const Change& c : changes_) n += c.path != except && c.to == to && c.at_ns >= from_ns && c.at_ns < to_ns;
+  return n;
+}
+
 void RecoveryProbe::attach(Sim& sim, const std::vector<std::uint32_t>& links, std::uint32_t rx_host,
                            double loss, Rule rule) {
   for (auto id : links) {

@@ -122,6 +122,10 @@ class PathTimeline {
   const std::vector<Change>& changes() const noexcept { return changes_; }
   // First change of `path` into `to` at or after after_ns; kNever if none.
   Nanos first(std::uint16_t path, srd::PathState to, Nanos after_ns) const noexcept;
+  // State of `path` as last sampled before at_ns (ACTIVE before any change).
+  srd::PathState state_at(std::uint16_t path, Nanos at_ns) const noexcept;
+  // Changes of any path other than `except` into `to` within [from_ns, to_ns).
+  std::size_t count(srd::PathState to, Nanos from_ns, Nanos to_ns, std::uint16_t except) const noexcept;
 
  private:
   std::vector<srd::PathState> last_;

@@ -86,7 +86,9 @@ int main(int argc, char** argv) {
     t6 = run_t6(seed);
     row("T6", "1 of 8 paths black-holed: quarantined <= 2 RTO",
         us(t6.quarantined_after_ns) + " (RTO " + us(t6.rto_at_hole_ns) + ")",
-        t6.quarantined_after_ns != kNever && t6.quarantined_after_ns <= 2 * t6.rto_at_hole_ns);
+        t6.active_at_hole && t6.quarantined_after_ns != kNever && t6.quarantined_after_ns <= 2 * t6.rto_at_hole_ns);
+    row("T6", "healthy paths stay in service meanwhile",
+        std::to_string(t6.collateral_quarantines) + " quarantines of other paths", t6.collateral_quarantines == 0);
     row("T6", "goodput >= 85% of 7/8 capacity within 1 ms",
         us(t6.recovered_after_ns) + "; " + std::to_string(static_cast<int>(t6.during_bps / 1e9)) +
             " Gb/s during the outage, " + std::to_string(static_cast<int>(t6.before_bps / 1e9)) + " Gb/s before",
@@ -139,6 +141,15 @@ int main(int argc, char** argv) {
         t10.completed && t10.idle_state_bytes > 0 && t10.idle_state_bytes <= 4096);
   }
 
+  if (only.empty() || only.count("clean")) {
+    const CleanStart c = run_clean(seed);
+    row("-", "clean 8-path fabric: no path quarantined, spurious retx <= 0.5%",
+        std::to_string(c.path_quarantines) + " quarantines, " + std::to_string(c.retx_pkts) + " retx (" +
+            std::to_string(c.spurious_retx) + " spurious) of " + std::to_string(c.tx_data_pkts) + " data pkts",
+        c.completed && c.tx_data_pkts && c.path_quarantines == 0 &&
+            static_cast<double>(c.spurious_retx) <= 0.005 * static_cast<double>(c.tx_data_pkts));
+  }
+
   if (want("T4") || want("T5") || want("T6") || want("T7")) {
     std::printf("\n### Retransmissions by cause (sender side)\n\n");
     std::printf("| run | data pkts | retx | nack | same-path | rack | tlp | rto | spurious | quarantines |\n");
@@ -155,7 +166,10 @@ int main(int argc, char** argv) {
   if (want("T6")) {
     std::printf("\n### T6 path state timeline (blackhole at %s, healed at %s)\n\n", us(t6.hole_ns).c_str(),
                 us(t6.heal_ns).c_str());
-    std::printf("| time | path | from | to |\n|---|---|---|---|\n");
+    std::printf("Packets sent per path (a -> b):");
+    for (std::size_t p = 0; p < t6.path_tx_pkts.size(); ++p)
+      std::printf(" %zu:%llu", p, static_cast<unsigned long long>(t6.path_tx_pkts[p]));
+    std::printf("\n\n| time | path | from | to |\n|---|---|---|---|\n");
     for (const auto& c : t6.timeline)
       std::printf("| %s | %u | %s | %s |\n", us(c.at_ns).c_str(), c.path, spray::srd::to_string(c.from),
                   spray::srd::to_string(c.to));

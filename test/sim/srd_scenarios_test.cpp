@@ -115,7 +115,18 @@ const targets::T6& t6() {
   return r;
 }
 
+// Path avoidance reacts to trouble, not to a clean fabric; and without loss
+// or skew, spurious retransmissions stay within T7's bar.
+TEST(SrdPathFailure, CleanFabricQuarantinesNoPath) {
+  const targets::CleanStart r = targets::run_clean(1);
+  ASSERT_TRUE(r.completed);
+  ASSERT_GT(r.tx_data_pkts, 0u);
+  EXPECT_EQ(r.path_quarantines, 0u);
+  EXPECT_LE(static_cast<double>(r.spurious_retx), 0.005 * static_cast<double>(r.tx_data_pkts));
+}
+
 TEST(SrdPathFailure, BlackholedPathIsQuarantinedWithinTwoRto) {
+  ASSERT_TRUE(t6().active_at_hole);
   ASSERT_GT(t6().rto_at_hole_ns, 0u);
   ASSERT_NE(t6().quarantined_after_ns, kNever);
   EXPECT_LE(t6().quarantined_after_ns, 2 * t6().rto_at_hole_ns);
@@ -126,6 +137,10 @@ TEST(SrdPathFailure, GoodputReturnsTo85PercentOfSevenPathsWithin1ms) {
   ASSERT_NE(t6().recovered_after_ns, kNever);
   EXPECT_LE(t6().recovered_after_ns, 1 * kMs);
   EXPECT_GE(t6().during_bps, 0.85 * t6().before_bps * 7 / 8);
+}
+
+TEST(SrdPathFailure, HealthyPathsStayInServiceWhileOneFails) {
+  EXPECT_EQ(t6().collateral_quarantines, 0u);
 }
 
 TEST(SrdPathFailure, NothingIsLostOrDuplicatedWhenAPathFails) {

@@ -109,7 +109,7 @@ T5 run_t5(std::uint64_t seed) {
 
 T6 run_t6(std::uint64_t seed) {
   T6 r;
-  constexpr std::uint16_t kPath = 3;
+  constexpr std::uint16_t kPath = kT6Path;
   PairOptions o = bulk(0);
   o.seed = seed;
   o.flow.stop_ns = 12 * kMs;
@@ -136,6 +136,8 @@ T6 run_t6(std::uint64_t seed) {
     r.recovered_after_ns = back + g.window_ns() - r.hole_ns;
     r.during_bps = g.mean_bps(back, r.heal_ns);
   }
+  r.active_at_hole = timeline.state_at(kPath, r.hole_ns) == srd::PathState::kActive;
+  r.collateral_quarantines = timeline.count(srd::PathState::kQuarantined, r.hole_ns, r.heal_ns, kPath);
   const Nanos q = timeline.first(kPath, srd::PathState::kQuarantined, r.hole_ns);
   if (q != kNever) r.quarantined_after_ns = q - r.hole_ns;
   const Nanos a = timeline.first(kPath, srd::PathState::kActive, r.heal_ns);
@@ -145,15 +147,33 @@ T6 run_t6(std::uint64_t seed) {
   r.duplicates = s.ledger.duplicates();
   r.missing = s.ledger.missing();
   r.timeline = timeline.changes();
+  for (auto id : s.topo.ab) r.path_tx_pkts.push_back(s.sim.link(id).stats.tx_pkts);
   r.counters = s.conn_stats().counters;
+  return r;
+}
+
+CleanStart run_clean(std::uint64_t seed) {
+  PairOptions o = bulk(300);
+  o.seed = seed;
+  PairScenario s(o);
+  CleanStart r;
+  r.completed = s.run(2'000 * kMs);
+  const srd::ConnCounters c = s.conn_stats().counters;
+  r.path_quarantines = c.path_quarantines;
+  r.retx_pkts = c.retx_pkts;
+  r.spurious_retx = c.spurious_retx;
+  r.tx_data_pkts = c.tx_data_pkts;
   return r;
 }
 
 T7 run_t7(std::uint64_t seed) {
   T7 r;
-  PairOptions o = bulk(200);
+  PairOptions o = bulk(400);
   o.seed = seed;
   o.paths = 16;
+  // 4 MB in flight: above the skewed paths' BDP (100 Gb/s x ~110 us mean
+  // RTT), so the application's window never limits the skewed run.
+  o.flow.window = 64;
   PairScenario flat(o);
   r.completed = flat.run(2'000 * kMs);
   o.skew_ns = 100 * kUs;

@@ -13,6 +13,7 @@ namespace spray::sim::targets {
 
 inline constexpr Nanos kUs = 1'000;
 inline constexpr Nanos kMs = 1'000'000;
+inline constexpr std::uint16_t kT6Path = 3;  // the path T6 black-holes
 
 // 8 paths x 12.5 Gb/s, 2 us one way, one connection keeping 16 x 64 KB in flight.
 PairOptions bulk(std::uint64_t messages);
@@ -54,15 +55,28 @@ T5 run_t5(std::uint64_t seed);
 struct T6 {
   Nanos hole_ns = 2 * kMs, heal_ns = 8 * kMs;
   Nanos rto_at_hole_ns = 0;
+  bool active_at_hole = false;          // the path was in service when it failed
   Nanos quarantined_after_ns = kNever;  // from the blackhole
+  std::size_t collateral_quarantines = 0;  // of healthy paths while it was down
   Nanos recovered_after_ns = kNever;    // first 100 us window >= 85% of the 7/8 share
   double before_bps = 0, during_bps = 0;
   Nanos active_after_heal_ns = kNever;
   std::uint64_t sent = 0, received = 0, duplicates = 0, missing = 0;
   std::vector<PathTimeline::Change> timeline;
+  std::vector<std::uint64_t> path_tx_pkts;  // per path link a -> b, whole run
   srd::ConnCounters counters;
 };
 T6 run_t6(std::uint64_t seed);
+
+// A clean fabric: 8 paths, no impairment, a bulk transfer.
+struct CleanStart {
+  std::uint64_t path_quarantines = 0;
+  std::uint64_t retx_pkts = 0;
+  std::uint64_t spurious_retx = 0;
+  std::uint64_t tx_data_pkts = 0;
+  bool completed = false;
+};
+CleanStart run_clean(std::uint64_t seed);
 
 struct T7 {
   double spurious_share = 0;
