@@ -25,8 +25,9 @@ packages=(
   libdpdk-dev dpdk-dev liburing-dev libboost-program-options-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
 )
-# What the tests start or call: namespaces, ping, iperf3, clang for fuzzing.
-test_packages=(iproute2 iputils-ping iperf3 python3 clang libclang-rt-14-dev)
+# What the tests start or call: namespaces, ping, iperf3, a real Prometheus
+# server and promtool, curl, clang for fuzzing.
+test_packages=(iproute2 iputils-ping iperf3 python3 prometheus curl clang libclang-rt-14-dev)
 [[ $mode != build ]] && packages+=("${test_packages[@]}")
 
 missing=()
@@ -41,7 +42,15 @@ if ((${#missing[@]})); then
   echo "setup.sh: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  # Packages with a daemon (prometheus) must not start it: the tests start
+  # their own instances, on ports of their choosing.
+  policy=/usr/sbin/policy-rc.d
+  added_policy=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && added_policy=1
+  fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if ((added_policy)); then rm -f "$policy"; fi
 fi
 
 werror=false
