@@ -204,6 +204,39 @@ TEST(SrdOutage, RestartedPeerIsReportedAsResetNotResumed) {
   EXPECT_EQ(s.ledger.delivered_not_received(), 0u);
 }
 
+TEST(SrdOutage, RestartedPeerAcceptsANewConnection) {
+  PairScenario s(bulk(0));
+  s.sim.at(1 * kMs, [&](Sim&) { s.restart_b(99); });
+  s.sim.run_until(10 * kMs);
+  ASSERT_EQ(s.sender().failures().size(), 1u);
+  // One message on a fresh connection to the new process.
+  constexpr std::uint32_t kSender = 0xfeed0001;
+  std::vector<std::uint8_t> msg(4096);
+  fill_message(msg, kSender, 7);
+  s.ledger.sent(kSender, 7, s.sim.now());
+  const srd::ConnId c = s.a().ep().connect(s.sim.host(s.topo.b).cfg.addr);
+  ASSERT_NE(c, srd::kNoConn);
+  ASSERT_EQ(s.a().ep().send(c, msg, ~std::uint64_t{0}), srd::SendStatus::kOk);
+  s.sim.wake(s.topo.a);
+  s.sim.run_until(s.sim.now() + 5 * kMs);
+  EXPECT_EQ(s.a().ep().state(c), srd::ConnState::kEstablished);
+  EXPECT_EQ(s.receiver().received_msgs(), 1u);
+  EXPECT_EQ(s.ledger.unknown(), 0u);
+  EXPECT_EQ(s.ledger.duplicates(), 0u);
+}
+
+TEST(SrdOutage, MessagesCutByAResetAreReportedFailed) {
+  PairScenario s(bulk(0));
+  s.sim.at(1 * kMs, [&](Sim&) { s.restart_b(99); });
+  s.sim.run_until(10 * kMs);
+  ASSERT_EQ(s.sender().failures().size(), 1u);
+  EXPECT_GT(s.sender().conns().front().failed_msgs, 0u);
+  // Every message either arrived or was reported failed; none is reported
+  // delivered without having arrived.
+  EXPECT_EQ(s.ledger.missing(), 0u);
+  EXPECT_EQ(s.ledger.delivered_not_received(), 0u);
+}
+
 // ---- congestion control ---------------------------------------------------
 
 using targets::incast;
