@@ -19,6 +19,9 @@ constexpr std::uint8_t kCleanAcksToResetBackoff = 64;
 void PathSet::init(std::uint16_t count, const EndpointConfig& cfg, Nanos now) {
   paths_ = std::make_unique<Path[]>(count);
   count_ = count;
+  special_count_ = 0;
+  ecn_penalty_until_ns_ = 0;
+  rr_cursor_ = static_cast<std::uint16_t>(count - 1);
   penalty_rtt_factor_ = cfg.penalty_rtt_factor;
   for (std::uint16_t i = 0; i < count; ++i) {
     paths_[i].state_since_ns = now;
@@ -45,6 +48,14 @@ int PathSet::weight(const Path& p, Nanos now) const noexcept {
 
 std::uint16_t PathSet::pick(Nanos now, std::uint16_t avoid, bool& impaired) noexcept {
   impaired = false;
+  // Common case: every path plain ACTIVE, no penalty running: round-robin.
+  if (special_count_ == 0 && now >= ecn_penalty_until_ns_) {
+    std::uint16_t i = rr_cursor_;
+    if (++i >= count_) i = 0;
+    if (i == avoid && count_ > 1 && ++i >= count_) i = 0;
+    rr_cursor_ = i;
+    return i;
+  }
   // Smooth weighted round-robin (each pick adds every weight, takes the
   // largest accumulator and charges it the total): spreads consecutive
   // packets over paths in proportion to their weights.
@@ -105,6 +116,7 @@ void PathSet::on_rtt(std::uint16_t i, std::uint32_t rtt_ns, Nanos conn_srtt_ns, 
     p.min_rtt_ns = rtt_ns;
     p.min_rtt_stamp_ns = now;
   }
+  update_special(p);
   const bool slow = rtt_ns > cfg.suspect_rtt_factor * static_cast<double>(p.min_rtt_ns) &&
                     conn_srtt_ns != 0 && rtt_ns > 2 * conn_srtt_ns;
   if (slow) {
@@ -123,6 +135,7 @@ void PathSet::on_ece(std::uint16_t i, Nanos now, Nanos srtt_ns,
   Path& p = paths_[i];
   ++p.ce_pkts;
   p.ecn_penalty_until_ns = now + cfg.ecn_penalty_rtts * std::max<Nanos>(srtt_ns, 1000);
+  ecn_penalty_until_ns_ = std::max(ecn_penalty_until_ns_, p.ecn_penalty_until_ns);
 }
 
 void PathSet::suspect(Path& p, Nanos now, const EndpointConfig& cfg) noexcept {
@@ -176,6 +189,7 @@ void PathSet::on_probe_ack(std::uint16_t i, std::uint32_t rtt_ns, Nanos now) noe
   p.consec_rtos = 0;
   p.last_rtt_ns = rtt_ns;
   p.wrr_current = 0;
+  update_special(p);
 }
 
 unsigned PathSet::on_timer(Nanos now, Nanos probe_timeout_ns,

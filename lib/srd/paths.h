@@ -48,6 +48,7 @@ struct Path {
   std::uint8_t consec_rtos = 0;
   std::uint8_t good_acks = 0;
   bool probe_due = false;       // a PROBE is to be sent
+  bool special = false;         // not plain ACTIVE (state, or RTT penalty)
   std::uint32_t tx_pkts = 0, acked_pkts = 0, lost_pkts = 0, ce_pkts = 0, rto_events = 0,
                 quarantines = 0;
 };
@@ -103,12 +104,26 @@ class PathSet {
     p.state = s;
     p.state_since_ns = now;
     dirty_ = true;
+    update_special(p);
+  }
+  // Keeps the count of paths that break plain round-robin.
+  void update_special(Path& p) noexcept {
+    const bool slow = p.min_rtt_ns != 0 &&
+                      p.last_rtt_ns > penalty_rtt_factor_ * static_cast<double>(p.min_rtt_ns);
+    const bool sp = p.state != PathState::kActive || slow;
+    if (sp != p.special) {
+      p.special = sp;
+      special_count_ += sp ? 1 : -1;
+    }
   }
   void suspect(Path& p, Nanos now, const EndpointConfig& cfg) noexcept;
 
   std::unique_ptr<Path[]> paths_;
   std::uint16_t count_ = 0;
   double penalty_rtt_factor_ = 2.0;
+  int special_count_ = 0;
+  Nanos ecn_penalty_until_ns_ = 0;  // latest ECN penalty of any path
+  std::uint16_t rr_cursor_ = 0;
   mutable Nanos cached_deadline_ = kNever;
   mutable bool dirty_ = false;
 };
