@@ -365,8 +365,10 @@ struct AckScratch {
 }  // namespace
 
 // One record acknowledged (cumulatively, by SACK or by ack_psn).
+// `echo_ts` is the ACK's echoed timestamp when this record is the packet
+// that triggered it (0 otherwise): it tells which transmission arrived.
 static void ack_record(EndpointImpl& ep, Connection& c, std::uint32_t ri, bool dup_flag,
-                       Nanos now, AckScratch& s) noexcept {
+                       Nanos now, AckScratch& s, std::uint32_t echo_ts = 0) noexcept {
   TxRec& r = ep.recs[ri];
   if (r.where == TxRec::kInFlight) {
     list_unlink(ep.recs, c.fl_head, c.fl_tail, ri);
@@ -386,9 +388,14 @@ static void ack_record(EndpointImpl& ep, Connection& c, std::uint32_t ri, bool d
     p.last_acked_tx_seq = r.tx_seq;
     p.any_acked = true;
   }
-  // A retransmission acked sooner than any RTT was delivered by its
-  // original: it says nothing about what was sent after the original.
-  const bool ambiguous = r.attempt > 1 && now - r.tx_ns < c.paths.min_rtt_any();
+  // A retransmitted packet may have been delivered by an earlier
+  // transmission on another path: unless the ACK echoes this transmission's
+  // timestamp, its arrival says nothing about its path or its send time.
+  const bool ambiguous = r.attempt > 1 && echo_ts != static_cast<std::uint32_t>(r.tx_ns);
+  if (!ambiguous && (!p.any_acked || seq_lt(p.last_acked_tx_seq, r.tx_seq))) {
+    p.last_acked_tx_seq = r.tx_seq;
+    p.any_acked = true;
+  }
   if (seq_lt(c.rack_tx_seq, r.tx_seq) && !ambiguous) {
     c.rack_tx_seq = r.tx_seq;
     c.rack_tx_ns = r.tx_ns;
@@ -530,7 +537,7 @@ void EndpointImpl::on_ack_pkt(Connection& c, const wire::SrdAck& a, bool nack,
   // The packet that triggered the ACK (may lie beyond the bitmap).
   if (!nack && !seq_lt(a.ack_psn, c.snd_una) && seq_lt(a.ack_psn, c.next_psn)) {
     const std::uint32_t ri = rec_index.find(rec_key(slot_of(c), a.ack_psn));
-    if (ri != FlatIndex::kNone) ack_record(*this, c, ri, dup, now, s);
+    if (ri != FlatIndex::kNone) ack_record(*this, c, ri, dup, now, s, a.echo_ts);
   }
 
   if (dup) {
