@@ -20,6 +20,8 @@ void PathSet::init(std::uint16_t count, const EndpointConfig& cfg, Nanos now) {
   paths_ = std::make_unique<Path[]>(count);
   count_ = count;
   special_count_ = 0;
+  probes_due_ = 0;
+  min_rtt_any_ = max_srtt_ = max_min_rtt_ = 0;
   ecn_penalty_until_ns_ = 0;
   rr_cursor_ = static_cast<std::uint16_t>(count - 1);
   penalty_rtt_factor_ = cfg.penalty_rtt_factor;
@@ -108,15 +110,27 @@ void PathSet::on_rtt(std::uint16_t i, std::uint32_t rtt_ns, Nanos conn_srtt_ns, 
   Path& p = paths_[i];
   if (rtt_ns == 0) rtt_ns = 1;
   p.last_rtt_ns = rtt_ns;
+  const std::uint32_t old_srtt = p.srtt_ns;
   p.srtt_ns = p.srtt_ns == 0 ? rtt_ns : p.srtt_ns - p.srtt_ns / 8 + rtt_ns / 8;
   // Base RTT only goes down, except that a stale minimum (route change) is
   // replaced after base_rtt_refresh_ns.
   if (p.min_rtt_ns == 0 || rtt_ns <= p.min_rtt_ns ||
       now - p.min_rtt_stamp_ns > cfg.base_rtt_refresh_ns) {
+    const bool raised = p.min_rtt_ns != 0 && rtt_ns > p.min_rtt_ns;
     p.min_rtt_ns = rtt_ns;
     p.min_rtt_stamp_ns = now;
+    if (raised) {
+      refresh_rtt_summary();
+    } else {
+      if (min_rtt_any_ == 0 || rtt_ns < min_rtt_any_) min_rtt_any_ = rtt_ns;
+      max_min_rtt_ = std::max(max_min_rtt_, rtt_ns);
+    }
   }
   update_special(p);
+  if (p.srtt_ns >= max_srtt_)
+    max_srtt_ = p.srtt_ns;
+  else if (old_srtt == max_srtt_)
+    refresh_rtt_summary();  // the slowest path got faster
   const bool slow = rtt_ns > cfg.suspect_rtt_factor * static_cast<double>(p.min_rtt_ns) &&
                     conn_srtt_ns != 0 && rtt_ns > 2 * conn_srtt_ns;
   if (slow) {
@@ -148,6 +162,7 @@ void PathSet::quarantine(Path& p, Nanos now, const EndpointConfig& cfg) noexcept
   set_state(p, PathState::kQuarantined, now);
   ++p.quarantines;
   p.timer_at_ns = now + p.backoff_ns;
+  if (p.probe_due) --probes_due_;
   p.probe_due = false;
   p.good_acks = 0;
   (void)cfg;
@@ -206,6 +221,7 @@ unsigned PathSet::on_timer(Nanos now, Nanos probe_timeout_ns,
         break;
       case PathState::kQuarantined:
         set_state(p, PathState::kProbing, now);
+        if (!p.probe_due) ++probes_due_;
         p.probe_due = true;
         p.timer_at_ns = now + probe_timeout_ns;
         break;
@@ -214,6 +230,7 @@ unsigned PathSet::on_timer(Nanos now, Nanos probe_timeout_ns,
         p.backoff_ns = static_cast<std::uint32_t>(
             std::min<Nanos>(Nanos{p.backoff_ns} * 2, cfg.quarantine_max_ns));
         set_state(p, PathState::kQuarantined, now);
+        if (p.probe_due) --probes_due_;
         p.probe_due = false;
         p.timer_at_ns = now + p.backoff_ns;
         break;
@@ -234,10 +251,25 @@ Nanos PathSet::next_deadline() const noexcept {
   return t;
 }
 
-unsigned PathSet::probes_due() const noexcept {
-  unsigned n = 0;
-  for (std::uint16_t i = 0; i < count_; ++i) n += paths_[i].probe_due;
-  return n;
+
+void PathSet::seed_rtt(std::uint16_t i, std::uint32_t rtt_ns) noexcept {
+  Path& p = paths_[i];
+  if (p.srtt_ns != 0) return;
+  p.srtt_ns = std::max<std::uint32_t>(rtt_ns, 1);
+  max_srtt_ = std::max(max_srtt_, p.srtt_ns);
+}
+
+void PathSet::refresh_rtt_summary() noexcept {
+  std::uint32_t mn = 0, mx = 0, ms = 0;
+  for (std::uint16_t i = 0; i < count_; ++i) {
+    const Path& p = paths_[i];
+    if (p.min_rtt_ns && (mn == 0 || p.min_rtt_ns < mn)) mn = p.min_rtt_ns;
+    mx = std::max(mx, p.min_rtt_ns);
+    ms = std::max(ms, p.srtt_ns);
+  }
+  min_rtt_any_ = mn;
+  max_min_rtt_ = mx;
+  max_srtt_ = ms;
 }
 
 unsigned PathSet::usable(Nanos now) const noexcept {
@@ -246,23 +278,7 @@ unsigned PathSet::usable(Nanos now) const noexcept {
   return n;
 }
 
-std::uint32_t PathSet::min_rtt_any() const noexcept {
-  std::uint32_t m = 0;
-  for (std::uint16_t i = 0; i < count_; ++i)
-    if (paths_[i].min_rtt_ns && (m == 0 || paths_[i].min_rtt_ns < m)) m = paths_[i].min_rtt_ns;
-  return m;
-}
 
-std::uint32_t PathSet::max_min_rtt() const noexcept {
-  std::uint32_t m = 0;
-  for (std::uint16_t i = 0; i < count_; ++i) m = std::max(m, paths_[i].min_rtt_ns);
-  return m;
-}
 
-std::uint32_t PathSet::max_srtt() const noexcept {
-  std::uint32_t m = 0;
-  for (std::uint16_t i = 0; i < count_; ++i) m = std::max(m, paths_[i].srtt_ns);
-  return m;
-}
 
 }  // namespace spray::srd

@@ -79,6 +79,8 @@ class PathSet {
   // An RTT sample (already without receiver delay) for path p.
   void on_rtt(std::uint16_t p, std::uint32_t rtt_ns, Nanos conn_srtt_ns, Nanos now,
               const EndpointConfig& cfg) noexcept;
+  // A first, rough RTT for a path that has no sample yet.
+  void seed_rtt(std::uint16_t p, std::uint32_t rtt_ns) noexcept;
   void on_ece(std::uint16_t p, Nanos now, Nanos srtt_ns, const EndpointConfig& cfg) noexcept;
   bool on_lost(std::uint16_t p, Nanos now, const EndpointConfig& cfg) noexcept;
   bool on_rto(std::uint16_t p, Nanos now, const EndpointConfig& cfg) noexcept;
@@ -88,13 +90,20 @@ class PathSet {
   unsigned on_timer(Nanos now, Nanos probe_timeout_ns, const EndpointConfig& cfg) noexcept;
   // Earliest path timer, kNever if none.
   Nanos next_deadline() const noexcept;
-  unsigned probes_due() const noexcept;
+  unsigned probes_due() const noexcept { return probes_due_; }
+  void probe_sent(std::uint16_t i) noexcept {
+    if (paths_[i].probe_due) {
+      paths_[i].probe_due = false;
+      --probes_due_;
+    }
+  }
 
   // Paths healthy enough to spray on (weight > 0).
   unsigned usable(Nanos now) const noexcept;
-  std::uint32_t min_rtt_any() const noexcept;   // smallest path min RTT, 0 if none
-  std::uint32_t max_srtt() const noexcept;
-  std::uint32_t max_min_rtt() const noexcept;   // largest path min RTT (skewed paths)
+  // Cached over all paths, refreshed as RTT samples come in.
+  std::uint32_t min_rtt_any() const noexcept { return min_rtt_any_; }  // 0 if none
+  std::uint32_t max_srtt() const noexcept { return max_srtt_; }
+  std::uint32_t max_min_rtt() const noexcept { return max_min_rtt_; }  // skewed paths
   std::size_t state_bytes() const noexcept { return count_ * sizeof(Path); }
 
  private:
@@ -121,7 +130,10 @@ class PathSet {
   std::unique_ptr<Path[]> paths_;
   std::uint16_t count_ = 0;
   double penalty_rtt_factor_ = 2.0;
+  void refresh_rtt_summary() noexcept;
   int special_count_ = 0;
+  unsigned probes_due_ = 0;
+  std::uint32_t min_rtt_any_ = 0, max_srtt_ = 0, max_min_rtt_ = 0;
   Nanos ecn_penalty_until_ns_ = 0;  // latest ECN penalty of any path
   std::uint16_t rr_cursor_ = 0;
   mutable Nanos cached_deadline_ = kNever;

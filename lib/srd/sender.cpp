@@ -230,7 +230,7 @@ std::size_t EndpointImpl::sender_tx(Connection& c, std::span<std::uint8_t> buf, 
       h.tx_ts = static_cast<std::uint32_t>(now);
       const std::size_t n = wire::encode_srd_probe(buf, wire::SrdType::kProbe, h, true);
       if (n == 0) return 0;
-      p.probe_due = false;
+      c.paths.probe_sent(i);
       p.probe_tx_ts = h.tx_ts;
       meta.path_id = i;
       ++c.ctr.probes_tx;
@@ -383,7 +383,7 @@ static void ack_record(EndpointImpl& ep, Connection& c, std::uint32_t ri, bool d
   // A path's first RTT, from the first packet it delivered (an upper bound:
   // it includes the receiver's ACK delay) until an echoed sample refines it.
   if (p.srtt_ns == 0 && r.attempt == 1 && now > r.tx_ns)
-    p.srtt_ns = static_cast<std::uint32_t>(std::min<Nanos>(now - r.tx_ns, kMaxRttSampleNs));
+    c.paths.seed_rtt(r.path, static_cast<std::uint32_t>(std::min<Nanos>(now - r.tx_ns, kMaxRttSampleNs)));
   if (!p.any_acked || seq_lt(p.last_acked_tx_seq, r.tx_seq)) {
     p.last_acked_tx_seq = r.tx_seq;
     p.any_acked = true;
