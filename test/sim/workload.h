@@ -48,7 +48,8 @@ class Ledger {
   std::uint64_t delivered_not_received() const;
   // Sent, neither received nor reported failed.
   std::uint64_t missing() const;
-  // Drop -> receive latency is measured elsewhere; this is send -> receive.
+  // Submit to first arrival at the receiving application (RecoveryProbe
+  // times drop to arrival of a segment).
   const LogHistogram& one_way_ns() const noexcept { return one_way_ns_; }
 
  private:
