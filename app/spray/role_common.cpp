@@ -19,19 +19,6 @@ dp::RuntimeOptions runtime_options(const CommonOptions& c) {
   return r;
 }
 
-std::string human(double v) {
-  char b[32];
-  if (v >= 1e9)
-    std::snprintf(b, sizeof b, "%.2fG", v / 1e9);
-  else if (v >= 1e6)
-    std::snprintf(b, sizeof b, "%.2fM", v / 1e6);
-  else if (v >= 1e3)
-    std::snprintf(b, sizeof b, "%.1fk", v / 1e3);
-  else
-    std::snprintf(b, sizeof b, "%.0f", v);
-  return b;
-}
-
 std::string usec(std::uint64_t ns) {
   char b[32];
   std::snprintf(b, sizeof b, "%.2f", static_cast<double>(ns) / 1000.0);

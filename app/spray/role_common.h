@@ -10,8 +10,7 @@ namespace spray::app {
 
 dp::RuntimeOptions runtime_options(const CommonOptions& c);
 
-// "12.3k", "1.50M": for progress lines and reports.
-std::string human(double v);
+using dp::human;
 // Nanoseconds as microseconds with two decimals.
 std::string usec(std::uint64_t ns);
 

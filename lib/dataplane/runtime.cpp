@@ -19,6 +19,19 @@
 
 namespace spray::dp {
 
+std::string human(double v) {
+  char b[32];
+  if (v >= 1e9)
+    std::snprintf(b, sizeof b, "%.2fG", v / 1e9);
+  else if (v >= 1e6)
+    std::snprintf(b, sizeof b, "%.2fM", v / 1e6);
+  else if (v >= 1e3)
+    std::snprintf(b, sizeof b, "%.1fk", v / 1e3);
+  else
+    std::snprintf(b, sizeof b, "%.0f", v);
+  return b;
+}
+
 Signals& signals() noexcept {
   static Signals s;
   return s;
@@ -61,16 +74,6 @@ const char* link_state_word(const Port& p) {
   return unknown ? "unknown" : up ? "up" : "down";
 }
 
-std::string fmt_rate(double per_s) {
-  char b[32];
-  if (per_s >= 1e6)
-    std::snprintf(b, sizeof b, "%.2fM", per_s / 1e6);
-  else if (per_s >= 1e3)
-    std::snprintf(b, sizeof b, "%.1fk", per_s / 1e3);
-  else
-    std::snprintf(b, sizeof b, "%.0f", per_s);
-  return b;
-}
 
 }  // namespace
 
@@ -192,8 +195,8 @@ void Runtime::run(const std::function<Pipeline*(unsigned)>& make, const Hooks& h
       line = head;
       for (std::size_t i = 0; i < ports_.size(); ++i) {
         const PortStats s = port_stats(i);
-        line += " " + ports_[i].spec.name + " rx " + fmt_rate((s.rx_packets - prev[i].rx_packets) / dt) +
-                "pps tx " + fmt_rate((s.tx_packets - prev[i].tx_packets) / dt) + "pps";
+        line += " " + ports_[i].spec.name + " rx " + human((s.rx_packets - prev[i].rx_packets) / dt) +
+                "pps tx " + human((s.tx_packets - prev[i].tx_packets) / dt) + "pps";
         prev[i] = s;
       }
       prev_t = now;

@@ -48,6 +48,9 @@ struct Signals {
 };
 Signals& signals() noexcept;
 
+// 1234567 -> "1.23M": rates and sizes in progress lines and reports.
+std::string human(double v);
+
 class Runtime {
  public:
   // EAL, mempool and every port started. Throws UsageError / RuntimeError.

@@ -235,6 +235,14 @@ void Generator::complete(Conn& c, Slot& s, Nanos now) {
   }
 }
 
+void Generator::fail_slot(Conn& c, Slot& s) {
+  if (s.done) return;
+  s.done = true;
+  c_.failed.add();
+  --c.inflight;
+  --in_flight_total_;
+}
+
 void Generator::maybe_free(Conn& c, std::uint32_t idx) {
   Slot& s = c.slots[idx];
   if (!(s.done && s.delivered)) return;
@@ -275,42 +283,26 @@ void Generator::on_event(const srd::Event& ev, Nanos now) {
         --live_conns_;
         // Whatever was still in flight on it will never complete.
         for (auto& s : c.slots) {
-          if (s.busy && !s.done) {
-            s.done = true;
-            c_.failed.add();
-            --c.inflight;
-            --in_flight_total_;
-          }
+          if (s.busy) fail_slot(c, s);
           s.busy = false;
         }
       }
       break;
     }
-    case EventKind::kDelivered: {
-      const auto ci = static_cast<std::uint32_t>(ev.tag >> 32);
-      const auto idx = static_cast<std::uint32_t>(ev.tag);
-      if (ci >= conns_.size() || idx >= slots_per_conn_) break;
-      Conn& c = conns_[ci];
-      Slot& s = c.slots[idx];
-      if (!s.busy) break;
-      s.delivered = true;
-      if (s.reply_len == 0 && !s.done) complete(c, s, now);
-      maybe_free(c, idx);
-      break;
-    }
+    case EventKind::kDelivered:
     case EventKind::kSendFailed: {
+      // tag = connection index << 32 | slot index (see send_one).
       const auto ci = static_cast<std::uint32_t>(ev.tag >> 32);
       const auto idx = static_cast<std::uint32_t>(ev.tag);
       if (ci >= conns_.size() || idx >= slots_per_conn_) break;
       Conn& c = conns_[ci];
       Slot& s = c.slots[idx];
       if (!s.busy) break;
-      if (!s.done) {
-        s.done = true;
-        c_.failed.add();
-        --c.inflight;
-        --in_flight_total_;
-        last_failure_ = std::string("message failed: ") + srd::to_string(ev.reason);
+      if (ev.kind == EventKind::kSendFailed) {
+        if (!s.done) last_failure_ = std::string("message failed: ") + srd::to_string(ev.reason);
+        fail_slot(c, s);
+      } else if (s.reply_len == 0 && !s.done) {
+        complete(c, s, now);
       }
       s.delivered = true;
       maybe_free(c, idx);

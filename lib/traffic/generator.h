@@ -120,6 +120,7 @@ class Generator {
   Conn* find(srd::ConnId id) noexcept;
   bool send_one(std::uint32_t ci, Nanos now);
   void complete(Conn& c, Slot& s, Nanos now);
+  void fail_slot(Conn& c, Slot& s);
   void maybe_free(Conn& c, std::uint32_t slot_index);
   void enter_draining(Nanos now);
   void check_progress(Nanos now);
