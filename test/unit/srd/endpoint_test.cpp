@@ -160,7 +160,7 @@ TEST(SrdReliability, ExactlyOnceUnderDropsAndDuplicates) {
   Pair net;
   const ConnId c = net.connect();
   int n = 0;
-  net.hook = [&](const WirePkt& p) {
+  net.hook = [&](const WirePkt&) {
     ++n;
     if (n % 7 == 0) return Verdict::kDrop;        // data and ACKs alike
     if (n % 11 == 0) return Verdict::kDuplicate;
