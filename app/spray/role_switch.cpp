@@ -65,6 +65,7 @@ int switch_main(const std::vector<std::string>& args) {
   dp::add_runtime_metrics(tel.registry(), rt, SPRAY_VERSION, SPRAY_GIT_SHA);
   dp::add_switch_metrics(tel.registry(), pipes);
   dp::EcosystemHooks ecosystem(tel.exchange());
+  tel.refresh();
 
   dp::Runtime::Hooks hooks;
   std::vector<bool> said_unknown(rt.ports().size());

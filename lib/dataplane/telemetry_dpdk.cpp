@@ -275,15 +275,47 @@ void add_transport_metrics(telemetry::Registry& reg, std::vector<const Transport
 }
 
 void add_host_metrics(telemetry::Registry& reg, std::vector<const SrdHostPipeline*> hosts) {
-  reg.add_counters("spray_host_", kHostCounterInfo, [hosts](std::span<std::uint64_t> out) {
+  // The list's drop_* entries become spray_host_drops_total{reason}: drops by
+  // reason read best as one family, and "not_for_us" as a metric name would
+  // read as microseconds.
+  struct Split {
+    std::vector<telemetry::CounterInfo> counters, drops;
+    std::vector<std::size_t> counter_at, drop_at;  // positions in the list
+  };
+  static const Split split = [] {
+    Split s;
+    for (std::size_t i = 0; i < kHostCounterInfo.size(); ++i) {
+      const std::string_view name = kHostCounterInfo[i].name;
+      if (name.starts_with("drop_")) {
+        s.drops.push_back({kHostCounterInfo[i].name + 5, kHostCounterInfo[i].help});
+        s.drop_at.push_back(i);
+      } else {
+        s.counters.push_back(kHostCounterInfo[i]);
+        s.counter_at.push_back(i);
+      }
+    }
+    return s;
+  }();
+  auto read_all = [hosts] {
+    std::array<std::uint64_t, kHostCounterInfo.size()> all{};
     for (const auto* h : hosts) {
       const auto& c = h->counters();
       std::size_t k = 0;
-#define SPRAY_TEL_READ(name, help) out[k++] += c.name.read();
+#define SPRAY_TEL_READ(name, help) all[k++] += c.name.read();
       SPRAY_HOST_COUNTERS(SPRAY_TEL_READ)
 #undef SPRAY_TEL_READ
     }
+    return all;
+  };
+  reg.add_counters("spray_host_", split.counters, [read_all](std::span<std::uint64_t> out) {
+    const auto all = read_all();
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = all[split.counter_at[i]];
   });
+  reg.add_counters_by_label("spray_host_drops_total", "frames the host dropped or could not send, by reason",
+                            "reason", split.drops, [read_all](std::span<std::uint64_t> out) {
+                              const auto all = read_all();
+                              for (std::size_t i = 0; i < out.size(); ++i) out[i] = all[split.drop_at[i]];
+                            });
 }
 
 void add_gen_metrics(telemetry::Registry& reg, std::vector<const GenHostApp*> apps) {

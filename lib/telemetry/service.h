@@ -37,6 +37,9 @@ class Service {
 
   // Answers pending readers with a fresh snapshot. Every control tick.
   void tick() { ex_->serve(reg_); }
+  // Publishes a snapshot now: once after the metric groups are added, so a
+  // scrape before the first tick already sees them.
+  void refresh() { ex_->publish(reg_.collect()); }
   // Collects now and renders it as text (state dump).
   std::string dump_text(const std::vector<std::string>& prefixes = {}) const {
     return snapshot_text(reg_.collect(), prefixes);

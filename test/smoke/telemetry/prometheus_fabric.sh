@@ -32,7 +32,7 @@ wait_for() {  # SECS WHAT CMD...: poll every 100 ms
   done
 }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-metrics_url() { grep -o 'http://[^ ]*/metrics' "$1" | head -1; }
+metrics_url() { grep -so 'http://[^ ]*/metrics' "$1" | head -1; }
 has_url() { [[ -n $(metrics_url "$1") ]]; }
 
 cpus=$(nproc)
@@ -41,7 +41,7 @@ sock=$tmp/memif.sock
 "$spray" respond --port "m=net_memif0,role=server,socket=$sock" --ip 10.88.0.2/24 --lcores $c_resp \
   --file-prefix "$prefix-resp" --stats-period 0 --metrics 127.0.0.1:0 > "$tmp/resp.log" 2>&1 &
 pids+=($!)
-wait_for 30 "spray respond's memif socket" test -S "$sock"
+# The metrics line comes after the ports started: the memif server listens.
 wait_for 30 "spray respond's metrics address" has_url "$tmp/resp.log"
 "$spray" gen --port "m=net_memif0,role=client,socket=$sock" --ip 10.88.0.1/24 --peer 10.88.0.2 \
   --lcores $c_gen --file-prefix "$prefix-gen" --connections 2 --outstanding 8 --size 64-4000 \
