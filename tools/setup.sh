@@ -27,7 +27,7 @@ packages=(
 )
 # What the tests start or call: namespaces, ping, iperf3, a real Prometheus
 # server and promtool, curl, clang for fuzzing.
-test_packages=(iproute2 iputils-ping iperf3 python3 prometheus curl clang libclang-rt-14-dev)
+test_packages=(iproute2 iputils-ping iperf3 python3 prometheus curl clang libclang-rt-14-dev tshark)
 [[ $mode != build ]] && packages+=("${test_packages[@]}")
 
 missing=()
