@@ -83,6 +83,7 @@ local f = {
   msg_len = ProtoField.uint32("srd.msg_len", "Message length", base.DEC),
   tx_ts = ProtoField.uint32("srd.tx_ts", "TX timestamp (ns, low 32 bits)", base.DEC),
   payload_len = ProtoField.uint32("srd.payload_len", "Segment payload length", base.DEC),
+  captured_len = ProtoField.uint32("srd.captured_len", "Bytes captured", base.DEC),
 
   -- ACK / NACK
   cum_psn = ProtoField.uint32("srd.cum_psn", "Cumulative PSN (all below received)", base.DEC),
@@ -310,11 +311,11 @@ local function dissect_app(tvb, pinfo, tree, msg_len)
     rl_item:append_text(" (this reply's own length)")
     if reply_len ~= msg_len then
       rl_item:add_proto_expert_info(aex.reply_len_mismatch,
-                                    string.format("reply_len %u, message is %u bytes", reply_len, msg_len))
+                                    string.format("reply_len %d, message is %d bytes", reply_len, msg_len))
     end
   end
-  t:append_text(string.format(", %s key=%u seq=%u reply_len=%u", kind, conn_key, seq, reply_len))
-  return string.format("%s key=%u seq=%u", kind, conn_key, seq)
+  t:append_text(string.format(", %s key=%d seq=%d reply_len=%d", kind, conn_key, seq, reply_len))
+  return string.format("%s key=%d seq=%d", kind, conn_key, seq)
 end
 
 -- ---------------------------------------------------------------------------
@@ -349,7 +350,7 @@ local function dissect_data(tvb, pinfo, tree, root, problems)
   tree:add(f.payload_len, payload_len):set_generated()
 
   if bit.band(flags, 0x04) ~= 0 then
-    tree:add_proto_expert_info(ex.retransmission, string.format("Retransmission of PSN %u", psn))
+    tree:add_proto_expert_info(ex.retransmission, string.format("Retransmission of PSN %d", psn))
   end
   if payload_len == 0 then
     tree:add_proto_expert_info(ex.bad_length, "DATA without payload")
@@ -359,12 +360,12 @@ local function dissect_data(tvb, pinfo, tree, root, problems)
     problems[#problems + 1] = "bad_segment"
   elseif msg_off > msg_len or payload_len > msg_len - msg_off then
     off_item:add_proto_expert_info(ex.bad_segment,
-                                   string.format("Segment [%u, %u) exceeds msg_len %u", msg_off,
+                                   string.format("Segment [%d, %d) exceeds msg_len %d", msg_off,
                                                  msg_off + payload_len, msg_len))
     problems[#problems + 1] = "bad_segment"
   end
 
-  local info = string.format("conn=0x%08x psn=%u msg=%u [%u..%u)/%u", conn, psn, msg_id, msg_off,
+  local info = string.format("conn=0x%08x psn=%d msg=%d [%d..%d)/%d", conn, psn, msg_id, msg_off,
                              msg_off + payload_len, msg_len)
   local fl = flag_names(flags, data_flag_names)
   if fl ~= "" then info = info .. " " .. fl end
@@ -432,13 +433,13 @@ local function dissect_ack(tvb, pinfo, tree, problems, nack)
   local ranges = sack_ranges(cum_psn, sack_off, tvb:range(32, 4):uint(), tvb:range(36, 4):uint())
   if ranges ~= "" then sack_item:add(f.sack_ranges, ranges):set_generated() end
 
-  local info = string.format("conn=0x%08x cum=%u", conn, cum_psn)
+  local info = string.format("conn=0x%08x cum=%d", conn, cum_psn)
   if nack then
-    info = info .. string.format(" nack=%u reason=%s", ack_psn, nack_reasons[reason] or "?")
-    ack_psn_item:add_proto_expert_info(ex.nack, string.format("NACK of PSN %u (%s)", ack_psn,
+    info = info .. string.format(" nack=%d reason=%s", ack_psn, nack_reasons[reason] or "?")
+    ack_psn_item:add_proto_expert_info(ex.nack, string.format("NACK of PSN %d (%s)", ack_psn,
                                                               nack_reasons[reason] or "no reason"))
   else
-    info = info .. string.format(" ack=%u", ack_psn)
+    info = info .. string.format(" ack=%d", ack_psn)
   end
   if ranges ~= "" then info = info .. " sack=" .. ranges end
   if names ~= "" then info = info .. " " .. names end
@@ -478,7 +479,7 @@ local function dissect_handshake(tvb, pinfo, tree, problems)
   if rwnd == 0 then bad(rwnd_item, "Receive window is 0") end
   if src == 0 then bad(tree, "Source connection id is 0") end
 
-  return string.format("src=0x%08x dst=0x%08x nonce=0x%08x psn0=%u paths=%u mtu=%u", src, dst,
+  return string.format("src=0x%08x dst=0x%08x nonce=0x%08x psn0=%d paths=%d mtu=%d", src, dst,
                        tvb:range(12, 4):uint(), tvb:range(16, 4):uint(), paths, mtu)
 end
 
@@ -494,7 +495,7 @@ local function dissect_probe(tvb, pinfo, tree, problems)
   tree:add(f.tx_ts, tvb:range(12, 4))
   add_csum(tree, tvb, 20, 16, problems)
   add_reserved(tree, tvb, 18, problems)
-  return string.format("conn=0x%08x path=%u", conn, tvb:range(2, 2):uint())
+  return string.format("conn=0x%08x path=%d", conn, tvb:range(2, 2):uint())
 end
 
 local function dissect_close(tvb, pinfo, tree, problems)
@@ -512,7 +513,7 @@ local function dissect_close(tvb, pinfo, tree, problems)
   tree:add(f.next_psn, tvb:range(12, 4))
   add_csum(tree, tvb, 20, 16, problems)
   add_reserved(tree, tvb, 18, problems)
-  local info = string.format("conn=0x%08x next_psn=%u", conn, tvb:range(12, 4):uint())
+  local info = string.format("conn=0x%08x next_psn=%d", conn, tvb:range(12, 4):uint())
   if bit.band(flags, 0x01) ~= 0 then info = info .. " CLOSE_ACK" end
   return info
 end
@@ -550,7 +551,7 @@ function srd.dissector(tvb, pinfo, root)
       tree:add(f.version, tvb:range(0, 1))
       tree:add(f.type, tvb:range(0, 1))
     end
-    tree:add_proto_expert_info(ex.truncated, string.format("%u bytes, the smallest SRD packet has 20", len))
+    tree:add_proto_expert_info(ex.truncated, string.format("%d bytes, the smallest SRD packet has 20", len))
     pinfo.cols.info = "SRD [truncated]"
     return tvb:len()
   end
@@ -560,31 +561,38 @@ function srd.dissector(tvb, pinfo, root)
   local ptype = bit.band(vt, 0x0f)
   local vi = tree:add(f.version, tvb:range(0, 1))
   local ti = tree:add(f.type, tvb:range(0, 1))
-  local name = type_names[ptype] or string.format("type %u", ptype)
+  local name = type_names[ptype] or string.format("type %d", ptype)
   tree:append_text(", " .. name)
 
   if version ~= SRD_VERSION then
-    vi:add_proto_expert_info(ex.bad_version, string.format("Version %u, expected 1", version))
-    pinfo.cols.info = string.format("SRD version %u [bad version]", version)
+    vi:add_proto_expert_info(ex.bad_version, string.format("Version %d, expected 1", version))
+    pinfo.cols.info = string.format("SRD version %d [bad version]", version)
     data_dissector:call(tvb:range(1):tvb(), pinfo, root)
     return tvb:len()
   end
   if type_names[ptype] == nil then
-    ti:add_proto_expert_info(ex.unknown_type, string.format("Type %u is not one of 1..9", ptype))
-    pinfo.cols.info = string.format("SRD type %u [unknown type]", ptype)
+    ti:add_proto_expert_info(ex.unknown_type, string.format("Type %d is not one of 1..9", ptype))
+    pinfo.cols.info = string.format("SRD type %d [unknown type]", ptype)
     data_dissector:call(tvb:range(1):tvb(), pinfo, root)
     return tvb:len()
   end
 
   local need = ctrl_len[ptype] or DATA_HDR_LEN
-  if len < need or tvb:len() < need then
-    tree:add_proto_expert_info(ex.truncated, string.format("%s needs %u bytes, got %u", name, need, len))
+  if len < need then
+    tree:add_proto_expert_info(ex.truncated, string.format("%s needs %d bytes, got %d", name, need, len))
     pinfo.cols.info = name .. " [truncated]"
     data_dissector:call(tvb:range(1):tvb(), pinfo, root)
     return tvb:len()
   end
+  if tvb:len() < need then
+    -- The packet is long enough; the capture's snapshot length cut it.
+    tree:add(f.captured_len, tvb:len()):set_generated()
+    tree:append_text(" [Packet size limited during capture]")
+    pinfo.cols.info = name .. " [Packet size limited during capture]"
+    return tvb:len()
+  end
   if ctrl_len[ptype] ~= nil and len ~= need then
-    tree:add_proto_expert_info(ex.bad_length, string.format("%s is %u bytes, got %u", name, need, len))
+    tree:add_proto_expert_info(ex.bad_length, string.format("%s is %d bytes, got %d", name, need, len))
     problems[#problems + 1] = "bad_length"
   end
 
