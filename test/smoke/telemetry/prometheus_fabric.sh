@@ -17,8 +17,8 @@ tmp=$(mktemp -d /tmp/spray-tel-fabric.XXXXXX)
 prefix=spray-tel-fabric-$$
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2> /dev/null; done
-  for p in "${pids[@]}"; do wait "$p" 2> /dev/null; done
+  for p in "${pids[@]}"; do kill -TERM "$p" 2> /dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2> /dev/null || true; done
   rm -rf "$tmp" /var/run/dpdk/"$prefix"-*
 }
 trap cleanup EXIT

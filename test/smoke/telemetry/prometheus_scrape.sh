@@ -18,8 +18,8 @@ tmp=$(mktemp -d /tmp/spray-tel-smoke.XXXXXX)
 prefix=spray-tel-smoke-$$
 spray_pid= prom_pid=
 cleanup() {
-  [[ -n $prom_pid ]] && kill "$prom_pid" 2> /dev/null && wait "$prom_pid" 2> /dev/null
-  [[ -n $spray_pid ]] && kill -INT "$spray_pid" 2> /dev/null && wait "$spray_pid" 2> /dev/null
+  if [[ -n $prom_pid ]]; then kill "$prom_pid" 2> /dev/null || true; wait "$prom_pid" 2> /dev/null || true; fi
+  if [[ -n $spray_pid ]]; then kill -INT "$spray_pid" 2> /dev/null || true; wait "$spray_pid" 2> /dev/null || true; fi
   rm -rf "$tmp" "/var/run/dpdk/$prefix"
 }
 trap cleanup EXIT
