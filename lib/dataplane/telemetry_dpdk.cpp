@@ -51,8 +51,9 @@ std::string stem_of(const std::string& name, const std::string& prefix) {
   return s;
 }
 
-// A tree of telemetry values built first, then turned into rte_tel_data:
-// DPDK's dicts cannot be updated in place once a child container is added.
+// A tree of telemetry values built first, then turned into rte_tel_data: one
+// port's values come from many families, and an rte_tel_data dict offers no
+// way to find a child already added and extend it.
 struct Node {
   std::map<std::string, Node> children;
   std::map<std::string, std::uint64_t> u64;
