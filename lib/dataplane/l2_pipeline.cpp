@@ -39,6 +39,13 @@ L2Pipeline::L2Pipeline(const tor::L2Config& config, rte_mempool* pool, TscClock 
       applied_link_mask_(config.ports.size() >= 64 ? ~0ULL : (1ULL << config.ports.size()) - 1),
       link_mask_(applied_link_mask_) {}
 
+// An untagged frame leaving a port where its VLAN is untagged keeps its
+// header as it is (tag_edit() would say kNone): the access-to-access case,
+// checked without the general switch.
+inline bool L2Pipeline::edits_tag(const tor::L2Decision& d) const noexcept {
+  return d.in_flags != 0 || sw_.egress_tag(d.port, d.vlan) != tor::kNoVlan;
+}
+
 inline void L2Pipeline::send(TxBuffers& tx, tor::PortId port, rte_mbuf* m,
                              const tor::L2Decision& d) noexcept {
   const tor::VlanId out_vid = sw_.egress_tag(port, d.vlan);
@@ -71,6 +78,17 @@ void L2Pipeline::rx(TxBuffers& tx, std::uint16_t in_port, rte_mbuf** pkts, std::
   sw_.process_burst(in_port, {frames, n}, {d, n}, clock_.to_ns(now_tsc));
   for (std::uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
+    if (d[i].action == tor::L2Action::kUnicast && !edits_tag(d[i])) {
+      // Consecutive frames mostly go to one port: hand the run over at once.
+      const tor::PortId out = d[i].port;
+      std::uint16_t end = i + 1;
+      while (end < n && d[end].action == tor::L2Action::kUnicast && d[end].port == out &&
+             !edits_tag(d[end]))
+        ++end;
+      tx.send_burst(out, pkts + i, static_cast<std::uint16_t>(end - i));
+      i = static_cast<std::uint16_t>(end - 1);
+      continue;
+    }
     switch (d[i].action) {
       case tor::L2Action::kDrop:
         rte_pktmbuf_free(m);

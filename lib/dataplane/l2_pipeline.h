@@ -50,6 +50,7 @@ class L2Pipeline final : public Pipeline {
 
  private:
   void send(TxBuffers& tx, tor::PortId port, rte_mbuf* m, const tor::L2Decision& d) noexcept;
+  bool edits_tag(const tor::L2Decision& d) const noexcept;
 
   tor::L2Switch sw_;
   rte_mempool* pool_;

@@ -67,6 +67,25 @@ class TxBuffers {
     b.pkts[b.n++] = m;
     if (unlikely(b.n == kBurst)) flush_one(b);
   }
+  // Queues pkts[0..n) for one port, in order: the same as n send() calls,
+  // with the buffer's fill level kept in a register across the run.
+  void send_burst(std::uint16_t port_index, rte_mbuf* const* pkts, std::uint16_t n) noexcept {
+    Buf& b = bufs_[port_index];
+    std::uint16_t fill = b.n;
+    while (n != 0) {
+      const std::uint16_t take = n < kBurst - fill ? n : static_cast<std::uint16_t>(kBurst - fill);
+      for (std::uint16_t i = 0; i < take; ++i) b.pkts[fill + i] = pkts[i];
+      fill = static_cast<std::uint16_t>(fill + take);
+      pkts += take;
+      n = static_cast<std::uint16_t>(n - take);
+      if (fill == kBurst) {
+        b.n = fill;
+        flush_one(b);
+        fill = 0;
+      }
+    }
+    b.n = fill;
+  }
   void flush() noexcept {
     for (std::uint16_t i = 0; i < nb_ports_; ++i)
       if (bufs_[i].n) flush_one(bufs_[i]);

@@ -15,8 +15,16 @@ constexpr std::align_val_t kLine{64};
 }  // namespace
 
 Fdb::Fdb(std::uint32_t capacity, std::uint64_t age_ns, std::uint64_t seed)
-    : capacity_(capacity), seed_(seed) {
+    : capacity_(capacity) {
+  // The seed is spread by a bijective mixer (splitmix64's finaliser) so that
+  // every seed, 0 included, gives a multiplier with well-mixed bits; forcing
+  // it odd keeps multiplication a bijection on keys.
+  std::uint64_t a = seed + 0x9e3779b97f4a7c15ULL;
+  a = (a ^ (a >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  a = (a ^ (a >> 27)) * 0x94d049bb133111ebULL;
+  multiplier_ = (a ^ (a >> 31)) | 1;
   const std::size_t n = slots_for(capacity);
+  slot_shift_ = 64 - static_cast<unsigned>(std::countr_zero(n));
   slots_ = static_cast<FdbEntry*>(::operator new(n * sizeof(FdbEntry), kLine));
   for (std::size_t i = 0; i < n; ++i) slots_[i] = FdbEntry{0, 0, 0, 0};
   mask_ = n - 1;
@@ -29,7 +37,7 @@ Fdb::~Fdb() { ::operator delete(slots_, kLine); }
 Fdb::InsertResult Fdb::insert(std::uint64_t key, std::uint64_t hash, PortId port,
                               std::uint32_t now_tick, std::uint16_t flags) noexcept {
   InsertResult r;
-  std::size_t i = hash & mask_;
+  std::size_t i = slot_of(hash);
   std::size_t reuse = mask_ + 1;  // none
   for (; slots_[i].key != 0; i = (i + 1) & mask_) {
     if (reuse > mask_ && expired(slots_[i], now_tick)) reuse = i;

@@ -6,9 +6,16 @@
 // slot a few entries away. All memory is allocated by the constructor;
 // nothing on the data path allocates.
 //
-// The hash is a seeded 64-bit mixer: MAC addresses are chosen by whoever
-// sends frames, so the seed should come from a random source in production
-// to keep an attacker from building long probe chains.
+// The hash is keyed multiply-shift (Dietzfelbinger et al., 1997): a key's
+// home slot is the top bits of key * a, where a is an odd 64-bit multiplier
+// drawn from the seed. MAC addresses are chosen by whoever sends frames; for
+// any two distinct keys, the probability over the choice of a that they
+// share a home slot is at most 2 / slots, so a sender who does not know a
+// cannot pick addresses that collide more often than random ones would and
+// build long probe chains. That holds only while a stays secret: the seed
+// must come from a random source in production, and it is never exported.
+// One multiply per key (a stronger mixer cost two more and bought nothing
+// the universal family does not already give against chosen keys).
 //
 // Thread affinity: one owning thread (a worker), no internal locking.
 // Policy (limits, moves, counters) lives in L2Switch; this class only
@@ -66,19 +73,15 @@ class Fdb {
   Fdb(const Fdb&) = delete;
   Fdb& operator=(const Fdb&) = delete;
 
-  std::uint64_t hash(std::uint64_t key) const noexcept {
-    std::uint64_t h = (key ^ seed_) * 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 31;
-    h *= 0x94d049bb133111ebULL;
-    return h ^ (h >> 29);
-  }
+  // Opaque to callers: pass it back to prefetch/find/insert with its key.
+  std::uint64_t hash(std::uint64_t key) const noexcept { return key * multiplier_; }
   void prefetch(std::uint64_t hash) const noexcept {
-    __builtin_prefetch(&slots_[hash & mask_], 1, 3);
+    __builtin_prefetch(&slots_[slot_of(hash)], 1, 3);
   }
 
   // The entry for `key` (hash == hash(key)), expired or not; nullptr if absent.
   FdbEntry* find(std::uint64_t key, std::uint64_t hash) noexcept {
-    for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
+    for (std::size_t i = slot_of(hash);; i = (i + 1) & mask_) {
       FdbEntry& e = slots_[i];
       if (e.key == key) return &e;
       if (e.key == 0) return nullptr;
@@ -92,8 +95,18 @@ class Fdb {
   // clock stepped back) reads as fresh, not as ancient. Requires entries to
   // be swept within 2^31 ticks (~26 days), which age() does.
   bool expired(const FdbEntry& e, std::uint32_t now_tick) const noexcept {
-    return age_ticks_ != 0 && !e.is_static() &&
-           static_cast<std::int32_t>(now_tick - e.seen_tick) >= static_cast<std::int32_t>(age_ticks_);
+    return expired(e, now_tick, age_ticks_);
+  }
+  // The same with the ageing time (age_ticks()) in a register: a data path
+  // that writes entries' seen_tick would otherwise reload the member after
+  // every write, since both are uint32_t. An entry stamped in the current
+  // tick is never expired (the ageing time is at least one tick), and that
+  // one comparison settles the common case, a host that is sending now.
+  static bool expired(const FdbEntry& e, std::uint32_t now_tick,
+                      std::uint32_t age_ticks) noexcept {
+    if (e.seen_tick == now_tick) return false;
+    return age_ticks != 0 && !e.is_static() &&
+           static_cast<std::int32_t>(now_tick - e.seen_tick) >= static_cast<std::int32_t>(age_ticks);
   }
 
   struct InsertResult {
@@ -134,7 +147,10 @@ class Fdb {
   std::uint32_t age_ticks() const noexcept { return age_ticks_; }
 
  private:
-  std::size_t home(std::uint64_t key) const noexcept { return hash(key) & mask_; }
+  std::size_t slot_of(std::uint64_t hash) const noexcept {
+    return static_cast<std::size_t>(hash >> slot_shift_);
+  }
+  std::size_t home(std::uint64_t key) const noexcept { return slot_of(hash(key)); }
   void erase_slot(std::size_t i) noexcept;
 
   FdbEntry* slots_ = nullptr;  // 64-byte aligned, mask_ + 1 entries
@@ -142,7 +158,8 @@ class Fdb {
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
   std::size_t sweep_cursor_ = 0;
-  std::uint64_t seed_ = 0;
+  std::uint64_t multiplier_ = 1;  // odd, secret
+  unsigned slot_shift_ = 63;      // 64 - log2(slot count)
   std::uint32_t age_ticks_ = 0;
 };
 

@@ -64,41 +64,42 @@ L2Switch::L2Switch(const L2Config& config, const L2Switch& previous, std::uint64
 
 L2Switch::~L2Switch() = default;
 
-void L2Switch::learn_slow(PortId in_port, FdbEntry* e, std::uint64_t key, std::uint64_t hash,
+bool L2Switch::learn_slow(PortId in_port, FdbEntry* e, std::uint64_t key, std::uint64_t hash,
                           std::uint32_t now_tick) noexcept {
   if (e != nullptr) {
     // A static entry on this port took the fast path (statics never expire).
-    if (e->is_static()) return count(L2Counter::kLearnRefusedStatic);
+    if (e->is_static()) return count(L2Counter::kLearnRefusedStatic), false;
     const PortId old_port = e->port;
     const bool was_expired = fdb_.expired(*e, now_tick);
     if (was_expired) count(L2Counter::kAged);
     if (old_port == in_port) {  // expired, back on the same port: learn afresh
       e->seen_tick = now_tick;
-      return count(L2Counter::kLearned);
+      return count(L2Counter::kLearned), true;
     }
     learned_[old_port].sub();
     if (port_at_limit(in_port)) {
       // The host is no longer behind old_port (or someone spoofs it); a stale
       // entry would black-hole it, flooding at least reaches it.
       fdb_.erase(e);
-      return count(L2Counter::kLearnRefusedPortLimit);
+      return count(L2Counter::kLearnRefusedPortLimit), false;
     }
     e->port = in_port;
     e->seen_tick = now_tick;
     learned_[in_port].add();
-    return count(was_expired ? L2Counter::kLearned : L2Counter::kMoved);
+    return count(was_expired ? L2Counter::kLearned : L2Counter::kMoved), true;
   }
-  if (port_at_limit(in_port)) return count(L2Counter::kLearnRefusedPortLimit);
+  if (port_at_limit(in_port)) return count(L2Counter::kLearnRefusedPortLimit), false;
   Fdb::InsertResult r = fdb_.insert(key, hash, in_port, now_tick, 0);
   if (r.entry == nullptr && reclaim_expired(now_tick))
     r = fdb_.insert(key, hash, in_port, now_tick, 0);
-  if (r.entry == nullptr) return count(L2Counter::kLearnRefusedTableFull);
+  if (r.entry == nullptr) return count(L2Counter::kLearnRefusedTableFull), false;
   if (r.reclaimed.key != 0) {
     count(L2Counter::kAged);
     learned_[r.reclaimed.port].sub();
   }
   learned_[in_port].add();
   count(L2Counter::kLearned);
+  return true;
 }
 
 bool L2Switch::reclaim_expired(std::uint32_t now_tick) noexcept {

@@ -234,9 +234,12 @@ class L2Switch {
                      L2Decision* decisions, std::size_t n, std::uint32_t now_tick) noexcept;
   bool classify(const Port& port, PortId in_port, std::span<const std::uint8_t> frame,
                 L2Decision& d, Pending& p) noexcept;
-  void learn(PortId in_port, std::uint64_t key, std::uint64_t hash,
-             std::uint32_t now_tick) noexcept;
-  void learn_slow(PortId in_port, FdbEntry* e, std::uint64_t key, std::uint64_t hash,
+  // Both return true when the key is afterwards stored on in_port and
+  // stamped now_tick (learned, refreshed or moved), false when it was
+  // refused (limits, full table, a static entry elsewhere).
+  bool learn(PortId in_port, std::uint64_t key, std::uint64_t hash, std::uint32_t now_tick,
+             std::uint32_t age_ticks) noexcept;
+  bool learn_slow(PortId in_port, FdbEntry* e, std::uint64_t key, std::uint64_t hash,
                   std::uint32_t now_tick) noexcept;
   void flood(L2Decision& d, PortId in_port, L2Counter kind) noexcept;
   void drop(L2Decision& d, L2Drop why) noexcept {
@@ -334,27 +337,20 @@ inline bool L2Switch::classify(const Port& port, PortId in_port,
     return drop(d, L2Drop::kReservedDst), false;
 
   p.src_key = fdb_key(vlan, src);
-  p.src_hash = fdb_.hash(p.src_key);
-  fdb_.prefetch(p.src_hash);
   p.dst_key = fdb_key(vlan, dst);
-  p.dst_hash = 0;
-  if (!dst.is_group()) {
-    p.dst_hash = fdb_.hash(p.dst_key);
-    fdb_.prefetch(p.dst_hash);
-  }
   return true;
 }
 
-inline void L2Switch::learn(PortId in_port, std::uint64_t key, std::uint64_t hash,
-                            std::uint32_t now_tick) noexcept {
+inline bool L2Switch::learn(PortId in_port, std::uint64_t key, std::uint64_t hash,
+                            std::uint32_t now_tick, std::uint32_t age_ticks) noexcept {
   FdbEntry* e = fdb_.find(key, hash);
   // Common case: a known host talking again. Write the entry only when the
   // tick changed, so a busy host does not dirty its cache line per frame.
-  if (e != nullptr && e->port == in_port && !fdb_.expired(*e, now_tick)) {
+  if (e != nullptr && e->port == in_port && !Fdb::expired(*e, now_tick, age_ticks)) {
     if (e->seen_tick != now_tick) e->seen_tick = now_tick;
-    return;
+    return true;
   }
-  learn_slow(in_port, e, key, hash, now_tick);
+  return learn_slow(in_port, e, key, hash, now_tick);
 }
 
 inline void L2Switch::process_chunk(PortId in_port, const std::span<const std::uint8_t>* frames,
@@ -368,22 +364,52 @@ inline void L2Switch::process_chunk(PortId in_port, const std::span<const std::u
   }
   Pending pending[kChunk];
   reclaim_tried_ = false;
+  // Frames of a burst mostly come from one host and often go to one: a key
+  // equal to the previous frame's reuses its hash (and its prefetch).
+  std::uint64_t last_src_key = 0, last_src_hash = 0;
+  std::uint64_t last_dst_key = 0, last_dst_hash = 0;
   for (std::size_t i = 0; i < n; ++i) {
     L2Decision& d = decisions[i];
-    if (classify(port, in_port, frames[i], d, pending[i])) d.action = L2Action::kFlood;
+    Pending& p = pending[i];
+    if (!classify(port, in_port, frames[i], d, p)) continue;
+    d.action = L2Action::kFlood;
+    if (p.src_key != last_src_key) {
+      last_src_key = p.src_key;
+      last_src_hash = fdb_.hash(p.src_key);
+      fdb_.prefetch(last_src_hash);
+    }
+    p.src_hash = last_src_hash;
+    p.dst_hash = 0;
+    if (!fdb_key_mac(p.dst_key).is_group()) {
+      if (p.dst_key != last_dst_key) {
+        last_dst_key = p.dst_key;
+        last_dst_hash = fdb_.hash(p.dst_key);
+        fdb_.prefetch(last_dst_hash);
+      }
+      p.dst_hash = last_dst_hash;
+    }
   }
+  // The ageing time in a register: entry writes below would force reloads.
+  const std::uint32_t age_ticks = fdb_.age_ticks();
+  // A source that the previous learn left fresh on in_port needs no second
+  // learn: it would find the same entry, stamped this tick, and change
+  // nothing. Only learns change the FDB here, so the key is all we keep
+  // (entries may move when another learn erases; keys do not).
+  std::uint64_t settled_src_key = 0;
+  std::uint64_t forwarded = 0;
   for (std::size_t i = 0; i < n; ++i) {
     L2Decision& d = decisions[i];
     if (d.action == L2Action::kDrop) continue;
     const Pending& p = pending[i];
-    learn(in_port, p.src_key, p.src_hash, now_tick);
+    if (p.src_key != settled_src_key)
+      settled_src_key = learn(in_port, p.src_key, p.src_hash, now_tick, age_ticks) ? p.src_key : 0;
     const wire::Mac dst = fdb_key_mac(p.dst_key);
     if (dst.is_group()) {
       flood(d, in_port, dst.is_broadcast() ? L2Counter::kBroadcast : L2Counter::kMulticast);
       continue;
     }
     const FdbEntry* e = fdb_.find(p.dst_key, p.dst_hash);
-    if (e == nullptr || fdb_.expired(*e, now_tick)) {
+    if (e == nullptr || Fdb::expired(*e, now_tick, age_ticks)) {
       flood(d, in_port, L2Counter::kFlooded);
     } else if (e->port == in_port) {
       drop(d, L2Drop::kHairpin);
@@ -392,9 +418,10 @@ inline void L2Switch::process_chunk(PortId in_port, const std::span<const std::u
     } else {
       d.action = L2Action::kUnicast;
       d.port = e->port;
-      count(L2Counter::kForwarded);
+      ++forwarded;
     }
   }
+  counters_[static_cast<std::size_t>(L2Counter::kForwarded)].add(forwarded);
 }
 
 inline void L2Switch::flood(L2Decision& d, PortId in_port, L2Counter kind) noexcept {

@@ -110,5 +110,65 @@ TEST(L2Property, EveryDecisionIsSafeAndEveryCountAddsUp) {
   EXPECT_GT(s[L2Drop::kVlanNotAllowed], 0u);
 }
 
+// The burst path shares hashes between frames with equal addresses and skips
+// learning a source the previous frame already settled; neither may show.
+// Bursts here repeat a few sources back to back (as a VM's port does) and
+// the port limits are tight, so refused learns repeat within a burst too.
+// (The FDB is large enough never to fill: a full table's reclaim sweep runs
+// once per chunk by design, so there a burst and single frames may differ.)
+TEST(L2Property, ABurstDecidesAndCountsAsItsFramesOneByOne) {
+  L2Config cfg = mixed_ports();
+  cfg.fdb_capacity = 4096;
+  L2Switch burst_sw(cfg);
+  L2Switch single_sw(cfg);
+  std::mt19937_64 rng(7);
+  std::uint64_t now_ns = 0;
+  std::vector<Frame> frames;
+  std::vector<std::span<const std::uint8_t>> spans;
+  std::vector<L2Decision> d;
+  for (int round = 0; round < 20'000; ++round) {
+    now_ns += rng() % (20 * kMs);
+    if (rng() % 300 == 0) {
+      const auto port = static_cast<PortId>(rng() % 6);
+      const bool up = rng() % 3 != 0;
+      burst_sw.set_port_link(port, up);
+      single_sw.set_port_link(port, up);
+    }
+    const PortId in = static_cast<PortId>(rng() % cfg.ports.size());
+    frames.clear();
+    for (std::size_t i = rng() % 40; i > 0; --i) {
+      if (!frames.empty() && rng() % 3 != 0) {
+        Frame f = frames.back();  // same source, maybe another destination
+        if (f.size() >= wire::kEthHdrLen && rng() % 2 == 0) host(rng() % 400).store(f.data());
+        frames.push_back(std::move(f));
+      } else {
+        frames.push_back(random_frame(rng));
+      }
+    }
+    spans.assign(frames.begin(), frames.end());
+    d.assign(frames.size(), L2Decision{});
+    burst_sw.process_burst(in, spans, d, now_ns);
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      const L2Decision one = send(single_sw, in, frames[i], now_ns);
+      ASSERT_EQ(d[i].action, one.action) << "round " << round << " frame " << i;
+      ASSERT_EQ(d[i].vlan, one.vlan);
+      if (one.action == L2Action::kUnicast) {
+        ASSERT_EQ(d[i].port, one.port);
+      }
+      if (one.action == L2Action::kDrop) {
+        ASSERT_EQ(d[i].drop, one.drop);
+      }
+    }
+  }
+  const L2Stats b = burst_sw.snapshot();
+  const L2Stats s = single_sw.snapshot();
+  EXPECT_EQ(b.counters, s.counters);
+  EXPECT_EQ(b.drops, s.drops);
+  EXPECT_EQ(b.fdb_entries, s.fdb_entries);
+  EXPECT_GT(s[L2Counter::kLearnRefusedPortLimit], 0u);
+  EXPECT_GT(s[L2Counter::kMoved], 0u);
+  EXPECT_GT(s[L2Counter::kForwarded], 0u);
+}
+
 }  // namespace
 }  // namespace spray::tor::test
