@@ -8,8 +8,10 @@
 // All multi-byte fields are big-endian on the wire, host order here.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 
 #include "wire/ether.h"
@@ -167,14 +169,29 @@ struct SrdReset {
 // as 0xffff.
 inline std::uint16_t srd_csum(const std::uint8_t* p, std::size_t len,
                               std::size_t csum_off) noexcept {
-  std::uint32_t sum = 0;
-  for (std::size_t i = 0; i < len; i += 2) {
-    if (i == csum_off) continue;
-    sum += load_be16(p + i);
+  // RFC 1071: the ones' complement sum may be taken over wider words in
+  // host order and folded; len is a multiple of 4 for every SRD header.
+  std::uint64_t sum = 0;
+  for (std::size_t i = 0; i < len; i += 4) {
+    std::uint32_t w;
+    std::memcpy(&w, p + i, 4);
+    sum += w;
   }
-  sum = (sum & 0xffff) + (sum >> 16);
-  sum = (sum & 0xffff) + (sum >> 16);
-  const auto c = static_cast<std::uint16_t>(~sum);
+  // The checksum field counts as zero: take its word's share back out.
+  std::uint32_t w;
+  std::memcpy(&w, p + (csum_off & ~std::size_t{3}), 4);
+  std::uint8_t tmp[4];
+  std::memcpy(tmp, &w, 4);
+  tmp[csum_off & 3] = 0;
+  tmp[(csum_off & 3) + 1] = 0;
+  std::uint32_t w0;
+  std::memcpy(&w0, tmp, 4);
+  sum -= w - w0;
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  std::uint16_t folded = static_cast<std::uint16_t>(sum);
+  if constexpr (std::endian::native == std::endian::little)
+    folded = static_cast<std::uint16_t>((folded >> 8) | (folded << 8));
+  const auto c = static_cast<std::uint16_t>(~folded);
   return c == 0 ? 0xffff : c;
 }
 
