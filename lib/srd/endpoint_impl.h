@@ -148,6 +148,7 @@ struct TxRec {
   std::uint32_t prev = kNil, next = kNil;
   std::uint16_t len = 0;
   std::uint16_t path = 0;
+  std::uint16_t prev_path = 0;  // path of the previous transmission
   std::uint8_t attempt = 0;
   Where where = kFree;
   RetxCause cause = RetxCause::kRto;

@@ -252,6 +252,20 @@ Nanos PathSet::next_deadline() const noexcept {
 }
 
 
+void PathSet::undo_loss(std::uint16_t i, Nanos now) noexcept {
+  Path& p = paths_[i];
+  if (p.lost_pkts) --p.lost_pkts;
+  if (p.consec_losses) --p.consec_losses;
+  const Nanos rtt = p.srtt_ns ? p.srtt_ns : 1000;
+  if ((p.state == PathState::kQuarantined || p.state == PathState::kSuspect) &&
+      p.consec_rtos == 0 && now - p.state_since_ns < 4 * rtt) {
+    if (p.probe_due) --probes_due_;
+    p.probe_due = false;
+    p.consec_losses = 0;
+    set_state(p, PathState::kActive, now);
+  }
+}
+
 void PathSet::seed_rtt(std::uint16_t i, std::uint32_t rtt_ns) noexcept {
   Path& p = paths_[i];
   if (p.srtt_ns != 0) return;

@@ -79,6 +79,10 @@ class PathSet {
   // An RTT sample (already without receiver delay) for path p.
   void on_rtt(std::uint16_t p, std::uint32_t rtt_ns, Nanos conn_srtt_ns, Nanos now,
               const EndpointConfig& cfg) noexcept;
+  // A packet declared lost on `p` turned out to have been delivered: the
+  // loss streak shrinks, and a path taken out of service by that streak
+  // just now comes back.
+  void undo_loss(std::uint16_t p, Nanos now) noexcept;
   // A first, rough RTT for a path that has no sample yet.
   void seed_rtt(std::uint16_t p, std::uint32_t rtt_ns) noexcept;
   void on_ece(std::uint16_t p, Nanos now, Nanos srtt_ns, const EndpointConfig& cfg) noexcept;

@@ -275,6 +275,7 @@ std::size_t EndpointImpl::sender_tx(Connection& c, std::span<std::uint8_t> buf, 
       return 0;
     }
     const std::uint16_t old_path = r.path;
+    r.prev_path = old_path;
     r.path = c.paths.pick(now, old_path, impaired);
     if (r.path != old_path) ++c.ctr.path_changes;
     ++c.ctr.retx_pkts;
@@ -392,6 +393,10 @@ static void ack_record(EndpointImpl& ep, Connection& c, std::uint32_t ri, bool d
   // transmission on another path: unless the ACK echoes this transmission's
   // timestamp, its arrival says nothing about its path or its send time.
   const bool ambiguous = r.attempt > 1 && echo_ts != static_cast<std::uint32_t>(r.tx_ns);
+  // Acked too soon for the latest transmission to have arrived: an earlier
+  // one did, so the loss charged to its path was not one (Eifel-style undo).
+  if (r.attempt > 1 && now - r.tx_ns < c.paths.min_rtt_any() && r.prev_path != r.path)
+    c.paths.undo_loss(r.prev_path, now);
   if (!ambiguous && (!p.any_acked || seq_lt(p.last_acked_tx_seq, r.tx_seq))) {
     p.last_acked_tx_seq = r.tx_seq;
     p.any_acked = true;
