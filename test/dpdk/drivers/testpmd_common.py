@@ -2,6 +2,7 @@
 talk to its telemetry socket, wait with a deadline, always stop it."""
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -35,6 +36,10 @@ class Testpmd:
     """dpdk-testpmd in the background; `with` stops it (SIGINT, then kill)."""
 
     def __init__(self, testpmd, plugin, name, vdevs, extra=()):
+        # EAL refuses plugins below a world-writable directory (/tmp, where
+        # a checkout may live): load a private copy from under /run.
+        self.plugin_dir = tempfile.mkdtemp(prefix="spray-plugin-", dir="/run")
+        plugin = shutil.copy(plugin, self.plugin_dir)
         self.prefix = f"spray_testpmd_{name}_{os.getpid()}"
         self.sock = f"/var/run/dpdk/{self.prefix}/dpdk_telemetry.v2"
         self.log = tempfile.TemporaryFile(mode="w+")
@@ -62,6 +67,7 @@ class Testpmd:
             self.proc.wait()
         self.log.seek(0)
         self.output = self.log.read()
+        shutil.rmtree(self.plugin_dir, ignore_errors=True)
         return False
 
     def query(self, cmd):
