@@ -11,9 +11,12 @@
 
 #include "dataplane/host_apps.h"
 #include "dataplane/runtime.h"
+#include "dataplane/telemetry_dpdk.h"
 #include "host_options.h"
 #include "role_common.h"
 #include "roles.h"
+#include "spray_version.h"
+#include "telemetry/service.h"
 #include "wire/ipv4.h"
 
 namespace spray::app {
@@ -155,6 +158,7 @@ int gen_main(const std::vector<std::string>& args) {
     }
   }
   dp::Runtime rt(ro);
+  telemetry::Service tel(opt.host.common.metrics, opt.host.common.metrics_default);
   const dp::Port& port = rt.ports()[0];
   auto& hc = opt.host.hosts[0];
   srd::EndpointConfig epc = opt.host.endpoint;
@@ -189,7 +193,14 @@ int gen_main(const std::vector<std::string>& args) {
   std::printf("spray gen: %s on port '%s' (%s) -> %s, %u connection(s) x %u path(s)\n",
               wire::format_ipv4(hc.ip).c_str(), port.spec.name.c_str(), wire::Mac{port.mac}.str().c_str(),
               wire::format_ipv4(opt.gen.peer.ip).c_str(), opt.gen.connections, epc.paths);
+  if (const auto a = tel.address()) std::printf("  metrics http://%s/metrics\n", a->str().c_str());
   std::fflush(stdout);
+  dp::add_runtime_metrics(tel.registry(), rt, SPRAY_VERSION, SPRAY_GIT_SHA);
+  dp::add_gen_metrics(tel.registry(), {&app});
+  dp::add_host_metrics(tel.registry(), {&host});
+  if (resp_app) dp::add_respond_metrics(tel.registry(), {resp_app.get()});
+  dp::EcosystemHooks ecosystem(tel.exchange());
+  tel.refresh();
 
   auto& sig = dp::signals();
   bool stop_sent = false;
@@ -210,6 +221,7 @@ int gen_main(const std::vector<std::string>& args) {
     return app.finished() || overdue || host.peer_state() == dp::NeighborState::kFailed;
   };
   hooks.tick = [&] {
+    tel.tick();
     if (sig.dump.exchange(false)) host.request_dump();
   };
   hooks.progress = [&](double) {

@@ -5,9 +5,12 @@
 
 #include "dataplane/host_apps.h"
 #include "dataplane/runtime.h"
+#include "dataplane/telemetry_dpdk.h"
 #include "host_options.h"
 #include "role_common.h"
 #include "roles.h"
+#include "spray_version.h"
+#include "telemetry/service.h"
 #include "wire/ipv4.h"
 
 namespace spray::app {
@@ -22,6 +25,7 @@ int respond_main(const std::vector<std::string>& args) {
   const RespondOptions opt = respond_options_from(parser);
 
   dp::Runtime rt(runtime_options(opt.host.common));
+  telemetry::Service tel(opt.host.common.metrics, opt.host.common.metrics_default);
   if (rt.nb_workers() != 1)
     throw UsageError("spray respond runs one worker; give --lcores a single CPU");
   std::vector<std::unique_ptr<dp::SrdHostPipeline>> hosts;
@@ -40,12 +44,21 @@ int respond_main(const std::vector<std::string>& args) {
     std::printf("spray respond: %s on port '%s' (%s), SRD on UDP %u\n", wire::format_ipv4(hc.ip).c_str(),
                 rt.ports()[i].spec.name.c_str(), wire::Mac{rt.ports()[i].mac}.str().c_str(), hc.udp_port);
   }
+  if (const auto a = tel.address()) std::printf("  metrics http://%s/metrics\n", a->str().c_str());
   std::fflush(stdout);
   dp::HostGroupPipeline group(raw);
+  std::vector<const dp::RespondHostApp*> app_ptrs;
+  for (const auto& a : apps) app_ptrs.push_back(a.get());
+  dp::add_runtime_metrics(tel.registry(), rt, SPRAY_VERSION, SPRAY_GIT_SHA);
+  dp::add_respond_metrics(tel.registry(), app_ptrs);
+  dp::add_host_metrics(tel.registry(), {raw.begin(), raw.end()});
+  dp::EcosystemHooks ecosystem(tel.exchange());
+  tel.refresh();
 
   std::uint64_t prev_requests = 0;
   dp::Runtime::Hooks hooks;
   hooks.tick = [&] {
+    tel.tick();
     if (dp::signals().dump.exchange(false))
       for (auto& h : hosts) h->request_dump();
   };
