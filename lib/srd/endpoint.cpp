@@ -297,7 +297,12 @@ std::size_t EndpointImpl::poll_tx(std::span<std::uint8_t> buf, TxMeta& meta,
     Connection* c = conns[slot].get();
     if (c == nullptr || c->state == ConnState::kClosed) continue;
     std::size_t n = 0;
-    if (c->ctrl != 0) {
+    // The peer frees its side when our CLOSE arrives: an ACK still owed
+    // (delayed, or due but not yet sent) goes first, or the peer's last
+    // segments stay unacknowledged and the late ACK finds no connection.
+    const bool close_owes_ack = (c->ctrl & kSendClose) && (c->ack_now || c->ack_deadline != kNever);
+    if (close_owes_ack) c->ack_now = true;
+    if (c->ctrl != 0 && !close_owes_ack) {
       n = emit_ctrl(*c, buf, meta, now);
     } else if (c->ack_now || c->nack_pending || c->probe_ack_pending) {
       n = emit_ack(*c, buf, meta, now);

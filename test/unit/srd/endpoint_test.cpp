@@ -412,6 +412,34 @@ TEST(SrdLifecycle, CloseDrainsThenClosesBothSides) {
   EXPECT_EQ(net.b.ep->connection_count(), 0u);
 }
 
+// A client that closes as soon as the last reply is in (spray gen): the
+// ACK it owes for that reply leaves before its CLOSE, so the responder
+// sees the reply delivered and closes without a RESET for a late ACK.
+TEST(SrdLifecycle, CloseRightAfterTheLastReplyAcknowledgesItFirst) {
+  Pair net;
+  const ConnId c = net.connect();
+  ASSERT_EQ(net.send(net.a, c, pattern(200, 1), 1), SendStatus::kOk);
+  net.run(10'000'000, [&] { return net.b.messages.size() == 1; });
+  ASSERT_EQ(net.b.messages.size(), 1u);
+  ASSERT_EQ(net.send(net.b, net.b_conn(), pattern(5000, 2), 2), SendStatus::kOk);
+  bool closed = false;
+  net.after_rx = [&] {
+    net.drain_events(net.a);
+    if (!closed && !net.a.messages.empty()) closed = net.a.ep->close(c);
+  };
+  net.run(1'000'000'000, [&] {
+    return net.a.count(EventKind::kClosed) > 0 && net.b.count(EventKind::kClosed) > 0;
+  });
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(net.b.count(EventKind::kDelivered), 1u);
+  EXPECT_EQ(net.b.count(EventKind::kSendFailed), 0u);
+  EXPECT_EQ(net.a.count(EventKind::kClosed), 1u);
+  EXPECT_EQ(net.b.count(EventKind::kClosed), 1u);
+  std::size_t resets = 0;
+  for (const WirePkt& p : net.sent) resets += p.type() == wire::SrdType::kReset;
+  EXPECT_EQ(resets, 0u);
+}
+
 TEST(SrdLifecycle, AbortResetsThePeer) {
   Pair net;
   const ConnId c = net.connect();

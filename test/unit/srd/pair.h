@@ -85,6 +85,9 @@ class Pair {
   Nanos now = 1'000'000;                       // start away from 0
   std::function<Nanos(const WirePkt&)> delay = [](const WirePkt&) { return Nanos{5'000}; };
   std::function<Verdict(const WirePkt&)> hook = [](const WirePkt&) { return Verdict::kPass; };
+  // Runs after each batch of arrivals and before either side transmits:
+  // an application that handles its receive burst before the next poll_tx.
+  std::function<void()> after_rx;
   std::vector<WirePkt> sent;                   // everything either side transmitted
   bool keep_sent = true;
 
@@ -106,6 +109,7 @@ class Pair {
     const Nanos end = now + duration;
     for (std::uint64_t guard = 0; guard < 50'000'000; ++guard) {
       deliver_due();
+      if (after_rx) after_rx();
       for (Side* s : {&a, &b})
         if (s->ep->next_expiry() <= now) s->ep->on_expiry(now);
       transmit(a, true);
@@ -133,6 +137,20 @@ class Pair {
     const ConnId c = a.ep->connect(kAddrB);
     run(1'000'000, [&] { return a.count(EventKind::kConnected) > 0; });
     return c;
+  }
+
+  // Moves s's pending events into s.events (and messages into s.messages).
+  void drain_events(Side& s) {
+    Event ev;
+    while (s.ep->poll_event(ev)) {
+      if (ev.kind == EventKind::kMessage) {
+        s.messages.push_back(Received{ev.msg.conn, ev.msg.msg_id,
+                                      std::vector<std::uint8_t>(ev.msg.data.begin(), ev.msg.data.end())});
+        s.ep->release(ev.msg);
+        ev.msg.data = {};
+      }
+      s.events.push_back(ev);
+    }
   }
 
   ConnId b_conn() const {
@@ -179,19 +197,6 @@ class Pair {
       Queued q = std::move(wire_.begin()->second);
       wire_.erase(wire_.begin());
       (q.to_b ? b : a).ep->on_packet(q.bytes, q.meta, now);
-    }
-  }
-
-  void drain_events(Side& s) {
-    Event ev;
-    while (s.ep->poll_event(ev)) {
-      if (ev.kind == EventKind::kMessage) {
-        s.messages.push_back(Received{ev.msg.conn, ev.msg.msg_id,
-                                      std::vector<std::uint8_t>(ev.msg.data.begin(), ev.msg.data.end())});
-        s.ep->release(ev.msg);
-        ev.msg.data = {};
-      }
-      s.events.push_back(ev);
     }
   }
 
