@@ -24,10 +24,12 @@ def main():
     # testpmd, which forwards port 1 to itself.
     with Testpmd(testpmd, plugin, "impair",
                  ["net_null0", f"net_impair0,port=net_null0,seed=5,rx_loss={LOSS}"]) as t:
+        # testpmd's tx counters trail its rx ones by a burst or two: wait
+        # for both directions (the deadline turns "never" into a failure).
         def enough():
             s = t.query("/impair/stats,1")
-            return s if s["rx_packets_in"] >= 100000 else None
-        s = wait_for("traffic through net_impair0", enough)
+            return s if s["rx_packets_in"] >= 100000 and s["tx_packets_in"] > 0 else None
+        s = wait_for("traffic in and out of net_impair0", enough)
         n, dropped = s["rx_packets_in"], s["rx_dropped_loss"]
         sigma = math.sqrt(n * LOSS * (1 - LOSS))
         print(f"rx_packets_in={n} rx_dropped_loss={dropped} expected={n * LOSS:.0f}+-{5 * sigma:.0f}")
