@@ -35,8 +35,6 @@ def main():
         print(f"rx_packets_in={n} rx_dropped_loss={dropped} expected={n * LOSS:.0f}+-{5 * sigma:.0f}")
         if abs(dropped - n * LOSS) > 5 * sigma:
             raise SystemExit("FAIL: loss outside 5 sigma of the configured rate")
-        if s["tx_packets_in"] == 0:
-            raise SystemExit("FAIL: testpmd forwarded nothing through net_impair0")
 
         reply = t.query("/impair/set,1,link=down")
         if reply.get("status") != "ok":
