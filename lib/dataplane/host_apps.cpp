@@ -53,7 +53,7 @@ bool summarize_paths(const srd::Endpoint& ep, const std::vector<srd::ConnId>& co
 
 void summarize_transport(const srd::Endpoint& ep, const std::vector<srd::ConnId>& conns, TransportSummary& out) {
   std::uint64_t nack = 0, same = 0, rack = 0, tlp = 0, rto = 0, spurious = 0, rto_ev = 0, quar = 0;
-  std::uint64_t active = 0, quarantined = 0, established = 0;
+  std::uint64_t data = 0, active = 0, quarantined = 0, established = 0, inflight = 0;
   for (srd::ConnId id : conns) {
     srd::ConnStats cs;
     if (!ep.conn_stats(id, cs)) continue;
@@ -66,12 +66,15 @@ void summarize_transport(const srd::Endpoint& ep, const std::vector<srd::ConnId>
     spurious += c.spurious_retx;
     rto_ev += c.rto_events;
     quar += c.path_quarantines;
+    data += c.tx_data_pkts;
+    inflight += cs.inflight_pkts;
     if (cs.state == srd::ConnState::kEstablished) ++established;
     for (std::uint16_t p = 0; p < cs.paths; ++p) {
       srd::PathStats ps;
       if (!ep.path_stats(id, p, ps)) continue;
       if (ps.state == srd::PathState::kQuarantined) ++quarantined;
       else if (ps.state == srd::PathState::kActive) ++active;
+      if (ps.srtt_ns && p < out.path_count) out.path_rtt[p].record(ps.srtt_ns);
     }
   }
   // Connection counters vanish with their connection; keep the running
@@ -87,6 +90,8 @@ void summarize_transport(const srd::Endpoint& ep, const std::vector<srd::ConnId>
   keep(out.spurious_retx, spurious);
   keep(out.rto_events, rto_ev);
   keep(out.path_quarantines, quar);
+  keep(out.tx_data_pkts, data);
+  out.inflight_pkts.set(inflight);
   out.paths_active.set(active);
   out.paths_quarantined.set(quarantined);
   out.connections.set(established);

@@ -18,11 +18,19 @@ namespace spray::dp {
 
 // Transport figures summed over a host's connections.
 struct TransportSummary {
+  explicit TransportSummary(std::uint16_t paths = 0)
+      : path_count(paths), path_rtt(std::make_unique<telemetry::Histogram[]>(paths)) {}
+
   telemetry::SingleWriterCounter retx_nack, retx_same_path, retx_rack, retx_tlp, retx_rto;
-  telemetry::SingleWriterCounter spurious_retx, rto_events, path_quarantines;
+  telemetry::SingleWriterCounter spurious_retx, rto_events, path_quarantines, tx_data_pkts;
   telemetry::SingleWriterCounter paths_active;       // gauge: ACTIVE paths over all connections
   telemetry::SingleWriterCounter paths_quarantined;  // gauge
   telemetry::SingleWriterCounter connections;        // gauge: established
+  telemetry::SingleWriterCounter inflight_pkts;      // gauge: DATA packets in flight
+  // Per path: each connection's smoothed RTT on that path, sampled at every
+  // publication (100 ms). Sized once, so other threads may read it.
+  std::uint16_t path_count;
+  std::unique_ptr<telemetry::Histogram[]> path_rtt;
   std::uint64_t retx_total() const noexcept {
     return retx_nack.read() + retx_same_path.read() + retx_rack.read() + retx_tlp.read() + retx_rto.read();
   }
@@ -47,7 +55,8 @@ void summarize_transport(const srd::Endpoint& ep, const std::vector<srd::ConnId>
 
 class GenHostApp final : public HostApp {
  public:
-  GenHostApp(const traffic::GenConfig& cfg, srd::Endpoint& ep) : gen_(cfg, ep), ep_(ep) {}
+  GenHostApp(const traffic::GenConfig& cfg, srd::Endpoint& ep)
+      : gen_(cfg, ep), ep_(ep), summary_(ep.config().paths) {}
 
   void start(srd::Nanos now) override { gen_.start(now); }
   void on_event(const srd::Event& ev, srd::Nanos now) override { gen_.on_event(ev, now); }
@@ -76,7 +85,8 @@ class GenHostApp final : public HostApp {
 
 class RespondHostApp final : public HostApp {
  public:
-  RespondHostApp(const traffic::RespondConfig& cfg, srd::Endpoint& ep) : resp_(cfg, ep), ep_(ep) {}
+  RespondHostApp(const traffic::RespondConfig& cfg, srd::Endpoint& ep)
+      : resp_(cfg, ep), ep_(ep), summary_(ep.config().paths) {}
 
   void on_event(const srd::Event& ev, srd::Nanos now) override;
   unsigned poll(srd::Nanos now) override;

@@ -6,6 +6,7 @@
 #include <rte_telemetry.h>
 #include <rte_version.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -240,6 +241,7 @@ constexpr telemetry::CounterInfo kTransportCounterInfo[] = {
     {"spurious_retransmits", "retransmissions the receiver reported as duplicates"},
     {"rto_events", "retransmission timeouts"},
     {"path_quarantines", "paths moved to QUARANTINED, all connections"},
+    {"tx_data_packets", "DATA packets sent, first transmissions and retransmissions"},
 };
 
 }  // namespace
@@ -259,6 +261,7 @@ void add_transport_metrics(telemetry::Registry& reg, std::vector<const Transport
       out[0] += s->spurious_retx.read();
       out[1] += s->rto_events.read();
       out[2] += s->path_quarantines.read();
+      out[3] += s->tx_data_pkts.read();
     }
   });
   auto gauge = [&](const char* name, const char* help, telemetry::SingleWriterCounter TransportSummary::*field) {
@@ -273,6 +276,20 @@ void add_transport_metrics(telemetry::Registry& reg, std::vector<const Transport
         &TransportSummary::paths_active);
   gauge("spray_transport_paths_quarantined", "paths in QUARANTINED state, summed over connections",
         &TransportSummary::paths_quarantined);
+  gauge("spray_transport_inflight_packets", "DATA packets in flight, summed over connections",
+        &TransportSummary::inflight_pkts);
+  std::uint16_t paths = 0;
+  for (const auto* s : sums) paths = std::max(paths, s->path_count);
+  std::vector<std::string> path_names;
+  for (std::uint16_t p = 0; p < paths; ++p) path_names.push_back(std::to_string(p));
+  reg.add_histogram("spray_transport_rtt_seconds",
+                    "smoothed RTT of each path of each connection, sampled every 100 ms",
+                    telemetry::Instances("path", std::move(path_names)), [sums](std::size_t p) {
+                      telemetry::HistogramSnapshot h;
+                      for (const auto* s : sums)
+                        if (p < s->path_count) h.merge(s->path_rtt[p].snapshot());
+                      return h;
+                    });
 }
 
 void add_host_metrics(telemetry::Registry& reg, std::vector<const SrdHostPipeline*> hosts) {
