@@ -100,13 +100,17 @@ void summarize_transport(const srd::Endpoint& ep, const std::vector<srd::ConnId>
 unsigned GenHostApp::poll(srd::Nanos now) {
   if (stop_.load(std::memory_order_relaxed)) gen_.stop(now);
   const unsigned n = gen_.poll(now);
-  if (now >= next_publish_ || gen_.finished()) {
+  if (now >= next_publish_) {
     next_publish_ = now + kPublishNs;
-    summarize_transport(ep_, gen_.connections(), summary_);
-    summarize_paths(ep_, gen_.connections(), last_paths_);
+    publish();
   }
   if (gen_.finished()) finished_.store(true, std::memory_order_release);
   return n;
+}
+
+void GenHostApp::publish() {
+  summarize_transport(ep_, gen_.connections(), summary_);
+  summarize_paths(ep_, gen_.connections(), last_paths_);
 }
 
 srd::Nanos GenHostApp::next_deadline() const noexcept {

@@ -56,7 +56,9 @@ void summarize_transport(const srd::Endpoint& ep, const std::vector<srd::ConnId>
 class GenHostApp final : public HostApp {
  public:
   GenHostApp(const traffic::GenConfig& cfg, srd::Endpoint& ep)
-      : gen_(cfg, ep), ep_(ep), summary_(ep.config().paths) {}
+      : gen_(cfg, ep), ep_(ep), summary_(ep.config().paths) {
+    gen_.on_before_close([this] { publish(); });
+  }
 
   void start(srd::Nanos now) override { gen_.start(now); }
   void on_event(const srd::Event& ev, srd::Nanos now) override { gen_.on_event(ev, now); }
@@ -75,6 +77,8 @@ class GenHostApp final : public HostApp {
 
  private:
   traffic::Generator gen_;
+  void publish();
+
   srd::Endpoint& ep_;
   TransportSummary summary_;
   std::vector<PathSummary> last_paths_;

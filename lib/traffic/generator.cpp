@@ -212,6 +212,7 @@ void Generator::check_progress(Nanos now) {
   if (phase_ == Phase::kDraining && (in_flight_total_ == 0 || now >= drain_deadline_ || live_conns_ == 0)) {
     phase_ = Phase::kClosing;
     drain_deadline_ = now + 1'000'000'000;  // a second for CLOSE to complete
+    if (before_close_) before_close_();
     for (auto& c : conns_)
       if (!c.dead && !c.closed) ep_.close(c.id);
   }

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -99,6 +100,9 @@ class Generator {
   bool finished() const noexcept { return phase_ == Phase::kDone; }
   // Stop sending now (SIGINT): drain, then close.
   void stop(Nanos now);
+  // Called once, just before the generator closes its connections (which
+  // discards their statistics): the last moment to read them.
+  void on_before_close(std::function<void()> f) { before_close_ = std::move(f); }
 
   // Worker thread; any thread for the counters and histogram (single writer).
   const GenCounters& counters() const noexcept { return c_; }
@@ -144,6 +148,7 @@ class Generator {
   std::uint32_t live_conns_ = 0;
   std::array<std::uint64_t, 5> fail_reasons_{};
   std::string last_failure_;
+  std::function<void()> before_close_;
 };
 
 }  // namespace spray::traffic
