@@ -3,8 +3,10 @@
 //
 // The loop has the l3fwd/eRPC shape (CONVENTIONS.md 3): read the TSC once per
 // iteration; rx_burst(32) per assigned queue and hand the burst to the
-// pipeline; buffer tx per port and flush when a buffer fills or every
-// ~100 us; run the pipeline's timers once per iteration; housekeeping every
+// pipeline; buffer tx per port and flush when a buffer fills, at the end of
+// any iteration that did not receive a full burst (light load: latency
+// first), and at least every ~100 us; run the pipeline's timers once per
+// iteration; housekeeping every
 // 1024 iterations. No locks: the control thread sees the worker only through
 // the relaxed-atomic snapshot the worker publishes during housekeeping.
 #pragma once
