@@ -26,7 +26,7 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
 )
 # What the tests start or call: namespaces, ping, iperf3, a real Prometheus
-# server and promtool, curl, clang for fuzzing.
+# server and promtool, curl, tshark (the dissector test), clang for fuzzing.
 test_packages=(iproute2 iputils-ping iperf3 python3 prometheus curl clang libclang-rt-14-dev tshark)
 [[ $mode != build ]] && packages+=("${test_packages[@]}")
 
