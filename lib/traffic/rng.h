@@ -1,5 +1,7 @@
-// Deterministic generator RNG (xoshiro256**), seeded by splitmix64. The
-// generator never reads a clock or rand(); runs repeat for the same seed.
+// Deterministic random numbers (xoshiro256**, seeded through splitmix64) for
+// the generator and the simulator: neither reads a clock or rand(), so runs
+// repeat for the same seed, on every platform (the std distributions are not
+// portable, so uniforms are drawn here).
 #pragma once
 
 #include <cmath>
@@ -7,16 +9,18 @@
 
 namespace spray::traffic {
 
+inline std::uint64_t splitmix64(std::uint64_t& x) noexcept {
+  std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 class Rng {
  public:
-  explicit Rng(std::uint64_t seed = 1) noexcept {
-    for (auto& w : s_) {
-      seed += 0x9e3779b97f4a7c15ULL;
-      std::uint64_t z = seed;
-      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-      w = z ^ (z >> 31);
-    }
+  explicit Rng(std::uint64_t seed = 1) noexcept { reseed(seed); }
+  void reseed(std::uint64_t seed) noexcept {
+    for (auto& w : s_) w = splitmix64(seed);
   }
   std::uint64_t next() noexcept {
     const std::uint64_t r = rotl(s_[1] * 5, 7) * 9;
@@ -29,12 +33,18 @@ class Rng {
     s_[3] = rotl(s_[3], 45);
     return r;
   }
-  // Uniform in [0, n), n > 0 (Lemire's multiply, negligible bias at 64 bits).
+  // Uniform in [0, n) (Lemire's multiply, negligible bias at 64 bits); 0 for n == 0.
   std::uint64_t below(std::uint64_t n) noexcept {
+    if (n == 0) return 0;
     return static_cast<std::uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64);
   }
-  // Uniform in (0, 1].
+  // Uniform in [0, 1) with 53 bits of precision.
+  double uniform() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+  // Uniform in (0, 1]: safe to take the logarithm of.
   double unit() noexcept { return (static_cast<double>(next() >> 11) + 1.0) * 0x1.0p-53; }
+  // True with probability p (p <= 0 never draws, so a disabled impairment
+  // does not perturb the stream of the ones that are enabled).
+  bool chance(double p) noexcept { return p > 0 && uniform() < p; }
   // Exponential with the given mean (Poisson inter-arrival times).
   double exponential(double mean) noexcept { return -std::log(unit()) * mean; }
 
