@@ -321,10 +321,7 @@ std::size_t EndpointImpl::poll_tx(std::span<std::uint8_t> buf, TxMeta& meta,
     if (more && n != 0) {
       sched.make_ready(slot);
     } else if (pace_at != kNever) {
-      // A pacing time later within the current wheel tick is not due yet:
-      // park it on the next tick, or this loop would pop it again at once.
-      const Nanos tick_end = (now / cfg.wheel_slot_ns + 1) * cfg.wheel_slot_ns;
-      sched.schedule(slot, pace_at > now ? std::max(pace_at, tick_end) : pace_at);
+      sched.schedule(slot, pace_at, now);
     }
     rearm(*c);
     if (n != 0) {

@@ -7,6 +7,7 @@
 //    connection waiting for its next paced send time sits in one slot.
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -127,13 +128,16 @@ class SchedLists {
     if (c != kNil) unlink(c);
     return c;
   }
-  // Parks `c` until `at`. A time at or before the wheel's cursor means ready.
-  void schedule(std::uint32_t c, Nanos at) noexcept {
-    std::uint64_t tick = at / slot_ns_;
-    if (tick <= cur_tick_) {
+  // Parks `c` until `at`; ready at once only when `at` <= `now`. A time
+  // later within the current tick waits for the next one, so a caller that
+  // pops ready entries in a loop never meets the same one again at `now`.
+  void schedule(std::uint32_t c, Nanos at, Nanos now) noexcept {
+    if (at <= now) {
       make_ready(c);
       return;
     }
+    std::uint64_t tick = std::max(at / slot_ns_, now / slot_ns_ + 1);
+    if (tick <= cur_tick_) tick = cur_tick_ + 1;
     // Beyond the horizon: park in the last slot and re-check when it fires.
     if (tick >= cur_tick_ + slots_) tick = cur_tick_ + slots_ - 1;
     const auto s = static_cast<std::uint32_t>(tick % slots_);

@@ -81,8 +81,8 @@ TEST(SrdTimerHeap, PopsInDeadlineOrderAndMovesEntries) {
 
 TEST(SrdPacingWheel, ReleasesConnectionsWhenTheirSlotComesDue) {
   SchedLists s(4, 64, 1000);
-  s.schedule(0, 5'500);
-  s.schedule(1, 2'000);
+  s.schedule(0, 5'500, 0);
+  s.schedule(1, 2'000, 0);
   EXPECT_EQ(s.next_due(), 2'000u);
   s.advance(1'999);
   EXPECT_TRUE(s.ready_empty());
@@ -95,7 +95,7 @@ TEST(SrdPacingWheel, ReleasesConnectionsWhenTheirSlotComesDue) {
 
 TEST(SrdPacingWheel, BeyondTheHorizonParksInTheLastSlot) {
   SchedLists s(2, 64, 1000);
-  s.schedule(0, 1'000'000);
+  s.schedule(0, 1'000'000, 0);
   EXPECT_LE(s.next_due(), 64'000u);
   s.advance(64'000);
   EXPECT_EQ(s.pop_ready(), 0u);
