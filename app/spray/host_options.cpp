@@ -26,6 +26,13 @@ std::uint64_t parse_seconds(double s, const char* option, bool allow_zero, doubl
   return static_cast<std::uint64_t>(std::llround(s * 1e9));
 }
 
+double wire_bits_per_message(double mean_msg_bytes) {
+  // One 1440-byte segment per packet, each with its SRD, UDP, IPv4 and
+  // Ethernet headers plus preamble, FCS and gap.
+  const double segs = std::max(1.0, std::ceil(mean_msg_bytes / 1440.0));
+  return (mean_msg_bytes + segs * (32 + 8 + 20 + 14 + 24)) * 8;
+}
+
 RateSpec parse_rate(const std::string& s, double mean_msg_bytes, double link_bps) {
   const std::string accepted =
       "; expected messages/s (250000, 1e6), a bit rate (500Mbps, 10Gbps) or a share of the link (40%)";
@@ -37,10 +44,7 @@ RateSpec parse_rate(const std::string& s, double mean_msg_bytes, double link_bps
     return v;
   };
   RateSpec r;
-  // Messages occupy the wire with their SRD/UDP/IPv4/Ethernet overhead,
-  // one 1440-byte segment at a time.
-  const double segs = std::max(1.0, std::ceil(mean_msg_bytes / 1440.0));
-  const double wire_bits = (mean_msg_bytes + segs * (32 + 8 + 20 + 14 + 24)) * 8;
+  const double wire_bits = wire_bits_per_message(mean_msg_bytes);
   auto ends = [&](const char* suf) {
     const std::size_t n = std::char_traits<char>::length(suf);
     return s.size() > n && s.compare(s.size() - n, n, suf) == 0;

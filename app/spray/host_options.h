@@ -51,6 +51,9 @@ struct RateSpec {
   double gbps = 0;
   double percent = 0;
 };
+// Bits a message of `mean_msg_bytes` takes on the wire, headers included.
+double wire_bits_per_message(double mean_msg_bytes);
+
 RateSpec parse_rate(const std::string& s, double mean_msg_bytes, double link_bps);
 
 // "1.5" seconds -> ns; accepts 0 only when `allow_zero`. Throws UsageError.

@@ -182,8 +182,7 @@ int gen_main(const std::vector<std::string>& args) {
 
   const double link_bps = static_cast<double>(epc.link_rate_bps);
   if (opt.gen.load == traffic::LoadMode::kOpen) {
-    const double segs = std::max(1.0, std::ceil(opt.gen.request.mean() / 1440.0));
-    const double offered_bps = opt.gen.rate_msgs_per_s * (opt.gen.request.mean() + segs * 98) * 8;
+    const double offered_bps = opt.gen.rate_msgs_per_s * wire_bits_per_message(opt.gen.request.mean());
     if (offered_bps > link_bps)
       std::fprintf(stderr,
                    "spray gen: warning: --rate %s offers %s bit/s, more than the link's %s bit/s "
