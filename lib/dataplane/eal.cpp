@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -131,6 +132,11 @@ EalResult init_eal(const EalPlan& plan) {
     std::fprintf(stderr, "spray: no hugepages free; running with --no-huge -m %u (sized for %llu mbufs)\n",
                  r.mem_mb, static_cast<unsigned long long>(plan.mbuf_budget));
 
+  // virtio_user writes its vhost-user socket without MSG_NOSIGNAL: a peer
+  // that goes away (a switch restarting under its VMs) must show as a link
+  // down, not end this process. The metrics server ignores SIGPIPE too once
+  // it starts; this keeps a process with --metrics off the same.
+  std::signal(SIGPIPE, SIG_IGN);
   auto args = eal_args(plan, r.no_huge, user_chose_memory ? plan.mem_mb : r.mem_mb, r.file_prefix);
   std::vector<char*> argv;
   for (auto& s : args) argv.push_back(s.data());

@@ -71,6 +71,11 @@ void start_port(Port& p, const PortOptions& opt, rte_mempool* pool) {
   // they lack makes rte_eth_dev_configure fail.
   if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
     conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+  // virtio_user notices that its vhost-user peer went away, and in server
+  // mode accepts the next one (a restarted switch), only from its link-state
+  // interrupt; without it the port stays bound to the dead peer.
+  if (p.driver == "net_virtio_user" && info.dev_flags && (*info.dev_flags & RTE_ETH_DEV_INTR_LSC))
+    conf.intr_conf.lsc = 1;
   if (opt.rx_queues > 1 && info.flow_type_rss_offloads) {
     conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
     conf.rx_adv_conf.rss_conf.rss_hf =
