@@ -40,25 +40,43 @@ SrdHostPipeline::Neighbor* SrdHostPipeline::neighbor(std::uint32_t ip) noexcept 
   return nullptr;
 }
 
-void SrdHostPipeline::learn(std::uint32_t ip, wire::Mac mac) noexcept {
-  if (Neighbor* n = neighbor(ip)) {
-    if (n->mac == mac) return;
-  }
+wire::UdpFrameTemplate SrdHostPipeline::make_template(std::uint32_t dst_ip, wire::Mac mac) const noexcept {
   wire::UdpFlow flow;
   flow.src_mac = mac_;
   flow.dst_mac = mac;
   flow.src_ip = cfg_.ip;
-  flow.dst_ip = ip;
+  flow.dst_ip = dst_ip;
   flow.dst_port = cfg_.udp_port;
   flow.vlan = cfg_.vlan;
+  return wire::UdpFrameTemplate(flow);
+}
+
+void SrdHostPipeline::learn(std::uint32_t ip, wire::Mac mac) noexcept {
   if (Neighbor* n = neighbor(ip)) {
+    if (n->mac == mac) return;
     n->mac = mac;
-    n->tmpl = wire::UdpFrameTemplate(flow);
+    for (Flow& f : flows_)
+      if (f.hop == ip) f.tmpl = make_template(f.dst_ip, mac);
     return;
   }
   // Bounded: a flood of spoofed senders must not grow this without limit.
   if (neighbors_.size() >= 4096) return;
-  neighbors_.push_back(Neighbor{ip, mac, wire::UdpFrameTemplate(flow)});
+  neighbors_.push_back(Neighbor{ip, mac});
+}
+
+const wire::UdpFrameTemplate* SrdHostPipeline::flow_to(std::uint32_t dst_ip) noexcept {
+  if (last_flow_ < flows_.size() && flows_[last_flow_].dst_ip == dst_ip) return &flows_[last_flow_].tmpl;
+  for (std::size_t i = 0; i < flows_.size(); ++i)
+    if (flows_[i].dst_ip == dst_ip) {
+      last_flow_ = i;
+      return &flows_[i].tmpl;
+    }
+  const std::uint32_t hop = next_hop(dst_ip);
+  const Neighbor* nb = neighbor(hop);
+  if (!nb || flows_.size() >= 4096) return nullptr;
+  flows_.push_back(Flow{dst_ip, hop, make_template(dst_ip, nb->mac)});
+  last_flow_ = flows_.size() - 1;
+  return &flows_.back().tmpl;
 }
 
 rte_mbuf* SrdHostPipeline::alloc() noexcept {
@@ -202,8 +220,8 @@ unsigned SrdHostPipeline::poll(TxBuffers& tx, std::uint64_t now_tsc) noexcept {
       stash_[stash_n_++] = m;
       break;
     }
-    Neighbor* nb = neighbor(next_hop(meta.to.ip));
-    if (!nb) {
+    const wire::UdpFrameTemplate* tmpl = flow_to(meta.to.ip);
+    if (!tmpl) {
       // The transport recovers the packet; ask for the MAC meanwhile.
       c_.drop_no_neighbor.add();
       stash_[stash_n_++] = m;
@@ -213,7 +231,7 @@ unsigned SrdHostPipeline::poll(TxBuffers& tx, std::uint64_t now_tsc) noexcept {
       }
       continue;
     }
-    const std::size_t flen = nb->tmpl.write({base, room}, static_cast<std::uint16_t>(cfg_.src_port_base + meta.path_id),
+    const std::size_t flen = tmpl->write({base, room}, static_cast<std::uint16_t>(cfg_.src_port_base + meta.path_id),
                                             len, meta.ect ? wire::Ecn::kEct0 : wire::Ecn::kNotEct);
     m->data_len = m->pkt_len = static_cast<std::uint32_t>(flen);
     tx.send(port_, m);

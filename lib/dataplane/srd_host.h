@@ -92,9 +92,18 @@ class SrdHostPipeline final : public Pipeline {
   struct Neighbor {
     std::uint32_t ip;
     wire::Mac mac;
+  };
+  // Headers towards one destination, through its next hop (the peer itself,
+  // or the gateway): the IP header names the destination, the Ethernet
+  // header the next hop.
+  struct Flow {
+    std::uint32_t dst_ip;
+    std::uint32_t hop;
     wire::UdpFrameTemplate tmpl;
   };
   Neighbor* neighbor(std::uint32_t ip) noexcept;
+  const wire::UdpFrameTemplate* flow_to(std::uint32_t dst_ip) noexcept;
+  wire::UdpFrameTemplate make_template(std::uint32_t dst_ip, wire::Mac mac) const noexcept;
   void learn(std::uint32_t ip, wire::Mac mac) noexcept;
   std::uint32_t next_hop(std::uint32_t ip) const noexcept;
   void handle_arp(TxBuffers& tx, rte_mbuf* m, const wire::FrameInfo& fi) noexcept;
@@ -110,6 +119,8 @@ class SrdHostPipeline final : public Pipeline {
   TscClock clock_;
   std::vector<Neighbor> neighbors_;
   std::size_t last_neighbor_ = 0;
+  std::vector<Flow> flows_;
+  std::size_t last_flow_ = 0;
   bool app_started_ = false;
   std::uint64_t arp_deadline_tsc_ = 0;
   std::uint64_t arp_next_tsc_ = 0;
