@@ -1,8 +1,10 @@
-// spray switch: parse, build the runtime, run an L2Pipeline per worker.
+// spray switch: parse, build the runtime, run a SwitchPipeline per worker;
+// SIGHUP re-reads the options (and --config file) and swaps the new
+// configuration in without restarting ports.
 #include <cstdio>
 #include <memory>
 
-#include "dataplane/l2_pipeline.h"
+#include "dataplane/switch_pipeline.h"
 #include "dataplane/runtime.h"
 #include "dataplane/telemetry_dpdk.h"
 #include "role_common.h"
@@ -15,7 +17,7 @@ namespace spray::app {
 
 namespace {
 
-tor::L2Stats sum_stats(const std::vector<std::unique_ptr<dp::L2Pipeline>>& pipes) {
+tor::L2Stats sum_stats(const std::vector<std::unique_ptr<dp::SwitchPipeline>>& pipes) {
   tor::L2Stats total{};
   for (const auto& p : pipes) {
     const auto s = p->snapshot();
@@ -26,31 +28,95 @@ tor::L2Stats sum_stats(const std::vector<std::unique_ptr<dp::L2Pipeline>>& pipes
   return total;
 }
 
+tor::L3Stats sum_l3(const std::vector<std::unique_ptr<dp::SwitchPipeline>>& pipes) {
+  tor::L3Stats total{};
+  for (const auto& p : pipes) {
+    const auto s = p->l3_snapshot();
+    for (std::size_t i = 0; i < tor::kL3CounterCount; ++i) total.counters[i] += s.counters[i];
+    for (std::size_t i = 0; i < tor::kL3DropCount; ++i) total.drops[i] += s.drops[i];
+    total.neighbors += s.neighbors;
+    total.routes = s.routes;
+  }
+  return total;
+}
+
+RoleParser make_parser() {
+  RoleParser parser("switch",
+                    "Software top-of-rack switch over DPDK ports (tap for namespaces, vhost-user for VMs, "
+                    "rings and memif in one host): an L2 learning bridge with 802.1Q VLANs, and routed "
+                    "ports with static routes and ECMP; egress shaping with ECN marking. SIGHUP reloads "
+                    "the options and --config file without restarting ports.\n"
+                    "Example: spray switch --port a=net_tap0,iface=sw-a --port b=net_tap1,iface=sw-b");
+  describe_switch_options(parser);
+  return parser;
+}
+
+// The ports' MACs into the routed interfaces (known only once ports exist).
+void fill_macs(tor::SwitchConfig& c, const dp::Runtime& rt) {
+  for (auto& i : c.l3.interfaces) i.mac = wire::Mac{rt.ports()[i.port].mac};
+}
+
+// Re-parses `args` for a reload. Empty string and a config on success.
+std::string reload_config(const std::vector<std::string>& args, const SwitchOptions& running, const dp::Runtime& rt,
+                          tor::SwitchConfig& out) {
+  try {
+    RoleParser parser = make_parser();
+    parser.parse(args);
+    SwitchOptions next = switch_options_from(parser);
+    if (next.common.ports.size() != running.common.ports.size())
+      return "the reload changes the number of ports (" + std::to_string(running.common.ports.size()) + " -> " +
+             std::to_string(next.common.ports.size()) + "); ports change only with a restart";
+    for (std::size_t i = 0; i < next.common.ports.size(); ++i)
+      if (next.common.ports[i].name != running.common.ports[i].name ||
+          next.common.ports[i].devargs != running.common.ports[i].devargs)
+        return "the reload changes port '" + running.common.ports[i].name + "'; ports change only with a restart";
+    // Keep the running seeds unless the file sets them: a reload must not
+    // move every flow to another uplink.
+    if (!next.ecmp_seed_given) next.config.l3.ecmp_seed = running.config.l3.ecmp_seed;
+    next.config.l2.hash_seed = running.config.l2.hash_seed;
+    fill_macs(next.config, rt);
+    if (auto e = next.config.validate(); !e.empty()) return e;
+    out = std::move(next.config);
+    return {};
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
 }  // namespace
 
 int switch_main(const std::vector<std::string>& args) {
-  RoleParser parser("switch",
-                    "Software top-of-rack switch: an L2 learning bridge with 802.1Q VLANs over DPDK "
-                    "ports (tap for namespaces, vhost-user for VMs, rings and memif in one host).\n"
-                    "Example: spray switch --port a=net_tap0,iface=sw-a --port b=net_tap1,iface=sw-b");
-  describe_switch_options(parser);
+  RoleParser parser = make_parser();
   if (!parser.parse(args)) return 0;
-  const SwitchOptions opt = switch_options_from(parser);
+  SwitchOptions opt = switch_options_from(parser);
 
   dp::RuntimeOptions ro = runtime_options(opt.common);
   ro.port.promiscuous = true;
-  // Flood copies in flight: one burst per port per worker.
-  ro.extra_mbufs = dp::kBurst * opt.common.ports.size() * 4;
+  // Flood copies in flight (one burst per port per worker), generated ARP
+  // and ICMP frames, and whatever the egress queues may hold.
+  ro.extra_mbufs = dp::kBurst * opt.common.ports.size() * 4 + 64;
+  for (const auto& e : opt.config.egress)
+    if (e) ro.extra_mbufs += e->depth_pkts;
+  const unsigned nb_workers = opt.common.worker_cpus.empty() ? 1 : static_cast<unsigned>(opt.common.worker_cpus.size());
+  ro.extra_mbufs *= nb_workers;
   dp::Runtime rt(ro);
+  fill_macs(opt.config, rt);
   // After EAL: the scrape threads inherit the control thread's CPUs, never a
   // worker's.
   telemetry::Service tel(opt.common.metrics, opt.common.metrics_default);
 
   std::printf("spray switch: %zu ports, %u worker(s), FDB %u entries, ageing %.0f s\n", rt.ports().size(),
-              rt.nb_workers(), opt.l2.fdb_capacity, opt.l2.age_ns / 1e9);
-  for (const auto& p : rt.ports())
-    std::printf("  port %-10s %-16s %s link %s\n", p.spec.name.c_str(), p.driver.c_str(),
-                wire::Mac{p.mac}.str().c_str(), dp::link_text(p.id).c_str());
+              rt.nb_workers(), opt.config.l2.fdb_capacity, opt.config.l2.age_ns / 1e9);
+  for (const auto& p : rt.ports()) {
+    const auto idx = static_cast<tor::PortId>(&p - rt.ports().data());
+    const auto* itf = opt.config.l3.interface_of(idx);
+    std::printf("  port %-10s %-16s %s link %-5s %s\n", p.spec.name.c_str(), p.driver.c_str(),
+                wire::Mac{p.mac}.str().c_str(), dp::link_text(p.id).c_str(),
+                itf ? ("routed " + wire::format_ipv4_prefix(itf->addr)).c_str() : "bridged");
+  }
+  if (!opt.config.l3.interfaces.empty())
+    std::printf("  %zu route(s), ECMP seed %llu%s\n", opt.config.l3.routes.size(),
+                (unsigned long long)opt.config.l3.ecmp_seed, opt.ecmp_seed_given ? "" : " (random; --ecmp-seed fixes it)");
   if (const auto a = tel.address())
     std::printf("  metrics http://%s/metrics%s%s\n", a->str().c_str(),
                 a->loopback() ? "" : " (not loopback: reachable from the network)",
@@ -59,16 +125,17 @@ int switch_main(const std::vector<std::string>& args) {
     std::printf("  metrics off\n");
   std::fflush(stdout);
 
-  std::vector<std::unique_ptr<dp::L2Pipeline>> pipes;
+  std::vector<std::unique_ptr<dp::SwitchPipeline>> pipes;
   for (unsigned w = 0; w < rt.nb_workers(); ++w)
-    pipes.push_back(std::make_unique<dp::L2Pipeline>(opt.l2, rt.pool(), rt.clock()));
+    pipes.push_back(std::make_unique<dp::SwitchPipeline>(opt.config, rt.pool(), rt.clock()));
   dp::add_runtime_metrics(tel.registry(), rt, SPRAY_VERSION, SPRAY_GIT_SHA);
-  dp::add_switch_metrics(tel.registry(), pipes);
+  dp::add_switch_metrics(tel.registry(), pipes, rt);
   dp::EcosystemHooks ecosystem(tel.exchange());
   tel.refresh();
 
   dp::Runtime::Hooks hooks;
   std::vector<bool> said_unknown(rt.ports().size());
+  std::unique_ptr<tor::SwitchConfig> reload_wanted;
   hooks.tick = [&] {
     std::uint64_t mask = 0;
     for (std::size_t i = 0; i < rt.ports().size(); ++i) {
@@ -80,28 +147,58 @@ int switch_main(const std::vector<std::string>& args) {
                     "link state unknown, treated as up\n", rt.ports()[i].spec.name.c_str());
       }
     }
-    for (auto& p : pipes) p->set_link_mask(mask);
+    for (auto& p : pipes) {
+      p->set_link_mask(mask);
+      p->collect_retired();
+    }
+    if (dp::signals().reload.exchange(false)) {
+      tor::SwitchConfig next;
+      if (auto err = reload_config(args, opt, rt, next); !err.empty()) {
+        std::fprintf(stderr, "spray switch: reload rejected, the running configuration stays: %s\n", err.c_str());
+      } else {
+        reload_wanted = std::make_unique<tor::SwitchConfig>(std::move(next));
+      }
+    }
+    if (reload_wanted) {
+      bool all = true;
+      for (auto& p : pipes) all = all && p->config_applied();
+      if (all) {
+        for (auto& p : pipes) p->post_config(std::make_unique<tor::SwitchConfig>(*reload_wanted));
+        opt.config = std::move(*reload_wanted);
+        reload_wanted.reset();
+        std::printf("spray switch: reloaded: %zu routed port(s), %zu route(s)\n", opt.config.l3.interfaces.size(),
+                    opt.config.l3.routes.size());
+        std::fflush(stdout);
+      }
+    }
     tel.tick();
     if (dp::signals().dump.exchange(false)) {
       std::string fdb;
       for (std::size_t w = 0; w < pipes.size(); ++w)
         fdb += " w" + std::to_string(w) + " " + std::to_string(pipes[w]->snapshot().fdb_entries);
       std::fprintf(stderr, "spray switch: state dump (SIGUSR1)\nfdb entries per worker:%s\n%s", fdb.c_str(),
-                   tel.dump_text({"spray_port_", "spray_worker_", "spray_switch_"}).c_str());
+                   tel.dump_text({"spray_port_", "spray_worker_", "spray_switch_", "spray_router_", "spray_egress_"}).c_str());
     }
   };
+  const bool routed = !opt.config.l3.interfaces.empty();
   hooks.progress = [&](double) {
     const auto s = sum_stats(pipes);
     std::uint64_t drops = 0;
     for (auto d : s.drops) drops += d;
-    char b[160];
-    std::snprintf(b, sizeof b, "fdb %llu fwd %llu flood %llu drop %llu",
-                  (unsigned long long)s.fdb_entries,
-                  (unsigned long long)s.counters[static_cast<std::size_t>(tor::L2Counter::kForwarded)],
-                  (unsigned long long)(s.counters[static_cast<std::size_t>(tor::L2Counter::kFlooded)] +
-                                       s.counters[static_cast<std::size_t>(tor::L2Counter::kBroadcast)] +
-                                       s.counters[static_cast<std::size_t>(tor::L2Counter::kMulticast)]),
-                  (unsigned long long)drops);
+    char b[240];
+    int n = std::snprintf(b, sizeof b, "fdb %llu fwd %llu flood %llu drop %llu", (unsigned long long)s.fdb_entries,
+                          (unsigned long long)s[tor::L2Counter::kForwarded],
+                          (unsigned long long)(s[tor::L2Counter::kFlooded] + s[tor::L2Counter::kBroadcast] +
+                                               s[tor::L2Counter::kMulticast]),
+                          (unsigned long long)drops);
+    if (routed && n > 0 && static_cast<std::size_t>(n) < sizeof b) {
+      const auto r = sum_l3(pipes);
+      std::uint64_t rdrops = 0;
+      for (auto d : r.drops) rdrops += d;
+      std::snprintf(b + n, sizeof b - n, " | routed %llu arp %llu drop %llu",
+                    (unsigned long long)r[tor::L3Counter::kForwarded], (unsigned long long)r.neighbors,
+                    (unsigned long long)rdrops);
+    }
     return std::string(b);
   };
   rt.run([&](unsigned w) { return static_cast<dp::Pipeline*>(pipes[w].get()); }, hooks);
@@ -115,13 +212,23 @@ int switch_main(const std::vector<std::string>& args) {
   std::printf("%-28s %14llu\n", "fdb_entries", (unsigned long long)s.fdb_entries);
   for (std::size_t i = 0; i < tor::kL2DropCount; ++i)
     if (s.drops[i]) std::printf("drop %-23s %14llu\n", tor::kL2DropInfo[i].name, (unsigned long long)s.drops[i]);
-  std::uint64_t copy_failed = 0, no_headroom = 0;
-  for (const auto& p : pipes) {
-    copy_failed += p->glue().flood_copy_failed.load();
-    no_headroom += p->glue().no_headroom.load();
+#define SPRAY_PRINT_GLUE(name, help)                                                      \
+  {                                                                                       \
+    std::uint64_t v = 0;                                                                  \
+    for (const auto& p : pipes) v += p->glue().name.load();                               \
+    if (v) std::printf("drop %-23s %14llu\n", #name, (unsigned long long)v);              \
   }
-  if (copy_failed) std::printf("drop %-23s %14llu\n", "flood_copy_failed", (unsigned long long)copy_failed);
-  if (no_headroom) std::printf("drop %-23s %14llu\n", "no_headroom", (unsigned long long)no_headroom);
+  SPRAY_L2_GLUE_DROPS(SPRAY_PRINT_GLUE)
+#undef SPRAY_PRINT_GLUE
+  if (routed) {
+    const auto r = sum_l3(pipes);
+    std::printf("%-28s %14s\n", "router counter", "value");
+    for (std::size_t i = 0; i < tor::kL3CounterCount; ++i)
+      std::printf("%-28s %14llu\n", tor::kL3CounterInfo[i].name, (unsigned long long)r.counters[i]);
+    std::printf("%-28s %14llu\n", "arp_entries", (unsigned long long)r.neighbors);
+    for (std::size_t i = 0; i < tor::kL3DropCount; ++i)
+      if (r.drops[i]) std::printf("drop %-23s %14llu\n", tor::kL3DropInfo[i].name, (unsigned long long)r.drops[i]);
+  }
   return 0;
 }
 

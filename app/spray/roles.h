@@ -16,11 +16,14 @@ struct RoleInfo {
 int switch_main(const std::vector<std::string>& args);
 int gen_main(const std::vector<std::string>& args);
 int respond_main(const std::vector<std::string>& args);
+int demo_main(const std::vector<std::string>& args);
 
 inline constexpr RoleInfo kRoles[] = {
     {"gen", "traffic generator: SRD connections to a responder, round trips measured per message", gen_main},
     {"respond", "responder: answers and verifies what a generator sends", respond_main},
-    {"switch", "software top-of-rack switch: L2 learning bridge over DPDK ports", switch_main},
+    {"switch", "software top-of-rack switch: L2 bridge, L3 ECMP router, ECN marking over DPDK ports", switch_main},
+    {"demo", "a leaf-spine fabric in one process: spraying vs a single path, a lossy link, a failing spine",
+     demo_main},
 };
 
 }  // namespace spray::app

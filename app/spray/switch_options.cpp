@@ -38,6 +38,94 @@ void describe_switch_options(RoleParser& p) {
       "learned MACs per port at most (0 = no limit); protects the table from a flooding host");
   add("mac", po::value<std::vector<std::string>>()->value_name("PORT=MAC[@VID]"),
       "static FDB entry, repeatable: never aged or moved, e.g. a=02:00:00:00:00:01@10");
+  add("interface", po::value<std::vector<std::string>>()->value_name("PORT=ADDR/LEN"),
+      "make PORT a routed (L3) port with this IPv4 address and subnet, repeatable, e.g. "
+      "up1=10.1.0.1/31; it answers ARP and ping for the address. Ports without one are bridged (L2)");
+  add("route", po::value<std::vector<std::string>>()->value_name("PREFIX=NH[,NH...]"),
+      "static route, repeatable: PREFIX/LEN via 1..64 next hops on routed ports' subnets; several "
+      "next hops form an ECMP group hashed on the 5-tuple, e.g. 10.0.2.0/24=10.1.0.0,10.1.1.0");
+  add("ecmp-seed", po::value<std::uint64_t>()->value_name("N"),
+      "seed of the ECMP flow hash (default: random, printed at start); give each fabric layer its own");
+  add("shape", po::value<std::vector<std::string>>()->value_name("PORT=RATE[,OPT...]"),
+      "egress queue of a port, repeatable: RATE is a bit rate (10Gbps, 500Mbps) or 'line'; options "
+      "depth=PKTS (default 1024, tail drop beyond), ecn-pkts=K (mark CE above K queued, default 32), "
+      "ecn-us=US (mark CE after US microseconds queued, default 20), ecn=off");
+  add("arp-timeout", po::value<double>()->default_value(30)->value_name("SECONDS"),
+      "seconds after which a neighbor's ARP entry is confirmed again (0.01..3600)");
+  add("icmp-rate", po::value<std::uint32_t>()->default_value(100)->value_name("PER_S"),
+      "ICMP errors (TTL exceeded, unreachable) sent per second at most (0 = none)");
+}
+
+std::uint64_t parse_bit_rate(const std::string& s, const std::string& option) {
+  const std::string forms = "; expected a bit rate like 10Gbps, 500Mbps, 100Kbps, 2.5e9, or 'line'";
+  if (s == "line" || s == "0") return 0;
+  double scale = 1;
+  std::string num = s;
+  auto ends = [&](const char* suf) {
+    const std::string x(suf);
+    return num.size() > x.size() && num.compare(num.size() - x.size(), x.size(), x) == 0;
+  };
+  if (ends("Gbps")) scale = 1e9, num.resize(num.size() - 4);
+  else if (ends("Mbps")) scale = 1e6, num.resize(num.size() - 4);
+  else if (ends("Kbps")) scale = 1e3, num.resize(num.size() - 4);
+  else if (ends("bps")) num.resize(num.size() - 3);
+  double v = 0;
+  std::size_t used = 0;
+  try {
+    v = std::stod(num, &used);
+  } catch (...) {
+    used = 0;
+  }
+  if (num.empty() || used != num.size() || !(v > 0) || v * scale > 4e12 || v * scale < 1e3)
+    throw UsageError(option + " '" + s + "': not a bit rate in 1Kbps..4Tbps" + forms);
+  return static_cast<std::uint64_t>(v * scale);
+}
+
+void apply_shape_spec(const std::string& spec, const std::vector<dp::PortSpec>& ports, tor::SwitchConfig& c) {
+  const std::string forms =
+      "; expected PORT=RATE[,depth=PKTS][,ecn-pkts=K][,ecn-us=US][,ecn=on|off], e.g. up1=10Gbps,ecn-pkts=32";
+  const auto eq = spec.find('=');
+  if (eq == std::string::npos) throw UsageError("--shape '" + spec + "': missing '='" + forms);
+  const std::string name = spec.substr(0, eq);
+  std::size_t idx = ports.size();
+  for (std::size_t i = 0; i < ports.size(); ++i)
+    if (ports[i].name == name) idx = i;
+  if (idx == ports.size()) throw UsageError("--shape '" + spec + "': no port named '" + name + "'");
+  std::stringstream ss(spec.substr(eq + 1));
+  std::string item;
+  tor::EgressConfig e;
+  bool first = true;
+  while (std::getline(ss, item, ',')) {
+    if (first) {
+      e.rate_bps = parse_bit_rate(item, "--shape");
+      first = false;
+      continue;
+    }
+    const auto k = item.find('=');
+    const std::string key = item.substr(0, k), val = k == std::string::npos ? "" : item.substr(k + 1);
+    auto number = [&](double lo, double hi) {
+      double v = 0;
+      std::size_t used = 0;
+      try {
+        v = std::stod(val, &used);
+      } catch (...) {
+        used = 0;
+      }
+      if (val.empty() || used != val.size() || v < lo || v > hi)
+        throw UsageError("--shape '" + spec + "': " + key + "=" + val + " is out of range; accepted: " +
+                         std::to_string(static_cast<long long>(lo)) + ".." + std::to_string(static_cast<long long>(hi)));
+      return v;
+    };
+    if (key == "depth") e.depth_pkts = static_cast<std::uint32_t>(number(1, 65536));
+    else if (key == "ecn-pkts") e.ecn_threshold_pkts = static_cast<std::uint32_t>(number(0, 65536));
+    else if (key == "ecn-us") e.ecn_sojourn_ns = static_cast<std::uint64_t>(number(0, 1e6) * 1000);
+    else if (key == "ecn" && (val == "on" || val == "off")) e.ecn = val == "on";
+    else throw UsageError("--shape '" + spec + "': unknown option '" + item + "'" + forms);
+  }
+  if (first) throw UsageError("--shape '" + spec + "': missing the rate" + forms);
+  if (auto err = e.validate(); !err.empty()) throw UsageError("--shape '" + spec + "': " + err);
+  if (c.egress.size() < ports.size()) c.egress.resize(ports.size());
+  c.egress[idx] = e;
 }
 
 void apply_vlan_spec(const std::string& spec, const std::vector<dp::PortSpec>& ports,
@@ -94,6 +182,63 @@ void apply_vlan_spec(const std::string& spec, const std::vector<dp::PortSpec>& p
   }
 }
 
+namespace {
+
+std::size_t port_named(const std::string& name, const std::vector<dp::PortSpec>& ports, const std::string& what) {
+  for (std::size_t i = 0; i < ports.size(); ++i)
+    if (ports[i].name == name) return i;
+  std::string names;
+  for (const auto& p : ports) names += (names.empty() ? "" : ", ") + p.name;
+  throw UsageError(what + ": no port named '" + name + "'; ports: " + (names.empty() ? "(none)" : names));
+}
+
+void apply_l3_options(const po::variables_map& vm, const std::vector<dp::PortSpec>& ports, tor::SwitchConfig& c) {
+  if (vm.count("interface"))
+    for (const auto& spec : vm["interface"].as<std::vector<std::string>>()) {
+      const std::string what = "--interface '" + spec + "'";
+      const auto eq = spec.find('=');
+      if (eq == std::string::npos) throw UsageError(what + ": missing '='; expected PORT=ADDR/LEN, e.g. up1=10.1.0.1/31");
+      tor::L3Interface i;
+      i.port = static_cast<tor::PortId>(port_named(spec.substr(0, eq), ports, what));
+      const auto pfx = wire::parse_ipv4_prefix(spec.substr(eq + 1), wire::HostBits::kAllow);
+      if (!pfx) throw UsageError(what + ": '" + spec.substr(eq + 1) + "' is not ADDR/LEN, e.g. 10.1.0.1/24");
+      i.addr = *pfx;
+      // The port's MAC is known only once the port exists; the role fills it.
+      i.mac = wire::Mac{0x020000000001ULL};
+      c.l3.interfaces.push_back(i);
+    }
+  if (vm.count("route"))
+    for (const auto& spec : vm["route"].as<std::vector<std::string>>()) {
+      const std::string what = "--route '" + spec + "'";
+      const std::string forms = "; expected PREFIX/LEN=NH[,NH...], e.g. 10.0.2.0/24=10.1.0.0,10.1.1.0";
+      const auto eq = spec.find('=');
+      if (eq == std::string::npos) throw UsageError(what + ": missing '='" + forms);
+      tor::L3Route r;
+      const auto pfx = wire::parse_ipv4_prefix(spec.substr(0, eq));
+      if (!pfx) throw UsageError(what + ": '" + spec.substr(0, eq) + "' is not a network PREFIX/LEN (host bits zero)" + forms);
+      r.prefix = *pfx;
+      std::stringstream ss(spec.substr(eq + 1));
+      std::string nh;
+      while (std::getline(ss, nh, ',')) {
+        const auto a = wire::parse_ipv4_addr(nh);
+        if (!a) throw UsageError(what + ": next hop '" + nh + "' is not an IPv4 address" + forms);
+        r.next_hops.push_back(*a);
+      }
+      c.l3.routes.push_back(r);
+    }
+  const double arp = vm["arp-timeout"].as<double>();
+  if (!(arp >= 0.01 && arp <= 3600))
+    throw UsageError("--arp-timeout " + std::to_string(arp) + ": expected seconds in 0.01..3600");
+  c.l3.arp_reachable_ns = static_cast<std::uint64_t>(arp * 1e9);
+  c.l3.arp_retry_ns = std::min<std::uint64_t>(c.l3.arp_retry_ns, c.l3.arp_reachable_ns);
+  c.l3.icmp_errors_per_s = vm["icmp-rate"].as<std::uint32_t>();
+  c.l3.icmp_burst = std::max<std::uint32_t>(1, std::min<std::uint32_t>(10, c.l3.icmp_errors_per_s));
+  if (vm.count("shape"))
+    for (const auto& s : vm["shape"].as<std::vector<std::string>>()) apply_shape_spec(s, ports, c);
+}
+
+}  // namespace
+
 SwitchOptions switch_options_from(const RoleParser& p) {
   SwitchOptions o;
   o.common = p.common();
@@ -104,22 +249,22 @@ SwitchOptions switch_options_from(const RoleParser& p) {
   if (o.common.ports.size() > tor::kMaxPorts)
     throw UsageError("at most " + std::to_string(tor::kMaxPorts) + " ports, got " +
                      std::to_string(o.common.ports.size()));
-  o.l2.fdb_capacity = vm["fdb-size"].as<std::uint32_t>();
+  o.config.l2.fdb_capacity = vm["fdb-size"].as<std::uint32_t>();
   const double age = vm["fdb-age"].as<double>();
   if (!(age == 0 || (age >= 1 && age <= 1e6)))
     throw UsageError("--fdb-age " + std::to_string(age) + ": expected seconds in 1..1000000, or 0 (never)");
-  o.l2.age_ns = static_cast<std::uint64_t>(age * 1e9);
-  o.l2.hash_seed = std::random_device{}();
-  o.l2.hash_seed = (o.l2.hash_seed << 32) ^ std::random_device{}();
+  o.config.l2.age_ns = static_cast<std::uint64_t>(age * 1e9);
+  o.config.l2.hash_seed = std::random_device{}();
+  o.config.l2.hash_seed = (o.config.l2.hash_seed << 32) ^ std::random_device{}();
   const auto max_macs = vm["max-macs-per-port"].as<std::uint32_t>();
   for (const auto& ps : o.common.ports) {
     tor::L2PortConfig pc;
     pc.name = ps.name;
     pc.max_macs = max_macs;
-    o.l2.ports.push_back(pc);
+    o.config.l2.ports.push_back(pc);
   }
   if (vm.count("vlan"))
-    for (const auto& v : vm["vlan"].as<std::vector<std::string>>()) apply_vlan_spec(v, o.common.ports, o.l2);
+    for (const auto& v : vm["vlan"].as<std::vector<std::string>>()) apply_vlan_spec(v, o.common.ports, o.config.l2);
   if (vm.count("mac")) {
     for (const auto& m : vm["mac"].as<std::vector<std::string>>()) {
       const std::string forms = "; expected PORT=MAC[@VID], e.g. a=02:00:00:00:00:01@10";
@@ -138,17 +283,24 @@ SwitchOptions switch_options_from(const RoleParser& p) {
       if (at != std::string::npos) {
         e.vlan = parse_vid(mac.substr(at + 1), m);
         mac = mac.substr(0, at);
-      } else if (o.l2.ports[idx].mode == tor::PortMode::kAccess) {
-        e.vlan = o.l2.ports[idx].access_vlan;
+      } else if (o.config.l2.ports[idx].mode == tor::PortMode::kAccess) {
+        e.vlan = o.config.l2.ports[idx].access_vlan;
       }
       const auto parsed = wire::Mac::parse(mac);
       if (!parsed || parsed->is_group() || parsed->is_zero())
         throw UsageError("--mac '" + m + "': '" + mac + "' is not a unicast MAC address" + forms);
       e.mac = *parsed;
-      o.l2.static_entries.push_back(e);
+      o.config.l2.static_entries.push_back(e);
     }
   }
-  if (auto err = o.l2.validate(); !err.empty()) throw UsageError(err);
+  apply_l3_options(vm, o.common.ports, o.config);
+  if (vm.count("ecmp-seed")) {
+    o.config.l3.ecmp_seed = vm["ecmp-seed"].as<std::uint64_t>();
+    o.ecmp_seed_given = true;
+  } else {
+    o.config.l3.ecmp_seed = (std::uint64_t{std::random_device{}()} << 32) ^ std::random_device{}();
+  }
+  if (auto err = o.config.validate(); !err.empty()) throw UsageError(err);
   return o;
 }
 

@@ -6,19 +6,20 @@
 #include <vector>
 
 #include "cli.h"
-#include "tor/l2_config.h"
+#include "tor/switch_config.h"
 
 namespace spray::app {
 
 struct SwitchOptions {
   CommonOptions common;
-  tor::L2Config l2;
+  tor::SwitchConfig config;  // l2 lists every port; l3 and egress as given
+  bool ecmp_seed_given = false;
 };
 
 // Declares the switch's own options on `p`.
 void describe_switch_options(RoleParser& p);
 
-// Builds the L2 configuration from parsed options. Throws UsageError.
+// Builds the switch configuration from parsed options. Throws UsageError.
 SwitchOptions switch_options_from(const RoleParser& p);
 
 // "PORT=access:VID" or "PORT=trunk:VIDS[:native=VID]", VIDS like 10,20,30-40.
@@ -26,5 +27,17 @@ SwitchOptions switch_options_from(const RoleParser& p);
 // UsageError naming the bad part.
 void apply_vlan_spec(const std::string& spec, const std::vector<dp::PortSpec>& ports,
                      tor::L2Config& l2);
+
+}  // namespace spray::app
+
+namespace spray::app {
+
+// "10Gbps", "500Mbps", "2.5e9" (bits/s), "line" or "0" (unshaped) -> bits/s.
+// Throws UsageError naming `option` and the value.
+std::uint64_t parse_bit_rate(const std::string& s, const std::string& option);
+
+// "PORT=RATE[,depth=PKTS][,ecn-pkts=K][,ecn-us=US][,ecn=on|off]" applied to
+// the port named PORT. Throws UsageError naming the bad part.
+void apply_shape_spec(const std::string& spec, const std::vector<dp::PortSpec>& ports, tor::SwitchConfig& c);
 
 }  // namespace spray::app

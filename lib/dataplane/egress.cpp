@@ -32,6 +32,13 @@ EgressPorts::EgressPorts(std::span<const std::optional<tor::EgressConfig>> per_p
   }
 }
 
+void EgressPorts::reconfigure(std::span<const std::optional<tor::EgressConfig>> per_port) {
+  for (std::uint16_t i = 0; i < nb_queued_; ++i) {
+    const std::uint16_t p = queued_ports_[i];
+    if (p < per_port.size() && per_port[p]) queues_[p]->reconfigure(*per_port[p]);
+  }
+}
+
 unsigned EgressPorts::poll(TxBuffers& tx, std::uint64_t now_ns) noexcept {
   unsigned moved = 0;
   rte_mbuf* out[kBurst];

@@ -76,6 +76,15 @@ class EgressPorts {
 
   // Frees every queued mbuf (counted as drained).
   void drain_free() noexcept;
+  // New rates, depths and thresholds for the ports that have a queue, kept
+  // with their packets (worker, between bursts). The set of ports with a
+  // queue must stay the same (same_ports() says so beforehand).
+  void reconfigure(std::span<const std::optional<tor::EgressConfig>> per_port);
+  bool same_ports(std::span<const std::optional<tor::EgressConfig>> per_port) const noexcept {
+    for (std::size_t p = 0; p < queues_.size(); ++p)
+      if ((p < per_port.size() && per_port[p].has_value()) != (queues_[p] != nullptr)) return false;
+    return per_port.size() <= queues_.size();
+  }
 
   // Any thread.
   bool queued(std::uint16_t port) const noexcept {

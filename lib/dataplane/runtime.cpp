@@ -1,5 +1,7 @@
 #include "dataplane/runtime.h"
 
+#include <algorithm>
+
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -124,15 +126,24 @@ Runtime::Runtime(RuntimeOptions opt) : opt_(std::move(opt)) {
     start_port(p, opt_.port, pool_);
     warn_numa(p);
   }
+  unsigned impair_index = 0;
   for (const auto& [a, b] : opt_.ring_links) {
     const RingLink link = make_ring_link(a, b, opt_.port.rx_queues, 1024);
     for (auto [name, id] : {std::pair{a, link.a}, std::pair{b, link.b}}) {
-      Port p;
-      p.spec = PortSpec{name, "ring-link:" + a + "<->" + b};
-      p.id = id;
-      p.driver = "net_ring";
-      p.numa = rte_eth_dev_socket_id(id);
-      ports_.push_back(p);
+      const auto im = std::find_if(opt_.impaired.begin(), opt_.impaired.end(),
+                                   [&](const auto& x) { return x.first == name; });
+      if (im != opt_.impaired.end()) {
+        // The impair vdev configures and starts the ring port itself.
+        const std::string vdev = "net_impair_rt" + std::to_string(impair_index++);
+        ports_.push_back(probe_port(PortSpec{name, vdev + ",port=" + std::to_string(id) + "," + im->second}));
+      } else {
+        Port p;
+        p.spec = PortSpec{name, "ring-link:" + a + "<->" + b};
+        p.id = id;
+        p.driver = "net_ring";
+        p.numa = rte_eth_dev_socket_id(id);
+        ports_.push_back(p);
+      }
       start_port(ports_.back(), opt_.port, pool_);
     }
   }
@@ -155,6 +166,7 @@ Runtime::~Runtime() {
 }
 
 void Runtime::run(const std::function<Pipeline*(unsigned)>& make, const Hooks& hooks) {
+  workers_.clear();
   std::vector<std::uint16_t> port_ids;
   for (const auto& p : ports_) port_ids.push_back(p.id);
   for (unsigned w = 0; w < nb_workers(); ++w) {
@@ -193,7 +205,7 @@ void Runtime::run(const std::function<Pipeline*(unsigned)>& make, const Hooks& h
       char head[32];
       std::snprintf(head, sizeof head, "[%6.1fs]", elapsed);
       line = head;
-      for (std::size_t i = 0; i < ports_.size(); ++i) {
+      for (std::size_t i = 0; i < ports_.size() && opt_.progress_ports; ++i) {
         const PortStats s = port_stats(i);
         line += " " + ports_[i].spec.name + " rx " + human((s.rx_packets - prev[i].rx_packets) / dt) +
                 "pps tx " + human((s.tx_packets - prev[i].tx_packets) / dt) + "pps";
@@ -202,7 +214,7 @@ void Runtime::run(const std::function<Pipeline*(unsigned)>& make, const Hooks& h
       prev_t = now;
       if (hooks.progress) {
         const auto extra = hooks.progress(elapsed);
-        if (!extra.empty()) line += " | " + extra;
+        if (!extra.empty()) line += opt_.progress_ports ? " | " + extra : " " + extra;
       }
       std::printf("%s\n", line.c_str());
       std::fflush(stdout);

@@ -29,10 +29,15 @@ struct RuntimeOptions {
   PortOptions port;                   // queues are set per worker count
   WorkerOptions worker;
   double stats_period_s = 1.0;        // progress line period; 0 = off
+  bool progress_ports = true;         // false: the progress line is the role's text alone
   std::uint64_t extra_mbufs = 0;      // a role's own mbuf needs beyond the rings
   // In-process links: each pair becomes two ports (after `ports`), joined
   // back to back by rings.
   std::vector<std::pair<std::string, std::string>> ring_links;
+  // Ring-link ports (by name) to wrap in net_impair with these parameters
+  // ("loss=0.01"): the port keeps its name and index, the impair vdev takes
+  // the ring port over (rte_pmd_impair.h controls it at run time).
+  std::vector<std::pair<std::string, std::string>> impaired;
   // false: every worker polls its own queue of every port (RSS splits the
   // traffic). true: worker i owns port i alone (one queue), e.g. a generator
   // and a responder in one process.
@@ -81,6 +86,8 @@ class Runtime {
   // i polls queue i of every port and sends on tx queue i; or port i alone
   // with port_per_worker), runs the control
   // loop until a signal or hooks.done(), stops and joins the workers.
+  // May be called again after it returns (new pipelines, same ports);
+  // workers() then holds the last run's workers.
   void run(const std::function<Pipeline*(unsigned worker)>& make, const Hooks& hooks);
 
   const std::vector<std::unique_ptr<Worker>>& workers() const noexcept { return workers_; }

@@ -13,7 +13,7 @@
 #include <mutex>
 
 #include "dataplane/host_apps.h"
-#include "dataplane/l2_pipeline.h"
+#include "dataplane/switch_pipeline.h"
 #include "dataplane/runtime.h"
 
 namespace spray::dp {
@@ -186,12 +186,16 @@ namespace {
 #define SPRAY_TEL_GLUE_INFO(name, help) telemetry::CounterInfo{#name, help},
 constexpr std::array kSwitchCounterInfo{SPRAY_L2_COUNTERS(SPRAY_TEL_L2_INFO)};
 constexpr std::array kSwitchDropInfo{SPRAY_L2_DROPS(SPRAY_TEL_L2_INFO) SPRAY_L2_GLUE_DROPS(SPRAY_TEL_GLUE_INFO)};
+constexpr std::array kRouterCounterInfo{SPRAY_L3_COUNTERS(SPRAY_TEL_L2_INFO)};
+constexpr std::array kRouterDropInfo{SPRAY_L3_DROPS(SPRAY_TEL_L2_INFO)};
+constexpr std::array kEgressCounterInfo{SPRAY_EGRESS_COUNTERS(SPRAY_TEL_L2_INFO)};
 #undef SPRAY_TEL_L2_INFO
 #undef SPRAY_TEL_GLUE_INFO
 
 }  // namespace
 
-void add_switch_metrics(telemetry::Registry& reg, const std::vector<std::unique_ptr<L2Pipeline>>& pipes) {
+void add_switch_metrics(telemetry::Registry& reg, const std::vector<std::unique_ptr<SwitchPipeline>>& pipes,
+                        const Runtime& rt) {
   reg.add_counters("spray_switch_", kSwitchCounterInfo, [&pipes](std::span<std::uint64_t> out) {
     for (const auto& p : pipes) {
       const auto s = p->snapshot();
@@ -215,6 +219,49 @@ void add_switch_metrics(telemetry::Registry& reg, const std::vector<std::unique_
     for (const auto& p : pipes) n += static_cast<double>(p->snapshot().fdb_entries);
     return n;
   });
+  // The router: counters of every worker's router summed (zero while no
+  // port is routed, so dashboards need no special case).
+  reg.add_counters("spray_router_", kRouterCounterInfo, [&pipes](std::span<std::uint64_t> out) {
+    for (const auto& p : pipes) {
+      const auto s = p->l3_snapshot();
+      for (std::size_t i = 0; i < tor::kL3CounterCount; ++i) out[i] += s.counters[i];
+    }
+  });
+  reg.add_counters_by_label("spray_router_drops_total", "packets the router dropped, by reason", "reason",
+                            kRouterDropInfo, [&pipes](std::span<std::uint64_t> out) {
+                              for (const auto& p : pipes) {
+                                const auto s = p->l3_snapshot();
+                                for (std::size_t i = 0; i < tor::kL3DropCount; ++i) out[i] += s.drops[i];
+                              }
+                            });
+  reg.add_gauge("spray_router_arp_entries", "ARP (neighbor) entries, all workers", [&pipes] {
+    double n = 0;
+    for (const auto& p : pipes) n += static_cast<double>(p->l3_snapshot().neighbors);
+    return n;
+  });
+  reg.add_gauge("spray_router_routes", "static routes configured", [&pipes] {
+    return pipes.empty() ? 0.0 : static_cast<double>(pipes.front()->l3_snapshot().routes);
+  });
+  // Egress queues, per port (ports without a queue report zeros).
+  telemetry::Instances ports("port", std::function<std::vector<std::string>()>([&rt] {
+                               std::vector<std::string> v;
+                               for (const auto& p : rt.ports()) v.push_back(p.spec.name);
+                               return v;
+                             }));
+  reg.add_counters("spray_egress_", kEgressCounterInfo, ports,
+                   [&pipes](std::size_t port, std::span<std::uint64_t> out) {
+                     for (const auto& p : pipes)
+                       if (const auto s = p->egress().stats(static_cast<std::uint16_t>(port)))
+                         for (std::size_t i = 0; i < tor::kEgressCounterCount; ++i) out[i] += s->counters[i];
+                   });
+  reg.add_gauge("spray_egress_queue_packets", "packets waiting in the port's egress queue, all workers", ports,
+                [&pipes](std::size_t port) {
+                  double n = 0;
+                  for (const auto& p : pipes)
+                    if (const auto s = p->egress().stats(static_cast<std::uint16_t>(port)))
+                      n += static_cast<double>((*s)[tor::EgressGauge::kQueuePkts]);
+                  return n;
+                });
 }
 
 namespace {

@@ -16,7 +16,7 @@
 namespace spray::dp {
 
 class Runtime;
-class L2Pipeline;
+class SwitchPipeline;
 class GenHostApp;
 class RespondHostApp;
 class SrdHostPipeline;
@@ -44,7 +44,8 @@ void add_runtime_metrics(telemetry::Registry& reg, const Runtime& rt, const std:
 // spray_switch_<counter>_total, spray_switch_drops_total{reason} (the
 // switch logic's and the glue's reasons) and spray_switch_fdb_entries, summed
 // over the workers' pipelines. `pipes` must outlive the registry's use.
-void add_switch_metrics(telemetry::Registry& reg, const std::vector<std::unique_ptr<L2Pipeline>>& pipes);
+void add_switch_metrics(telemetry::Registry& reg, const std::vector<std::unique_ptr<SwitchPipeline>>& pipes,
+                        const Runtime& rt);
 
 // spray_gen_<counter>_total (SPRAY_GEN_COUNTERS), spray_gen_latency_seconds
 // (the generators' round-trip histograms, merged) and the transport figures

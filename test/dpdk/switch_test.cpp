@@ -10,7 +10,7 @@
 #include <memory>
 #include <vector>
 
-#include "dataplane/l2_pipeline.h"
+#include "dataplane/switch_pipeline.h"
 #include "dataplane/ring_link.h"
 #include "dataplane/worker.h"
 #include "eal_env.h"
@@ -46,7 +46,7 @@ class SwitchOverRings : public ::testing::Test {
     }
     for (auto p : sw_ports_) start(p);
     for (auto p : host_ports_) start(p);
-    pipe_ = std::make_unique<dp::L2Pipeline>(cfg, EalEnvironment::pool(), clock_);
+    pipe_ = std::make_unique<dp::SwitchPipeline>(cfg, EalEnvironment::pool(), clock_);
     tx_.init(kPorts, sw_ports_.data(), 0);
   }
 
@@ -105,7 +105,7 @@ class SwitchOverRings : public ::testing::Test {
   dp::TscClock clock_{1000000000};
   std::uint64_t fake_tsc_ = 1000;
   std::vector<std::uint16_t> sw_ports_, host_ports_;
-  std::unique_ptr<dp::L2Pipeline> pipe_;
+  std::unique_ptr<dp::SwitchPipeline> pipe_;
   dp::TxBuffers tx_;
 };
 

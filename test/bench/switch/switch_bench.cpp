@@ -3,7 +3,7 @@
 //
 //   switch_bench ring [OPTIONS] -- EAL-ARGS
 //     The switch exactly as `spray switch` runs it (dp::Worker polling,
-//     dp::L2Pipeline) on the first worker lcore, over two net_ring ports
+//     dp::SwitchPipeline) on the first worker lcore, over two net_ring ports
 //     joined back to back: what the switch sends on port b is received on
 //     port a. Frames from one host behind a to destinations learned behind b
 //     therefore circulate through the switch with no other core involved,
@@ -52,7 +52,7 @@
 #include <thread>
 #include <vector>
 
-#include "dataplane/l2_pipeline.h"
+#include "dataplane/switch_pipeline.h"
 #include "dataplane/ring_link.h"
 #include "dataplane/worker.h"
 #include "tor/l2_config.h"
@@ -219,7 +219,7 @@ int run_ring(const Options& o) {
   cfg.ports[0].name = "a";
   cfg.ports[1].name = "b";
   const dp::TscClock clock(rte_get_tsc_hz());
-  dp::L2Pipeline pipe(cfg, pool, clock);
+  dp::SwitchPipeline pipe(cfg, pool, clock);
 
   // Learn the destinations behind b and the source behind a, through the
   // pipeline itself: each frame comes from the MAC it is addressed to, so it

@@ -70,11 +70,11 @@ TEST(SplitEal, EverythingAfterEalGoesToEal) {
 
 TEST(SwitchOptions, DefaultsAreAccessVlanOneWithLimits) {
   const auto o = parse_switch({"--port", "a=net_null0", "--port", "b=net_null1"});
-  ASSERT_EQ(o.l2.ports.size(), 2u);
-  EXPECT_EQ(o.l2.ports[0].mode, tor::PortMode::kAccess);
-  EXPECT_EQ(o.l2.ports[0].access_vlan, 1);
-  EXPECT_EQ(o.l2.ports[1].max_macs, 4096u);
-  EXPECT_EQ(o.l2.age_ns, 300'000'000'000ULL);
+  ASSERT_EQ(o.config.l2.ports.size(), 2u);
+  EXPECT_EQ(o.config.l2.ports[0].mode, tor::PortMode::kAccess);
+  EXPECT_EQ(o.config.l2.ports[0].access_vlan, 1);
+  EXPECT_EQ(o.config.l2.ports[1].max_macs, 4096u);
+  EXPECT_EQ(o.config.l2.age_ns, 300'000'000'000ULL);
   EXPECT_EQ(o.common.stats_period_s, 1.0);
   EXPECT_FALSE(o.common.idle_poll);
 }
@@ -82,10 +82,10 @@ TEST(SwitchOptions, DefaultsAreAccessVlanOneWithLimits) {
 TEST(SwitchOptions, VlanSpecsSetAccessAndTrunkPorts) {
   const auto o = parse_switch({"--port", "a=net_null0", "--port", "up=net_null1", "--vlan",
                                "a=access:10", "--vlan", "up=trunk:10,20,30-32:native=5"});
-  EXPECT_EQ(o.l2.ports[0].access_vlan, 10);
-  EXPECT_EQ(o.l2.ports[1].mode, tor::PortMode::kTrunk);
-  EXPECT_EQ(o.l2.ports[1].allowed_vlans, (std::vector<tor::VlanId>{10, 20, 30, 31, 32}));
-  EXPECT_EQ(o.l2.ports[1].native_vlan, 5);
+  EXPECT_EQ(o.config.l2.ports[0].access_vlan, 10);
+  EXPECT_EQ(o.config.l2.ports[1].mode, tor::PortMode::kTrunk);
+  EXPECT_EQ(o.config.l2.ports[1].allowed_vlans, (std::vector<tor::VlanId>{10, 20, 30, 31, 32}));
+  EXPECT_EQ(o.config.l2.ports[1].native_vlan, 5);
 }
 
 TEST(SwitchOptions, BadValuesAreNamedInTheError) {
@@ -128,10 +128,10 @@ TEST_F(ConfigFile, SuppliesOptionsAndTheCommandLineOverridesIt) {
   write("port = a=net_null0\nport = b=net_null1\nfdb-size = 100\nvlan = a=access:7\nstats-period = 5\n");
   const auto from_file = parse_switch({"--config", path_});
   EXPECT_EQ(from_file.common.ports.size(), 2u);
-  EXPECT_EQ(from_file.l2.fdb_capacity, 100u);
-  EXPECT_EQ(from_file.l2.ports[0].access_vlan, 7);
+  EXPECT_EQ(from_file.config.l2.fdb_capacity, 100u);
+  EXPECT_EQ(from_file.config.l2.ports[0].access_vlan, 7);
   const auto overridden = parse_switch({"--config", path_, "--fdb-size", "200", "--stats-period", "0"});
-  EXPECT_EQ(overridden.l2.fdb_capacity, 200u);
+  EXPECT_EQ(overridden.config.l2.fdb_capacity, 200u);
   EXPECT_EQ(overridden.common.stats_period_s, 0.0);
 }
 
