@@ -70,6 +70,13 @@ std::string reload_config(const std::vector<std::string>& args, const SwitchOpti
       if (next.common.ports[i].name != running.common.ports[i].name ||
           next.common.ports[i].devargs != running.common.ports[i].devargs)
         return "the reload changes port '" + running.common.ports[i].name + "'; ports change only with a restart";
+    for (std::size_t i = 0; i < next.common.ports.size(); ++i) {
+      const bool was = i < running.config.egress.size() && running.config.egress[i].has_value();
+      const bool is = i < next.config.egress.size() && next.config.egress[i].has_value();
+      if (was != is)
+        return "the reload " + std::string(is ? "adds" : "removes") + " the egress queue of port '" +
+               running.common.ports[i].name + "'; queues are added or removed with a restart (rates and thresholds reload)";
+    }
     // Keep the running seeds unless the file sets them: a reload must not
     // move every flow to another uplink.
     if (!next.ecmp_seed_given) next.config.l3.ecmp_seed = running.config.l3.ecmp_seed;
