@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 (as root) to a built spray:
 #   tools/setup.sh            install the packages, configure and build
-#   tools/setup.sh --run      ... then run the main job (the fabric demo lab)
+#   tools/setup.sh --run      ... then run the main job: spray demo (a leaf-spine fabric in one process)
 #   tools/setup.sh --test     ... then run the whole test suite
 # Idempotent: packages already present are not reinstalled, an existing build
 # directory is reused. BUILD_DIR (default: build) chooses the build directory.
@@ -63,6 +63,6 @@ fi
 ninja -C "$build" -j "${JOBS:-2}"
 
 case $mode in
-  run) exec "$here/tools/switch-lab.sh" "$build/app/spray/spray" ;;
+  run) exec "$build/app/spray/spray" demo ;;
   test) exec "$here/tools/run-tests.sh" "$build" ;;
 esac
