@@ -125,6 +125,28 @@ SWITCH = dashboard("spray-switch", "spray / switch",
             (rate("spray_switch_learn_refused_table_full_total"), "refused: table full"),
             (rate("spray_switch_learn_refused_port_limit_total"), "refused: port limit")], "ops"),
     ]),
+    ("Routing and ECMP", [
+        panel("Packets routed", [
+            (rate("spray_router_forwarded_total"), "routed"),
+            (rate("spray_router_ecmp_forwarded_total"), "over an ECMP group"),
+            (rate("spray_router_drops_total"), "dropped")], "pps",
+              desc="routed ports only; zero when every port is bridged"),
+        panel("Router drops by reason", [(rate("spray_router_drops_total", "reason"), "{{reason}}")], "pps",
+              stack=True, desc="every dropped packet is counted under exactly one reason"),
+        panel("ARP and ICMP", [
+            (rate("spray_router_arp_requests_sent_total"), "ARP requests sent"),
+            (rate("spray_router_arp_requests_answered_total"), "ARP requests answered"),
+            (rate("spray_router_icmp_errors_sent_total"), "ICMP errors sent"),
+            (rate("spray_router_icmp_rate_limited_total"), "ICMP errors rate-limited")], "ops"),
+        panel("ARP entries", [(f"sum(spray_router_arp_entries{SEL})", "entries")], "short"),
+    ]),
+    ("Egress queues and ECN", [
+        panel("ECN CE marks", [(rate("spray_egress_ce_marked_total", "port"), "{{port}}")], "pps",
+              desc="ECN-capable packets marked congestion experienced: queue above K packets or sojourn above the threshold"),
+        panel("Egress queue depth", [(f"sum by (port) (spray_egress_queue_packets{SEL})", "{{port}}")], "short"),
+        panel("Tail drops", [(rate("spray_egress_dropped_full_total", "port"), "{{port}}")], "pps",
+              desc="packets dropped because the port's egress queue was full"),
+    ]),
 ])
 
 WORKERS = dashboard("spray-workers", "spray / workers",
