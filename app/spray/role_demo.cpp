@@ -19,6 +19,7 @@
 #include "dataplane/switch_pipeline.h"
 #include "dataplane/telemetry_dpdk.h"
 #include "host_options.h"
+#include "switch_options.h"
 #include "role_common.h"
 #include "roles.h"
 #include "rte_pmd_impair.h"
@@ -45,6 +46,7 @@ struct DemoOptions {
   std::uint64_t seed = 1;
   bool compare = true;
   std::string json_path;
+  std::uint64_t fabric_rate_bps = 0;  // 0: links unshaped
 };
 
 void describe(RoleParser& p) {
@@ -72,6 +74,10 @@ void describe(RoleParser& p) {
   add("compare", po::value<std::string>()->default_value("yes")->value_name("yes|no"),
       "repeat the run over a single path (like TCP over ECMP) and show both side by side");
   add("json", po::value<std::string>()->value_name("FILE"), "write the summary as JSON");
+  add("fabric-rate", po::value<std::string>()->default_value("2Gbps")->value_name("RATE"),
+      "shape every leaf-spine link to this rate, with a 1024-packet queue marking ECN above 32 "
+      "packets or 20 us, so a single path has one link's capacity and spraying has all of them; "
+      "'line': unshaped (in-memory links are then as fast as the core)");
 }
 
 template <class T>
@@ -112,6 +118,7 @@ DemoOptions options_from(const RoleParser& p) {
   if (!(o.fail_for_s >= 0 && o.fail_for_s <= 3600))
     throw UsageError("--fail-for " + std::to_string(o.fail_for_s) + ": expected seconds in 0..3600");
   if (vm.count("json")) o.json_path = vm["json"].as<std::string>();
+  o.fabric_rate_bps = parse_bit_rate(vm["fabric-rate"].as<std::string>(), "--fabric-rate");
   return o;
 }
 
@@ -137,6 +144,7 @@ struct RunResult {
   telemetry::HistogramSnapshot rtt;
   std::uint64_t retx[5] = {};
   std::uint64_t quarantines = 0;
+  std::uint64_t ce_marks = 0, queue_drops = 0;  // in the fabric's egress queues (--fabric-rate)
   std::vector<double> spine_share;  // fraction of fabric packets per spine
   std::string failure;
   int failed_spine = -1;
@@ -200,6 +208,11 @@ int demo_main(const std::vector<std::string>& args) {
   dp::FabricSpec spec;
   spec.spines = opt.spines;
   spec.ecmp_seed = opt.seed;
+  if (opt.fabric_rate_bps) {
+    tor::EgressConfig e;
+    e.rate_bps = opt.fabric_rate_bps;
+    spec.fabric_egress = e;
+  }
   dp::FabricPlan probe = dp::plan_fabric(spec);
   const std::uint16_t src_base = probe.gen_host.src_port_base;
   const std::uint16_t dst_port = probe.gen_host.udp_port;
@@ -236,7 +249,7 @@ int demo_main(const std::vector<std::string>& args) {
   if (ro.worker_cpus.empty()) ro.worker_cpus = {dp::usable_cpus().back()};
   if (ro.worker_cpus.size() != 1) throw UsageError("--lcores: the demo runs its fabric on one worker; give one CPU");
   if (parser.vm()["idle"].defaulted()) ro.worker.idle = dp::IdleMode::kPoll;
-  ro.extra_mbufs = 8192;
+  ro.extra_mbufs = 8192 + (opt.fabric_rate_bps ? 4 * opt.spines * 1024 : 0);
   dp::Runtime rt(ro);
   telemetry::Service tel(opt.common.metrics, opt.common.metrics_default);
 
@@ -491,6 +504,12 @@ int demo_main(const std::vector<std::string>& args) {
     const std::uint64_t f = r.fail_tsc.load(), q = r.first_quarantine_tsc.load();
     if (f && q >= f) res.quarantine_ms = (q - f) * 1e3 / hz;
     for (std::uint16_t p = 0; p < r.paths; ++p) res.quarantined_in_outage.push_back(r.path_hit[p].load());
+    for (std::size_t k = 0; k < r.switches.size(); ++k)
+      for (std::size_t p = 0; p < plan.switches[k].ports.size(); ++p)
+        if (const auto st = r.switches[k]->egress().stats(static_cast<std::uint16_t>(p))) {
+          res.ce_marks += (*st)[tor::EgressCounter::kCeMarked];
+          res.queue_drops += (*st)[tor::EgressCounter::kDroppedFull];
+        }
     // Where packets died, per switch: the first place to look when a run is not clean.
     for (std::size_t k = 0; k < r.switches.size(); ++k) {
       const auto st = r.switches[k]->l3_snapshot();
@@ -532,6 +551,10 @@ int demo_main(const std::vector<std::string>& args) {
     return std::to_string(r.retx[0]) + "/" + std::to_string(r.retx[1] + r.retx[2]) + "/" + std::to_string(r.retx[3]) +
            "/" + std::to_string(r.retx[4]);
   });
+  if (opt.fabric_rate_bps)
+    row("ECN marks / queue drops", [](const RunResult& r) {
+      return std::to_string(r.ce_marks) + " / " + std::to_string(r.queue_drops);
+    });
   row("traffic per spine %", [](const RunResult& r) {
     std::string s;
     for (double x : r.spine_share) s += (s.empty() ? "" : " ") + std::to_string(static_cast<int>(std::lround(x * 100)));
