@@ -95,6 +95,16 @@ void L3Router::rebuild_groups() noexcept {
   }
 }
 
+// The hash picks among all members, so a member going down moves only its own
+// flows (every other flow keeps its path, and SRD's view of it); those are
+// spread over the members still up by other bits of the same hash, and come
+// back when the member does. g.active_count must be nonzero.
+std::uint32_t L3Router::pick_member(const Group& g, std::uint32_t hash) const noexcept {
+  const std::uint32_t member = g.members[ecmp_pick(hash, g.member_count)];
+  if (ports_[next_hops_[member].port].up) return member;
+  return g.active[ecmp_pick(std::rotl(hash, 16), g.active_count)];
+}
+
 void L3Router::set_port_link(PortId port, bool up) noexcept {
   if (port >= port_count_ || ports_[port].up == up) return;
   ports_[port].up = up;
@@ -366,7 +376,7 @@ void L3Router::route_one(PortId in_port, std::span<std::uint8_t> frame, std::siz
     const Group& g = groups_[v & kPayloadMask];
     if (g.active_count == 0) return drop(d, L3Drop::kEgressDown);
     std::uint32_t member = g.active[0];
-    if (g.active_count > 1) {
+    if (g.member_count > 1) {
       FlowKey k{wire::load_be32(ip + wire::kIpv4OffSrc), dst, 0, 0, ip[wire::kIpv4OffProto]};
       const std::size_t ihl = std::size_t{ip[0] & 0x0fu} * 4;
       const bool fragment = (wire::load_be16(ip + wire::kIpv4OffFrag) & (wire::kIpv4FlagMf | wire::kIpv4FragOffsetMask)) != 0;
@@ -375,7 +385,7 @@ void L3Router::route_one(PortId in_port, std::span<std::uint8_t> frame, std::siz
         k.src_port = wire::load_be16(ip + ihl);
         k.dst_port = wire::load_be16(ip + ihl + 2);
       }
-      member = g.active[ecmp_pick(flow_hash(k, config_.ecmp_seed), g.active_count)];
+      member = pick_member(g, flow_hash(k, config_.ecmp_seed));
       count(L3Counter::kEcmpForwarded);
     }
     const NextHop& nh = next_hops_[member];
@@ -471,9 +481,9 @@ int L3Router::egress_for(std::uint32_t src_ip, std::uint32_t dst_ip, std::uint8_
   if (kind != kKindGroup) return -1;
   const Group& g = groups_[v & kPayloadMask];
   if (g.active_count == 0) return -1;
-  if (g.active_count == 1) return next_hops_[g.active[0]].port;
+  if (g.member_count == 1) return next_hops_[g.active[0]].port;
   const FlowKey k{src_ip, dst_ip, src_port, dst_port, proto};
-  return next_hops_[g.active[ecmp_pick(flow_hash(k, config_.ecmp_seed), g.active_count)]].port;
+  return next_hops_[pick_member(g, flow_hash(k, config_.ecmp_seed))].port;
 }
 
 L3Stats L3Router::snapshot() const noexcept {

@@ -33,7 +33,7 @@
 //   member is picked by a keyed hash of the 5-tuple (ports 0 for non-UDP/TCP
 //   and fragments), so SRD's per-path UDP source ports spread over uplinks.
 //   A member whose port is down leaves its group at once (set_port_link) and
-//   rejoins when the port comes back.
+//   rejoins when the port comes back; only its own flows move meanwhile.
 // - TTL <= 1: ICMP time exceeded. No route: ICMP net unreachable. Both to
 //   the source, from the ingress interface's address, rate-limited by one
 //   token bucket, never about ICMP errors, fragments or broadcast (wire/icmp.h).
@@ -183,6 +183,7 @@ class L3Router {
   void neighbor_resolved(Neighbor& n, wire::Mac mac, std::uint64_t now_ns) noexcept;
   void request(Neighbor& n, std::uint64_t now_ns) noexcept;
   void rebuild_groups() noexcept;
+  std::uint32_t pick_member(const Group& g, std::uint32_t hash) const noexcept;
   Generated* push_generated() noexcept;
   std::size_t slot_of(std::uint32_t ip) const noexcept {
     return static_cast<std::size_t>((std::uint64_t{ip} * hash_mul_) >> hash_shift_);
