@@ -38,6 +38,8 @@ namespace spray::tor {
   X(kEcmpForwarded, ecmp_forwarded, "routed packets whose route had more than one next hop")     \
   X(kArpRequestsAnswered, arp_requests_answered, "ARP requests for our addresses answered")      \
   X(kArpRepliesLearned, arp_replies_learned, "ARP replies that resolved or refreshed a neighbor")\
+  X(kArpRepliesIgnored, arp_replies_ignored,                                                     \
+    "ARP replies consumed without learning: for an address never asked about, or on another port")\
   X(kArpRequestsSent, arp_requests_sent, "ARP requests sent to resolve next hops")               \
   X(kIcmpEchoAnswered, icmp_echo_answered, "ICMP echo requests to our addresses answered")       \
   X(kIcmpErrorsSent, icmp_errors_sent, "ICMP time exceeded and unreachable messages sent")       \

@@ -299,6 +299,8 @@ void L3Router::handle_arp(PortId in_port, std::span<std::uint8_t> frame, L3Decis
   if (known && known->port == in_port) {
     neighbor_resolved(*known, a.sha, now_ns);
     count(L3Counter::kArpRepliesLearned);
+  } else {
+    count(L3Counter::kArpRepliesIgnored);
   }
   d.action = L3Action::kConsumed;
   d.port = in_port;
