@@ -40,6 +40,14 @@ expect 2 "--config '/nonexistent.ini'" switch --config /nonexistent.ini
 expect 2 "--config:" switch --config "$tmp/broken.ini"
 expect 2 "VLAN '4095' is not in 1..4094" switch "${two[@]}" --vlan a=access:4095
 expect 2 "'many'" switch "${two[@]}" --fdb-size many
+expect 2 "'10.0.0.1/24' is not a network PREFIX/LEN" switch "${two[@]}" --interface a=10.0.0.1/24 \
+  --route 10.0.0.1/24=10.0.0.2
+expect 2 "next hop 10.9.0.1 is not on any interface's subnet" switch "${two[@]}" --interface a=10.0.0.1/24 \
+  --route 10.2.0.0/16=10.9.0.1
+expect 2 "--shape '10Xbps': not a bit rate" switch "${two[@]}" --shape a=10Xbps
+expect 2 "depth=0 is out of range" switch "${two[@]}" --shape a=1Gbps,depth=0
+expect 2 "--interface 'nosuch=10.0.0.1/24': no port named 'nosuch'" switch "${two[@]}" --interface nosuch=10.0.0.1/24
+expect 2 "prefix length 32" switch "${two[@]}" --interface a=10.0.0.1/32
 expect 1 "no driver 'net_nosuch'" switch --port a=net_nosuch0 --port b=net_null1
 expect 1 "port 'a' (net_pcap0,rx_pcap=/nonexistent.pcap" switch --port a=net_pcap0,rx_pcap=/nonexistent.pcap --port b=net_null1
 expect 1 "no DPDK port at this PCI address" switch --port a=0000:7f:1f.7 --port b=net_null1
@@ -62,6 +70,13 @@ expect 2 "give one address per port" respond --port p=net_null0 --port q=net_nul
 expect 1 "no ARP answer from 10.0.0.2 on port 'p' within 0.5 s" gen "${g[@]}" --peer 10.0.0.2 --arp-timeout 0.5
 expect 0 "more than the link's" gen --local-responder --ip 10.0.0.1/24 --peer 10.0.0.2 --rate 50Gbps --size 1400 \
   --link-rate 1 --warmup 0 --duration 0.5
+
+expect 2 "--spines 1: expected a spine count in 2..16" demo --spines 1
+expect 2 "--paths 1: expected a path count in 2..256" demo --paths 1
+expect 2 "--loss 2: expected a loss fraction in 0..0.5" demo --loss 2
+expect 2 "--fail-at 100" demo --duration 10 --fail-at 100
+expect 2 "give no --port" demo --port a=net_null0
+expect 2 "--compare 'maybe': expected yes or no" demo --compare maybe
 
 echo "$((cases - failures)) passed, $failures failed"
 ((failures == 0))
