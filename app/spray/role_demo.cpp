@@ -91,6 +91,12 @@ T ranged(const po::variables_map& vm, const char* name, T lo, T hi, const char* 
   return v;
 }
 
+std::string num(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
 DemoOptions options_from(const RoleParser& p) {
   DemoOptions o;
   o.common = p.common();
@@ -113,10 +119,11 @@ DemoOptions options_from(const RoleParser& p) {
   o.fail_at_s = vm.count("fail-at") ? vm["fail-at"].as<double>() : 0.35 * run_s;
   o.fail_for_s = vm.count("fail-for") ? vm["fail-for"].as<double>() : 0.30 * run_s;
   if (!(o.fail_at_s >= 0 && o.fail_at_s < run_s))
-    throw UsageError("--fail-at " + std::to_string(o.fail_at_s) + ": expected seconds in 0.." +
-                     std::to_string(run_s) + " (each run lasts " + std::to_string(run_s) + " s)");
+    throw UsageError("--fail-at " + num(o.fail_at_s) + ": expected seconds in 0.." + num(run_s) +
+                     " (each run lasts " + num(run_s) + " s: --duration " + num(o.duration_s) +
+                     (o.compare ? " split over two runs)" : ")"));
   if (!(o.fail_for_s >= 0 && o.fail_for_s <= 3600))
-    throw UsageError("--fail-for " + std::to_string(o.fail_for_s) + ": expected seconds in 0..3600");
+    throw UsageError("--fail-for " + num(o.fail_for_s) + ": expected seconds in 0..3600");
   if (vm.count("json")) o.json_path = vm["json"].as<std::string>();
   o.fabric_rate_bps = parse_bit_rate(vm["fabric-rate"].as<std::string>(), "--fabric-rate");
   return o;
