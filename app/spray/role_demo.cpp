@@ -157,6 +157,7 @@ struct RunResult {
   int failed_spine = -1;
   double quarantine_ms = -1;  // first path quarantined after the failure
   std::vector<int> path_spine;  // forward spine of each path
+  std::vector<int> back_spine;  // spine its acknowledgements come back through
   std::vector<bool> quarantined_in_outage;
 };
 
@@ -170,6 +171,7 @@ struct Run {
   std::uint16_t paths = 0;
   std::unique_ptr<std::atomic<std::uint8_t>[]> path_state;
   std::unique_ptr<std::atomic<bool>[]> path_hit;  // quarantined at some point after the failure
+  std::vector<bool> path_cut;  // crosses the failing spine, either way (set before the run)
   std::atomic<std::uint64_t> fail_tsc{0};
   std::atomic<std::uint64_t> recover_tsc{0};
   std::atomic<std::uint64_t> first_quarantine_tsc{0};
@@ -223,13 +225,20 @@ int demo_main(const std::vector<std::string>& args) {
   dp::FabricPlan probe = dp::plan_fabric(spec);
   const std::uint16_t src_base = probe.gen_host.src_port_base;
   const std::uint16_t dst_port = probe.gen_host.udp_port;
-  std::vector<int> path_spine(opt.paths);
+  std::vector<int> path_spine(opt.paths), back_spine(opt.paths);
   int failing = 0;
   {
+    // Forward: leaf 1 hashes the generator's packets; back: leaf 2 hashes
+    // the responder's acknowledgements and replies, which carry the same
+    // path id in their source port.
     tor::L3Router leaf1(probe.switches[0].config.l3, probe.switches[0].ports.size());
-    for (std::uint16_t p = 0; p < opt.paths; ++p)
+    tor::L3Router leaf2(probe.switches[1].config.l3, probe.switches[1].ports.size());
+    for (std::uint16_t p = 0; p < opt.paths; ++p) {
       path_spine[p] = leaf1.egress_for(probe.gen_host.ip, probe.gen_host.peer_ip, wire::kIpProtoUdp,
                                        static_cast<std::uint16_t>(src_base + p), dst_port) - 1;
+      back_spine[p] = leaf2.egress_for(probe.resp_host.ip, probe.gen_host.ip, wire::kIpProtoUdp,
+                                       static_cast<std::uint16_t>(probe.resp_host.src_port_base + p), dst_port) - 1;
+    }
     failing = path_spine[0];
   }
   const unsigned lossy = failing == 0 ? 1 : 0;
@@ -295,6 +304,8 @@ int demo_main(const std::vector<std::string>& args) {
     res.paths = r.paths;
     res.failed_spine = opt.fail_for_s > 0 ? failing : -1;
     res.path_spine.assign(path_spine.begin(), path_spine.begin() + r.paths);
+    res.back_spine.assign(back_spine.begin(), back_spine.begin() + r.paths);
+    for (std::uint16_t p = 0; p < r.paths; ++p) r.path_cut.push_back(path_spine[p] == failing || back_spine[p] == failing);
 
     // Switches: the planned configuration with the ports' real MACs.
     r.fabric = std::make_unique<dp::FabricPipeline>(port_ids);
@@ -363,7 +374,7 @@ int demo_main(const std::vector<std::string>& args) {
         r.path_state[p].store(worst, std::memory_order_relaxed);
         if (worst == kQuarantined && fail != 0 && now >= fail && (back == 0 || now < back)) {
           r.path_hit[p].store(true, std::memory_order_relaxed);
-          if (r.first_quarantine_tsc.load(std::memory_order_relaxed) == 0)
+          if (r.path_cut[p] && r.first_quarantine_tsc.load(std::memory_order_relaxed) == 0)
             r.first_quarantine_tsc.store(now, std::memory_order_relaxed);
         }
       }
@@ -567,7 +578,7 @@ int demo_main(const std::vector<std::string>& args) {
     for (double x : r.spine_share) s += (s.empty() ? "" : " ") + std::to_string(static_cast<int>(std::lround(x * 100)));
     return s;
   });
-  row("first quarantine after", [](const RunResult& r) {
+  row("cut path quarantined after", [](const RunResult& r) {
     if (r.quarantine_ms < 0) return std::string("-");
     char b[32];
     std::snprintf(b, sizeof b, "%.2f ms", r.quarantine_ms);
@@ -579,10 +590,24 @@ int demo_main(const std::vector<std::string>& args) {
       if (telemetry::hist_lower(i) >= 10'000'000) n += r.rtt.buckets[i];
     return std::to_string(n);
   });
-  row("paths quarantined (fail)", [](const RunResult& r) {
+  // A path is cut when either direction crosses the failed spine.
+  auto cut = [](const RunResult& r, std::size_t p) {
+    return r.path_spine[p] == r.failed_spine || r.back_spine[p] == r.failed_spine;
+  };
+  row("paths through failed spine", [&](const RunResult& r) {
     std::size_t n = 0;
-    for (bool b : r.quarantined_in_outage) n += b;
-    return std::to_string(n) + " of " + std::to_string(r.paths);
+    for (std::size_t p = 0; p < r.path_spine.size(); ++p) n += cut(r, p);
+    return std::to_string(n) + " of " + std::to_string(r.paths) + " (either way)";
+  });
+  row("  quarantined in outage", [&](const RunResult& r) {
+    std::size_t n = 0;
+    for (std::size_t p = 0; p < r.quarantined_in_outage.size(); ++p) n += r.quarantined_in_outage[p] && cut(r, p);
+    return std::to_string(n);
+  });
+  row("other paths quarantined", [&](const RunResult& r) {
+    std::size_t n = 0;
+    for (std::size_t p = 0; p < r.quarantined_in_outage.size(); ++p) n += r.quarantined_in_outage[p] && !cut(r, p);
+    return std::to_string(n);
   });
   for (const auto& r : results)
     if (!r.failure.empty()) std::printf("%s: %s\n", r.mode.c_str(), r.failure.c_str());
@@ -624,6 +649,10 @@ int demo_main(const std::vector<std::string>& args) {
         << ", \"quarantine_ms\": " << (r.quarantine_ms >= 0 ? r.quarantine_ms : -1);
       j << ", \"path_spine\": [";
       for (std::size_t p = 0; p < r.path_spine.size(); ++p) j << (p ? ", " : "") << r.path_spine[p];
+      j << "], \"back_spine\": [";
+      for (std::size_t p = 0; p < r.back_spine.size(); ++p) j << (p ? ", " : "") << r.back_spine[p];
+      j << "], \"quarantined_in_outage\": [";
+      for (std::size_t p = 0; p < r.quarantined_in_outage.size(); ++p) j << (p ? ", " : "") << (r.quarantined_in_outage[p] ? "true" : "false");
       j << "], \"failure\": \"" << r.failure << "\"}" << (k + 1 < results.size() ? "," : "") << "\n";
     }
     j << "  ]\n}\n";
