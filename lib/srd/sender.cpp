@@ -497,7 +497,12 @@ void EndpointImpl::on_ack_pkt(Connection& c, const wire::SrdAck& a, bool nack,
   const bool path_ok = a.path_id < c.paths.count();
   if (!nack) {
     const std::uint32_t raw = static_cast<std::uint32_t>(now) - a.echo_ts;
-    if (raw < kMaxRttSampleNs) rtt = raw > a.rx_delay_ns ? raw - a.rx_delay_ns : 1;
+    // A hold time as long as the round trip itself means the clocks were
+    // read at different points of a busy loop (a worker stamps a whole
+    // iteration with one TSC read): no sample. Taking it as 1 ns would set
+    // the path's minimum RTT near zero, after which every real sample looks
+    // many times too slow and the path is suspected and quarantined.
+    if (raw < kMaxRttSampleNs && raw > a.rx_delay_ns) rtt = raw - a.rx_delay_ns;
   }
   if (rtt != 0 && path_ok) {
     if (c.srtt_ns == 0) {
