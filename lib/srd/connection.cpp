@@ -310,7 +310,8 @@ void EndpointImpl::on_close_pkt(const wire::SrdClose& h, const RxMeta& meta, Nan
 
 void EndpointImpl::on_reset_pkt(const wire::SrdReset& h, const RxMeta& meta) noexcept {
   Connection* c = nullptr;
-  if (h.dst_conn_id != 0) {
+  const bool by_address = h.dst_conn_id == 0;
+  if (!by_address) {
     c = lookup(h.dst_conn_id);
   } else if (auto it = by_peer.find(PeerKey{meta.from.ip, meta.from.port, h.src_conn_id});
              it != by_peer.end()) {
@@ -320,9 +321,12 @@ void EndpointImpl::on_reset_pkt(const wire::SrdReset& h, const RxMeta& meta) noe
     ++counters.c.drop_unknown_conn;
     return;
   }
-  // A RESET for an id the peer does not know cannot carry our nonce; any
-  // other RESET must.
-  if (h.nonce != c->nonce && !(h.nonce == 0 && h.reason == ResetReason::kUnknownConn)) {
+  // A RESET for an id the peer does not know cannot carry our nonce; it names
+  // the peer's id and comes from the peer's address (by_address). Any other
+  // RESET must carry the nonce: one naming our id without it would let anyone
+  // who guesses the id (generation and slot) tear the connection down.
+  const bool peer_lost_state = by_address && h.nonce == 0 && h.reason == ResetReason::kUnknownConn;
+  if (h.nonce != c->nonce && !peer_lost_state) {
     ++counters.c.drop_bad_nonce;
     return;
   }
