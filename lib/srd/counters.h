@@ -51,6 +51,7 @@ namespace spray::srd {
   X(conn_failed_unresponsive, "connections failed: responses stopped")         \
   X(conn_failed_reset, "connections failed: reset by the peer / bad nonce")    \
   X(drop_unknown_conn, "packets for a connection id we do not have")           \
+  X(drop_wrong_peer, "DATA or ACK for a connection, from another address than its peer") \
   X(drop_bad_nonce, "control packets with the wrong nonce")                    \
   X(drop_bad_segment, "DATA whose message fields are inconsistent")            \
   X(drop_no_buffer, "DATA dropped: reassembly memory or slots exhausted")      \

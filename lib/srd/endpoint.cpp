@@ -198,6 +198,16 @@ void EndpointImpl::rearm(Connection& c) noexcept {
   timers.set(slot_of(c), t);
 }
 
+namespace {
+
+// DATA and ACK carry no nonce (they are the per-packet types): what ties one
+// to its connection besides the id is the sender's address. Only the IP is
+// compared: the UDP source port carries the path, so a driver cannot report
+// the peer's own port.
+bool from_peer(const Connection& c, const RxMeta& meta) noexcept { return meta.from.ip == c.peer.ip; }
+
+}  // namespace
+
 void EndpointImpl::on_packet(std::span<const std::uint8_t> pkt, const RxMeta& meta,
                              Nanos now) noexcept {
   last_now = now;
@@ -221,6 +231,10 @@ void EndpointImpl::on_packet(std::span<const std::uint8_t> pkt, const RxMeta& me
       send_reset(meta.from, meta.path_id, 0, h.dst_conn_id, 0, wire::ResetReason::kUnknownConn);
       return;
     }
+    if (!from_peer(*c, meta)) {
+      ++counters.c.drop_wrong_peer;
+      return;
+    }
     on_data_pkt(*c, h, payload, meta, now);
     rearm(*c);
     return;
@@ -237,6 +251,10 @@ void EndpointImpl::on_packet(std::span<const std::uint8_t> pkt, const RxMeta& me
     if (c == nullptr) {
       ++counters.c.drop_unknown_conn;
       send_reset(meta.from, meta.path_id, 0, a.dst_conn_id, 0, wire::ResetReason::kUnknownConn);
+      return;
+    }
+    if (!from_peer(*c, meta)) {
+      ++counters.c.drop_wrong_peer;
       return;
     }
     if (c->state != ConnState::kEstablished && c->state != ConnState::kClosing) {
