@@ -58,6 +58,7 @@ namespace spray::srd {
   X(drop_table_full, "CONNECTs refused: connection table full")                \
   X(drop_not_listening, "CONNECTs while not listening")                        \
   X(drop_wrong_state, "packets that do not fit the connection's state")        \
+  X(drop_bad_ack, "ACKs whose cumulative PSN is beyond what was sent")          \
   X(tx_no_record, "sends deferred: in-flight record pool exhausted")           \
   X(resets_tx, "RESET packets sent")                                           \
   X(event_queue_grow, "event queue capacity doublings")

@@ -261,6 +261,12 @@ void EndpointImpl::on_packet(std::span<const std::uint8_t> pkt, const RxMeta& me
       ++counters.c.drop_wrong_state;
       return;
     }
+    // The receiver's cumulative point cannot pass what we sent: such an ACK
+    // is forged or corrupt, and its window and timestamps would mislead us.
+    if (seq_lt(c->next_psn, a.cum_psn)) {
+      ++counters.c.drop_bad_ack;
+      return;
+    }
     ++c->ctr.rx_pkts;
     c->ctr.rx_bytes += pkt.size();
     on_ack_pkt(*c, a, nack, now);
