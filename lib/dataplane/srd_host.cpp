@@ -146,12 +146,12 @@ void SrdHostPipeline::rx(TxBuffers& tx, std::uint16_t, rte_mbuf** pkts, std::uin
       continue;
     }
     if (fi.is_udp() && fi.dst_port == cfg_.udp_port) {
-      // Replies go back to where requests come from: learn the sender.
+      // Replies go back to where requests come from: learn a sender we do not
+      // know yet. A known neighbour's MAC changes only through ARP: a frame
+      // is learned from before the transport has looked at it, so one forged
+      // frame would otherwise send the peer's traffic to another MAC.
       const std::uint32_t hop = next_hop(fi.src_ip);
-      if (hop == fi.src_ip) {
-        const Neighbor* nb = neighbor(hop);
-        if (!nb || nb->mac != fi.eth.src) learn(hop, fi.eth.src);
-      }
+      if (hop == fi.src_ip && !neighbor(hop)) learn(hop, fi.eth.src);
       srd::RxMeta meta;
       meta.from = {fi.src_ip, cfg_.udp_port};
       const std::uint16_t off = static_cast<std::uint16_t>(fi.src_port - cfg_.src_port_base);
