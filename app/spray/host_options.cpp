@@ -210,13 +210,16 @@ GenOptions gen_options_from(const RoleParser& p) {
   auto& g = o.gen;
   if (!vm.count("peer")) throw UsageError("needs --peer ADDR (the responder's address)");
   const std::uint32_t peer = parse_addr(vm["peer"].as<std::string>(), "--peer");
-  auto& hc = o.host.hosts[0];
-  if (peer == hc.ip) throw UsageError("--peer " + wire::format_ipv4(peer) + " is this host's own address");
+  if (peer == o.host.hosts[0].ip)
+    throw UsageError("--peer " + wire::format_ipv4(peer) + " is this host's own address");
   if (o.local_responder) {
-    dp::SrdHostConfig rh = hc;
+    dp::SrdHostConfig rh = o.host.hosts[0];
     rh.ip = peer;
     o.host.hosts.push_back(rh);
   }
+  // Taken after the push_back, which reallocates: a reference taken before
+  // it pointed into freed memory, and the settings below were lost.
+  auto& hc = o.host.hosts[0];
   hc.peer_ip = peer;
   if (vm.count("peer-mac")) {
     const auto mac = wire::Mac::parse(vm["peer-mac"].as<std::string>());
