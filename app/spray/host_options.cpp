@@ -114,7 +114,7 @@ HostOptions host_options_from(const RoleParser& p, bool generator, bool local_re
   const unsigned paths = vm["paths"].as<unsigned>();
   if (paths == 0 || paths > 256) throw UsageError("--paths " + std::to_string(paths) + ": expected 1..256");
   const unsigned base = vm["src-port-base"].as<unsigned>();
-  if (base == 0 || base + paths - 1 > 65535)
+  if (base == 0 || std::uint64_t{base} + paths - 1 > 65535)  // 64 bits: -1 parses as 4294967295
     throw UsageError("--src-port-base " + std::to_string(base) + ": with " + std::to_string(paths) +
                      " paths the ports must fit in 1..65535");
   if (udp_port >= base && udp_port < base + paths)
