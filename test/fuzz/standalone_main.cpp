@@ -1,10 +1,13 @@
 // Runs a libFuzzer target without libFuzzer (gcc builds): replays every file
 // of the corpus directories given on the command line, then feeds a bounded
-// number of seeded mutations of them. Deterministic; exits non-zero only if
-// the target itself aborts.
+// number of seeded mutations of them (200000, or N given as -runs=N, the
+// libFuzzer flag, for targets whose runs are costly). Deterministic; exits
+// non-zero only if the target itself aborts.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -15,7 +18,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
 int main(int argc, char** argv) {
   std::vector<std::vector<std::uint8_t>> inputs;
+  int mutations = 200000;
   for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], "-runs=", 6) == 0) {
+      mutations = std::atoi(argv[i] + 6);
+      continue;
+    }
     std::filesystem::path p(argv[i]);
     if (!std::filesystem::exists(p)) continue;
     auto add = [&](const std::filesystem::path& f) {
@@ -33,9 +41,8 @@ int main(int argc, char** argv) {
   if (inputs.empty()) inputs.emplace_back(64, 0);
 
   std::mt19937_64 rng(12345);
-  constexpr int kMutations = 200000;
   std::vector<std::uint8_t> buf;
-  for (int i = 0; i < kMutations; ++i) {
+  for (int i = 0; i < mutations; ++i) {
     buf = inputs[rng() % inputs.size()];
     const int edits = 1 + static_cast<int>(rng() % 8);
     for (int e = 0; e < edits; ++e) {
@@ -56,6 +63,6 @@ int main(int argc, char** argv) {
     }
     LLVMFuzzerTestOneInput(buf.data(), buf.size());
   }
-  std::printf("replayed %zu corpus inputs and %d mutations\n", inputs.size(), kMutations);
+  std::printf("replayed %zu corpus inputs and %d mutations\n", inputs.size(), mutations);
   return 0;
 }
