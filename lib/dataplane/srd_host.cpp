@@ -7,6 +7,7 @@
 
 #include "wire/arp.h"
 #include "wire/icmp.h"
+#include "wire/srd.h"
 
 namespace spray::dp {
 
@@ -123,6 +124,15 @@ void SrdHostPipeline::send_arp_request(TxBuffers& tx, std::uint32_t target) noex
   c_.tx_arp_request.add();
 }
 
+namespace {
+
+bool is_connect(std::span<const std::uint8_t> srd) noexcept {
+  wire::SrdPacket p;
+  return wire::decode_srd(srd, p) == wire::SrdError::k_ok && p.type == wire::SrdType::kConnect;
+}
+
+}  // namespace
+
 void SrdHostPipeline::rx(TxBuffers& tx, std::uint16_t, rte_mbuf** pkts, std::uint16_t n,
                          std::uint64_t now_tsc) noexcept {
   const srd::Nanos now = clock_.to_ns(now_tsc);
@@ -146,12 +156,17 @@ void SrdHostPipeline::rx(TxBuffers& tx, std::uint16_t, rte_mbuf** pkts, std::uin
       continue;
     }
     if (fi.is_udp() && fi.dst_port == cfg_.udp_port) {
-      // Replies go back to where requests come from: learn a sender we do not
-      // know yet. A known neighbour's MAC changes only through ARP: a frame
-      // is learned from before the transport has looked at it, so one forged
-      // frame would otherwise send the peer's traffic to another MAC.
+      // Replies go back to where requests come from: learn the sender. A
+      // known neighbour's MAC moves only through ARP or a well-formed
+      // CONNECT (a peer restarted with a new MAC and --peer-mac sends no
+      // ARP): this runs before the transport has checked the packet, so any
+      // frame would let one forgery send the peer's traffic to another MAC.
       const std::uint32_t hop = next_hop(fi.src_ip);
-      if (hop == fi.src_ip && !neighbor(hop)) learn(hop, fi.eth.src);
+      if (hop == fi.src_ip) {
+        const Neighbor* nb = neighbor(hop);
+        if (!nb || (nb->mac != fi.eth.src && is_connect({data + fi.payload_offset, fi.payload_len})))
+          learn(hop, fi.eth.src);
+      }
       srd::RxMeta meta;
       meta.from = {fi.src_ip, cfg_.udp_port};
       const std::uint16_t off = static_cast<std::uint16_t>(fi.src_port - cfg_.src_port_base);
