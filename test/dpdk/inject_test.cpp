@@ -571,6 +571,31 @@ TEST(InjectionAtTheResponder, EveryBadFrameIsCountedByReasonAndTrafficIsUnharmed
   }
 }
 
+// The other side of "a known neighbour's MAC does not move with a forged
+// frame": a generator restarted on a new MAC with a static --peer-mac sends no
+// ARP, and its CONNECT is what tells the responder where it is now.
+TEST(InjectionAtTheResponder, AGeneratorRestartedOnANewMacIsAnsweredThere) {
+  Pair p(traffic_of(200, 1), "inj2");
+  ASSERT_TRUE(p.run_until([&] { return p.gen->finished(); }, 30));
+  dp::SrdHostConfig gh;
+  gh.ip = kGenIp;
+  gh.peer_ip = kRespIp;
+  gh.peer_mac = wire::Mac{kRespMac};
+  srd::EndpointConfig ep;
+  ep.paths = 8;
+  ep.link_rate_bps = 10'000'000'000ULL;
+  ep.local = {kGenIp, gh.udp_port};
+  ep.seed = 7;
+  constexpr std::uint64_t kNewMac = 0x020000000011ULL;
+  p.gen_host = std::make_unique<dp::SrdHostPipeline>(gh, ep, 0, kNewMac, EalEnvironment::pool(), p.clock);
+  p.gen = std::make_unique<dp::GenHostApp>(traffic_of(200, 1), p.gen_host->endpoint());
+  p.gen_host->set_app(p.gen.get());
+  ASSERT_TRUE(p.run_until([&] { return p.gen->finished(); }, 30)) << "the restarted generator got no answers";
+  EXPECT_EQ(p.gen->generator().counters().completed.read(), 200u);
+  EXPECT_EQ(p.gen->generator().counters().conn_failed.read(), 0u);
+  EXPECT_EQ(p.resp->responder().counters().requests.read(), 400u);
+}
+
 // ---------------------------------------------------------------------------
 // The switch: bridged ports 0 and 1, routed ports 2 (10.0.1.1/24) and 3
 // (10.0.2.1/24), frames put on the hosts' ends of ring links and the
