@@ -189,6 +189,10 @@ void describe_gen_options(RoleParser& p) {
       "measured sending time after the warm-up; 0 = until --count");
   add("count", po::value<std::uint64_t>()->default_value(0)->value_name("N"),
       "stop after N requests (0 = no limit)");
+  add("reconnect", po::value<std::string>()->default_value("on")->value_name("on|off"),
+      "on: a failed connection (responder restarted, unresponsive, unreachable) is replaced after a "
+      "backoff (1 ms doubling to 1 s) and its unfinished requests are re-issued; off: it stays "
+      "failed and so do its requests");
   add("json", po::value<std::string>()->value_name("FILE"), "write the final report as JSON");
   add("hdr", po::value<std::string>()->value_name("FILE"),
       "write the raw round-trip histogram (mergeable text form)");
@@ -268,6 +272,9 @@ GenOptions gen_options_from(const RoleParser& p) {
   g.duration_ns = parse_seconds(vm["duration"].as<double>(), "--duration", true);
   g.count = vm["count"].as<std::uint64_t>();
   g.seed = o.host.endpoint.seed;
+  const std::string rc = vm["reconnect"].as<std::string>();
+  if (rc != "on" && rc != "off") throw UsageError("--reconnect '" + rc + "': expected on or off");
+  g.reconnect = rc == "on";
   if (vm.count("json")) o.json_path = vm["json"].as<std::string>();
   if (vm.count("hdr")) o.hdr_path = vm["hdr"].as<std::string>();
   if (auto err = g.validate(); !err.empty()) throw UsageError(err);

@@ -27,6 +27,8 @@ struct Report {
   double seconds = 0;
   std::uint64_t sent = 0, completed = 0, failed = 0, measured = 0, tx_bytes = 0, rx_bytes = 0;
   std::uint64_t bad_reply = 0, unexpected = 0, conn_failed = 0, late = 0;
+  std::uint64_t failed_reset = 0, failed_unresponsive = 0, failed_unreachable = 0, reconnects = 0, reissued = 0;
+  std::uint32_t conns_lost = 0;
   telemetry::HistogramSnapshot rtt;
   std::vector<dp::PathSummary> paths;
   std::uint64_t retx[5] = {};
@@ -63,10 +65,16 @@ void write_json(const std::string& path, const GenOptions& o, const Report& r, i
     << "  \"reply_size\": \"" << (g.reply ? json_escape(g.reply->text()) : "responder") << "\",\n"
     << "  \"duration_s\": " << r.seconds << ",\n"
     << "  \"messages\": {\"sent\": " << r.sent << ", \"completed\": " << r.completed << ", \"failed\": " << r.failed
-    << ", \"measured\": " << r.measured << ", \"late_sends\": " << r.late << "},\n"
+    << ", \"measured\": " << r.measured << ", \"late_sends\": " << r.late << ", \"reissued\": " << r.reissued
+    << "},\n"
     << "  \"integrity\": {\"bad_replies\": " << r.bad_reply << ", \"unexpected_replies\": " << r.unexpected
     << "},\n"
     << "  \"connections_failed\": " << r.conn_failed << ",\n"
+    << "  \"connection_failures\": {\"reset\": " << r.failed_reset << ", \"unresponsive\": " << r.failed_unresponsive
+    << ", \"unreachable\": " << r.failed_unreachable << "},\n"
+    << "  \"reconnect\": " << (g.reconnect ? "true" : "false") << ",\n"
+    << "  \"reconnects\": " << r.reconnects << ",\n"
+    << "  \"connections_lost\": " << r.conns_lost << ",\n"
     << "  \"rate_msgs_per_s\": " << (r.seconds > 0 ? r.measured / r.seconds : 0) << ",\n"
     << "  \"goodput_bps\": " << (r.seconds > 0 ? (r.tx_bytes + r.rx_bytes) * 8 / r.seconds : 0) << ",\n"
     << "  \"rtt_us\": {\"count\": " << r.rtt.count << ", \"mean\": " << r.rtt.mean() / 1000.0
@@ -124,6 +132,13 @@ void print_report(const GenOptions& o, const Report& r) {
               (unsigned long long)r.spurious, (unsigned long long)r.rto_events);
   std::printf("  %-22s %llu bad replies, %llu unexpected replies, %llu failed connections\n", "integrity",
               (unsigned long long)r.bad_reply, (unsigned long long)r.unexpected, (unsigned long long)r.conn_failed);
+  if (r.conn_failed)
+    std::printf("  %-22s %llu failed (reset %llu, unresponsive %llu, unreachable %llu); %llu reconnected, "
+                "%llu request(s) re-issued, %u connection(s) lost%s\n",
+                "connections", (unsigned long long)r.conn_failed, (unsigned long long)r.failed_reset,
+                (unsigned long long)r.failed_unresponsive, (unsigned long long)r.failed_unreachable,
+                (unsigned long long)r.reconnects, (unsigned long long)r.reissued, r.conns_lost,
+                g.reconnect ? "" : " (--reconnect off)");
   std::printf("  %-6s %12s %12s %10s %8s %10s %10s %12s\n", "path", "tx_packets", "acked", "lost", "rto",
               "srtt_us", "min_rtt_us", "quarantines");
   for (std::size_t p = 0; p < r.paths.size(); ++p) {
@@ -268,6 +283,12 @@ int gen_main(const std::vector<std::string>& args) {
   r.unexpected = c.unexpected_reply.read();
   r.conn_failed = c.conn_failed.read();
   r.late = c.late_sends.read();
+  r.failed_reset = c.conn_failed_reset.read();
+  r.failed_unresponsive = c.conn_failed_unresponsive.read();
+  r.failed_unreachable = c.conn_failed_unreachable.read();
+  r.reconnects = c.reconnects.read();
+  r.reissued = c.reissued.read();
+  r.conns_lost = gen.connections_lost();
   r.rtt = gen.rtt().snapshot();
   const srd::Nanos end = gen.measure_end_ns() ? gen.measure_end_ns() : rt.clock().to_ns(rte_rdtsc_precise());
   r.seconds = end > gen.measure_start_ns() ? (end - gen.measure_start_ns()) / 1e9 : 0;
@@ -295,7 +316,9 @@ int gen_main(const std::vector<std::string>& args) {
   }
 
   std::string failure;
-  if (r.conn_failed) failure = "connection failed: " + gen.last_failure();
+  // With --reconnect on, a connection that failed and was replaced is not a
+  // failure by itself: the run is clean when every request completed.
+  if (r.conns_lost) failure = "connection failed: " + gen.last_failure();
   else if (r.failed) failure = std::to_string(r.failed) + " message(s) failed: " + gen.last_failure();
   else if (r.bad_reply || r.unexpected) failure = "integrity: replies that do not match their requests";
   else if (r.completed != r.sent) failure = std::to_string(r.sent - r.completed) + " message(s) never completed";

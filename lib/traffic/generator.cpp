@@ -17,15 +17,27 @@ struct Generator::Slot {
   bool done = false;       // completed (reply in, or delivered when no reply)
 };
 
+// A request of a failed connection, waiting for a replacement to re-issue it.
+struct Generator::Pending {
+  std::uint32_t req_len = 0;
+  std::uint32_t reply_len = 0;
+  Nanos t_send = 0;  // first send: the round trip counts from there
+};
+
 struct Generator::Conn {
-  srd::ConnId id = srd::kNoConn;
+  srd::ConnId id = srd::kNoConn;  // kNoConn while waiting to reconnect
   std::uint32_t next_seq = 0;
   std::uint32_t inflight = 0;  // sent, not yet completed or failed
   bool up = false;
   bool dead = false;
   bool closed = false;
   bool in_ready = false;
+  bool replacement = false;       // id is a reconnect, not yet established
+  Nanos retry_at = srd::kNever;   // when to open a replacement
+  Nanos backoff_ns = 0;           // the wait after the next failure
+  Nanos down_since = 0;           // first failure since the last working connection
   std::vector<Slot> slots;
+  std::vector<Pending> pending;   // oldest first; counted in `inflight`
 };
 
 std::string GenConfig::validate() const {
@@ -36,6 +48,9 @@ std::string GenConfig::validate() const {
   if (load == LoadMode::kOpen && !(rate_msgs_per_s > 0 && rate_msgs_per_s <= 1e9))
     return "--rate: expected a positive rate up to 1e9 messages/s";
   if (duration_ns == 0 && count == 0) return "give --duration or --count (or both)";
+  if (reconnect && (reconnect_min_ns == 0 || reconnect_max_ns < reconnect_min_ns))
+    return "reconnect backoff " + std::to_string(reconnect_min_ns) + ".." + std::to_string(reconnect_max_ns) +
+           " ns: expected 0 < min <= max";
   if (request.min() < kMinMessageLen)
     return "--size " + request.text() + ": messages carry a 16-byte header, so at least 16 bytes";
   const double buffers = double(connections) * std::bit_ceil(inflight_limit() * 2u) * request.max();
@@ -49,7 +64,10 @@ std::string GenConfig::validate() const {
 Generator::Generator(const GenConfig& cfg, srd::Endpoint& ep) : cfg_(cfg), ep_(ep), rng_(cfg.seed) {
   slots_per_conn_ = std::bit_ceil(std::max<std::uint32_t>(4, cfg_.inflight_limit() * 2));
   conns_.resize(cfg_.connections);
-  for (auto& c : conns_) c.slots.resize(slots_per_conn_);
+  for (auto& c : conns_) {
+    c.slots.resize(slots_per_conn_);
+    c.backoff_ns = cfg_.reconnect_min_ns;
+  }
   ready_.reserve(cfg_.connections * std::size_t{cfg_.outstanding});
   if (cfg_.load == LoadMode::kOpen) interval_ns_ = 1e9 / cfg_.rate_msgs_per_s;
 }
@@ -59,6 +77,12 @@ Generator::~Generator() = default;
 Generator::Conn* Generator::find(srd::ConnId id) noexcept {
   const auto it = index_.find(id);
   return it == index_.end() ? nullptr : &conns_[it->second];
+}
+
+std::uint32_t Generator::connections_lost() const noexcept {
+  std::uint32_t n = 0;
+  for (const auto& c : conns_) n += c.dead;
+  return n;
 }
 
 std::vector<srd::ConnId> Generator::connections() const {
@@ -91,7 +115,7 @@ std::uint32_t Generator::reply_len_for_request() {
   return cfg_.reply ? cfg_.reply->sample(rng_) : kReplyDefault;
 }
 
-bool Generator::send_one(std::uint32_t ci, Nanos now) {
+bool Generator::issue(std::uint32_t ci, std::uint32_t len, std::uint32_t reply, Nanos t_send) {
   Conn& c = conns_[ci];
   const std::uint32_t idx = c.next_seq & (slots_per_conn_ - 1);
   Slot& s = c.slots[idx];
@@ -100,10 +124,10 @@ bool Generator::send_one(std::uint32_t ci, Nanos now) {
     c_.window_full.add();
     return false;
   }
-  const std::uint32_t len = cfg_.request.sample(rng_);
-  const std::uint32_t reply = reply_len_for_request();
   if (s.buf.size() < len) s.buf.resize(cfg_.request.max());
   const std::span<std::uint8_t> msg(s.buf.data(), len);
+  // The pattern follows the message number on this connection, so a
+  // re-issued request is regenerated for its new number.
   fill_message(msg, AppHeader{kMagicRequest, ci, c.next_seq, reply});
   const std::uint64_t tag = (std::uint64_t{ci} << 32) | idx;
   const srd::SendStatus st = ep_.send(c.id, std::span<const std::uint8_t>(msg), tag);
@@ -117,17 +141,144 @@ bool Generator::send_one(std::uint32_t ci, Nanos now) {
   s.seq = c.next_seq;
   s.req_len = len;
   s.reply_len = reply;
-  s.t_send = now;
+  s.t_send = t_send;
   ++c.next_seq;
+  return true;
+}
+
+bool Generator::send_one(std::uint32_t ci, Nanos now) {
+  // Sampled before knowing whether the send goes out, as before: a refused
+  // send draws again next time (the sequence of sizes is what the seed gives).
+  const std::uint32_t len = cfg_.request.sample(rng_);
+  const std::uint32_t reply = reply_len_for_request();
+  if (!issue(ci, len, reply, now)) return false;
+  Conn& c = conns_[ci];
   ++c.inflight;
   ++in_flight_total_;
   c_.sent.add();
   return true;
 }
 
+bool Generator::reconnecting() const noexcept {
+  return cfg_.reconnect && (phase_ == Phase::kRunning || phase_ == Phase::kDraining);
+}
+
+void Generator::reissue(std::uint32_t ci) {
+  Conn& c = conns_[ci];
+  std::size_t n = 0;
+  while (n < c.pending.size()) {
+    const Pending& p = c.pending[n];
+    if (!issue(ci, p.req_len, p.reply_len, p.t_send)) break;
+    c_.reissued.add();
+    ++n;
+  }
+  const bool had = !c.pending.empty();
+  c.pending.erase(c.pending.begin(), c.pending.begin() + static_cast<std::ptrdiff_t>(n));
+  if (had && c.pending.empty()) {
+    --conns_pending_;
+    open_blocked_ = false;
+    if (cfg_.load == LoadMode::kClosed && !c.in_ready && c.inflight < cfg_.outstanding) {
+      c.in_ready = true;
+      ready_.push_back(ci);
+    }
+  }
+}
+
+void Generator::fail_pending(Conn& c) {
+  const auto n = c.pending.size();
+  if (n == 0) return;
+  if (c.up) --conns_pending_;
+  c_.failed.add(n);
+  c.inflight -= static_cast<std::uint32_t>(n);
+  in_flight_total_ -= n;
+  c.pending.clear();
+}
+
+void Generator::on_conn_failed(Conn& c, const srd::Event& ev, Nanos now) {
+  c_.conn_failed.add();
+  switch (ev.reason) {
+    case srd::FailReason::kUnreachable: c_.conn_failed_unreachable.add(); break;
+    case srd::FailReason::kUnresponsive: c_.conn_failed_unresponsive.add(); break;
+    case srd::FailReason::kReset: c_.conn_failed_reset.add(); break;
+    default: break;
+  }
+  fail_reasons_[static_cast<std::size_t>(ev.reason) % fail_reasons_.size()]++;
+  last_failure_ = std::string(srd::to_string(ev.reason)) + (ev.hint ? std::string(": ") + ev.hint : "");
+  if (!reconnecting()) {
+    c.dead = true;
+    --live_conns_;
+    // Whatever was still in flight on it will never complete.
+    for (auto& s : c.slots) {
+      if (s.busy) fail_slot(c, s);
+      s.busy = false;
+    }
+    fail_pending(c);
+    return;
+  }
+  // Keep what never completed, oldest first, ahead of anything still
+  // waiting from an earlier failure (those were issued later).
+  std::vector<Pending> keep;
+  keep.reserve(c.inflight);
+  std::vector<const Slot*> open;
+  for (const auto& s : c.slots)
+    if (s.busy && !s.done) open.push_back(&s);
+  // Distance below next_seq orders them even across a wrap of the numbers.
+  std::sort(open.begin(), open.end(),
+            [&](const Slot* a, const Slot* b) { return c.next_seq - a->seq > c.next_seq - b->seq; });
+  for (const Slot* s : open) keep.push_back(Pending{s->req_len, s->reply_len, s->t_send});
+  if (c.up && !c.pending.empty()) --conns_pending_;
+  keep.insert(keep.end(), c.pending.begin(), c.pending.end());
+  c.pending = std::move(keep);
+  for (auto& s : c.slots) s.busy = s.delivered = s.done = false;
+  index_.erase(c.id);
+  c.id = srd::kNoConn;
+  c.up = false;
+  c.replacement = false;
+  c.next_seq = 0;  // a new connection numbers its messages from 0
+  if (c.down_since == 0) c.down_since = now;
+  c.retry_at = now + c.backoff_ns;
+  c.backoff_ns = std::min(c.backoff_ns * 2, cfg_.reconnect_max_ns);
+  next_retry_ = std::min(next_retry_, c.retry_at);
+}
+
+void Generator::reconnect_due(Nanos now) {
+  if (now < next_retry_) return;
+  next_retry_ = srd::kNever;
+  for (auto& c : conns_) {
+    if (c.dead || c.id != srd::kNoConn || c.retry_at == srd::kNever) continue;
+    if (c.retry_at <= now) {
+      if (now - c.down_since >= cfg_.reconnect_give_up_ns) {
+        c.dead = true;
+        c.retry_at = srd::kNever;
+        --live_conns_;
+        fail_pending(c);
+        last_failure_ += "; no working connection for " +
+                         std::to_string((now - c.down_since) / 1'000'000'000) + " s, gave up reconnecting";
+        continue;
+      }
+      c.id = ep_.connect(cfg_.peer);
+      if (c.id != srd::kNoConn) {
+        index_.emplace(c.id, static_cast<std::uint32_t>(&c - conns_.data()));
+        c.replacement = true;
+        c.retry_at = srd::kNever;
+        continue;
+      }
+      c.retry_at = now + c.backoff_ns;  // connection table full: try later
+      c.backoff_ns = std::min(c.backoff_ns * 2, cfg_.reconnect_max_ns);
+    }
+    next_retry_ = std::min(next_retry_, c.retry_at);
+  }
+}
+
 unsigned Generator::poll(Nanos now) {
   if (phase_ == Phase::kRunning) {
     if (now >= end_ || (cfg_.count && c_.sent.read() >= cfg_.count)) enter_draining(now);
+  }
+  if (reconnecting()) {
+    reconnect_due(now);
+    if (conns_pending_)
+      for (std::uint32_t ci = 0; ci < conns_.size(); ++ci)
+        if (conns_[ci].up && !conns_[ci].pending.empty()) reissue(ci);
   }
   unsigned sent = 0;
   if (phase_ == Phase::kRunning) {
@@ -138,7 +289,7 @@ unsigned Generator::poll(Nanos now) {
         if (capped && c_.sent.read() >= cfg_.count) break;
         const std::uint32_t ci = ready_.back();
         Conn& c = conns_[ci];
-        if (c.dead || !c.up || c.inflight >= cfg_.outstanding) {
+        if (c.dead || !c.up || !c.pending.empty() || c.inflight >= cfg_.outstanding) {
           ready_.pop_back();
           c.in_ready = false;
           continue;
@@ -161,6 +312,7 @@ unsigned Generator::poll(Nanos now) {
         c_.late_sends.add(static_cast<std::uint64_t>((now - next_send_) / std::max(interval_ns_, 1.0)));
         next_send_ = now;
       }
+      open_blocked_ = false;
       while (next_send_ <= now && sent < 64) {
         if (capped && c_.sent.read() >= cfg_.count) break;
         bool ok = false;
@@ -168,10 +320,15 @@ unsigned Generator::poll(Nanos now) {
           const std::uint32_t ci = rr_;
           rr_ = rr_ + 1 == conns_.size() ? 0 : rr_ + 1;
           Conn& c = conns_[ci];
-          if (c.dead || !c.up || c.inflight >= cfg_.max_inflight) continue;
+          if (c.dead || !c.up || !c.pending.empty() || c.inflight >= cfg_.max_inflight) continue;
           ok = send_one(ci, now);
         }
-        if (!ok) break;
+        if (!ok) {
+          // No connection can take it (all down or full): only an event
+          // changes that, so the schedule is no deadline until one comes.
+          open_blocked_ = true;
+          break;
+        }
         if (now - next_send_ > 100'000) c_.late_sends.add();
         next_send_ += static_cast<Nanos>(cfg_.poisson ? rng_.exponential(interval_ns_) : interval_ns_);
         ++sent;
@@ -185,11 +342,12 @@ unsigned Generator::poll(Nanos now) {
 Nanos Generator::next_deadline() const noexcept {
   switch (phase_) {
     case Phase::kRunning: {
-      Nanos d = end_;
-      if (cfg_.load == LoadMode::kOpen) d = std::min(d, next_send_);
+      Nanos d = std::min(end_, next_retry_);
+      if (cfg_.load == LoadMode::kOpen && !open_blocked_) d = std::min(d, next_send_);
       return d;
     }
     case Phase::kDraining:
+      return std::min(drain_deadline_, next_retry_);
     case Phase::kClosing:
       return drain_deadline_;
     default:
@@ -213,8 +371,19 @@ void Generator::check_progress(Nanos now) {
     phase_ = Phase::kClosing;
     drain_deadline_ = now + 1'000'000'000;  // a second for CLOSE to complete
     if (before_close_) before_close_();
-    for (auto& c : conns_)
-      if (!c.dead && !c.closed) ep_.close(c.id);
+    for (auto& c : conns_) {
+      // Requests still waiting for a replacement connection will not get one.
+      fail_pending(c);
+      if (c.dead || c.closed) continue;
+      if (c.id == srd::kNoConn) {
+        c.closed = true;
+        c.retry_at = srd::kNever;
+        --live_conns_;
+      } else {
+        ep_.close(c.id);
+      }
+    }
+    next_retry_ = srd::kNever;
   }
   if (phase_ == Phase::kClosing) {
     bool all_closed = true;
@@ -256,10 +425,21 @@ void Generator::maybe_free(Conn& c, std::uint32_t idx) {
 
 void Generator::on_event(const srd::Event& ev, Nanos now) {
   using srd::EventKind;
+  open_blocked_ = false;
   switch (ev.kind) {
     case EventKind::kConnected: {
       if (Conn* c = find(ev.conn)) {
         c->up = true;
+        c->backoff_ns = cfg_.reconnect_min_ns;
+        c->down_since = 0;
+        if (c->replacement) {
+          c->replacement = false;
+          c_.reconnects.add();
+        }
+        if (!c->pending.empty()) {
+          ++conns_pending_;
+          reissue(static_cast<std::uint32_t>(c - conns_.data()));
+        }
         if (cfg_.load == LoadMode::kClosed && !c->in_ready) {
           c->in_ready = true;
           ready_.push_back(static_cast<std::uint32_t>(c - conns_.data()));
@@ -271,22 +451,20 @@ void Generator::on_event(const srd::Event& ev, Nanos now) {
     case EventKind::kClosed: {
       Conn* cp = find(ev.conn);
       if (!cp || cp->dead || cp->closed) break;
+      if (ev.kind == EventKind::kConnectionFailed) {
+        on_conn_failed(*cp, ev, now);
+        break;
+      }
       {
         Conn& c = *cp;
-        if (ev.kind == EventKind::kConnectionFailed) {
-          c.dead = true;
-          c_.conn_failed.add();
-          fail_reasons_[static_cast<std::size_t>(ev.reason) % fail_reasons_.size()]++;
-          last_failure_ = std::string(srd::to_string(ev.reason)) + (ev.hint ? std::string(": ") + ev.hint : "");
-        } else {
-          c.closed = true;
-        }
+        c.closed = true;
         --live_conns_;
         // Whatever was still in flight on it will never complete.
         for (auto& s : c.slots) {
           if (s.busy) fail_slot(c, s);
           s.busy = false;
         }
+        fail_pending(c);
       }
       break;
     }
@@ -299,6 +477,12 @@ void Generator::on_event(const srd::Event& ev, Nanos now) {
       Conn& c = conns_[ci];
       Slot& s = c.slots[idx];
       if (!s.busy) break;
+      if (ev.kind == EventKind::kSendFailed && reconnecting() && ev.reason != srd::FailReason::kClosed) {
+        // The connection is failing (its kConnectionFailed follows): the
+        // transport let go of the bytes; the request waits for a replacement.
+        s.delivered = true;
+        break;
+      }
       if (ev.kind == EventKind::kSendFailed) {
         if (!s.done) last_failure_ = std::string("message failed: ") + srd::to_string(ev.reason);
         fail_slot(c, s);

@@ -16,6 +16,22 @@
 // byte, since the transport hands up complete messages); with reply size 0,
 // to the request's delivery acknowledgement. Timestamps are the worker's
 // loop time (TSC, read once per iteration).
+//
+// Reconnect (GenConfig::reconnect, on by default): when a connection fails
+// (the peer restarted, stopped answering, or cannot be reached) its slot
+// opens a replacement connection to the same peer after a backoff (1 ms,
+// doubling to 1 s, back to 1 ms once one is established) and re-issues, in
+// their original order, the requests that had not completed. A replacement
+// is a new connection, so its message numbers start again at 0 and each
+// re-issued request is generated (header and pattern) for its new number;
+// the responder checks exactly-once per connection, so a request answered by
+// a peer that then died may be answered twice, once per connection, but is
+// counted completed once. A re-issued request keeps its first send time: its
+// round trip includes the outage. `sent` counts unique requests, `reissued`
+// the re-sends. Requests still waiting when the run ends (--duration,
+// --count, then the drain) fail; a slot that has had no working connection
+// for `reconnect_give_up_ns` stops trying, so a peer that never returns ends
+// even a --count run.
 #pragma once
 
 #include <array>
@@ -54,6 +70,10 @@ struct GenConfig {
   std::uint64_t count = 0;              // messages to complete; 0: until duration
   std::uint32_t max_inflight = 256;     // open loop: per connection, beyond it sends wait
   Nanos drain_ns = 2'000'000'000;       // after the end: wait this long for replies
+  bool reconnect = true;                // replace failed connections, re-issue their requests
+  Nanos reconnect_min_ns = 1'000'000;   // first backoff before a replacement; doubles
+  Nanos reconnect_max_ns = 1'000'000'000;
+  Nanos reconnect_give_up_ns = 30'000'000'000;  // a slot down this long stops trying
   std::uint64_t seed = 1;
 
   // Empty when usable, else one line naming the bad value.
@@ -75,7 +95,12 @@ struct GenConfig {
   X(window_full, "sends deferred: the connection had max in-flight requests")         \
   X(bad_reply, "replies with a wrong header, length or pattern (integrity)")          \
   X(unexpected_reply, "replies matching no request in flight (duplicate or stray)")   \
-  X(conn_failed, "connections that failed")
+  X(conn_failed, "connections that failed")                                           \
+  X(conn_failed_unreachable, "connections that failed: no answer to the handshake")   \
+  X(conn_failed_unresponsive, "connections that failed: the peer stopped answering")  \
+  X(conn_failed_reset, "connections that failed: the peer reset them (lost its state)") \
+  X(reconnects, "replacement connections established after a failure")                \
+  X(reissued, "requests re-sent on a replacement connection (sent counts them once)")
 
 struct GenCounters {
 #define X(name, help) telemetry::SingleWriterCounter name;
@@ -113,16 +138,26 @@ class Generator {
   std::vector<srd::ConnId> connections() const;
   // Failure reasons seen, with counts (worker thread, after the run).
   const std::array<std::uint64_t, 5>& failures_by_reason() const noexcept { return fail_reasons_; }
+  // Connection slots left without a connection for good: could not open one,
+  // failed with reconnect off, or gave up reconnecting (worker thread).
+  std::uint32_t connections_lost() const noexcept;
   std::string last_failure() const { return last_failure_; }
   const GenConfig& config() const noexcept { return cfg_; }
 
  private:
   struct Slot;
   struct Conn;
+  struct Pending;
   enum class Phase : std::uint8_t { kIdle, kRunning, kDraining, kClosing, kDone };
 
   Conn* find(srd::ConnId id) noexcept;
   bool send_one(std::uint32_t ci, Nanos now);
+  bool issue(std::uint32_t ci, std::uint32_t len, std::uint32_t reply, Nanos t_send);
+  bool reconnecting() const noexcept;
+  void on_conn_failed(Conn& c, const srd::Event& ev, Nanos now);
+  void reissue(std::uint32_t ci);
+  void reconnect_due(Nanos now);
+  void fail_pending(Conn& c);
   void complete(Conn& c, Slot& s, Nanos now);
   void fail_slot(Conn& c, Slot& s);
   void maybe_free(Conn& c, std::uint32_t slot_index);
@@ -146,6 +181,9 @@ class Generator {
   double interval_ns_ = 0;
   std::uint64_t in_flight_total_ = 0;
   std::uint32_t live_conns_ = 0;
+  Nanos next_retry_ = srd::kNever;         // earliest reconnect due
+  std::uint32_t conns_pending_ = 0;        // connected slots with requests left to re-issue
+  bool open_blocked_ = false;              // open loop: the last poll found no connection with room
   std::array<std::uint64_t, 5> fail_reasons_{};
   std::string last_failure_;
   std::function<void()> before_close_;
