@@ -1,5 +1,6 @@
 // spray <role> [options]: parses, validates and wires; no packet logic here.
 #include <rte_version.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <cstring>
@@ -27,6 +28,11 @@ void print_usage(std::FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Everything spray creates is its owner's alone: memif and vhost-user
+  // sockets (a peer on them can inject frames), the DPDK telemetry socket
+  // (it can change impairments and read state), --json and --hdr files.
+  // Group and other bits are removed on top of the caller's umask.
+  umask(umask(0) | 077);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     print_usage(stderr);
