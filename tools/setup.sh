@@ -2,7 +2,9 @@
 # One command from a fresh Debian 12 (as root) to a built spray:
 #   tools/setup.sh            install the packages, configure and build
 #   tools/setup.sh --run      ... then run the main job: spray demo (a leaf-spine fabric in one process)
-#   tools/setup.sh --test     ... then run the whole test suite
+#   tools/setup.sh --test     ... then run the whole test suite, and the unit and
+#                             sim suites again under AddressSanitizer and
+#                             UndefinedBehaviorSanitizer (in BUILD_DIR-asan)
 # Idempotent: packages already present are not reinstalled, an existing build
 # directory is reused. BUILD_DIR (default: build) chooses the build directory.
 # With CI=true, warnings are errors.
@@ -15,7 +17,7 @@ case "${1:-}" in
   "") ;;
   --run) mode=run ;;
   --test) mode=test ;;
-  -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "setup.sh: unknown argument '$1'; expected --run, --test or nothing" >&2; exit 2 ;;
 esac
 
@@ -61,6 +63,41 @@ else
   meson configure "$build" -Dwerror=$werror >/dev/null
 fi
 ninja -C "$build" -j "${JOBS:-2}"
+
+if [[ $mode == test ]]; then
+  # The sanitizer build holds only what the unit and sim suites run: the rest
+  # (DPDK drivers, the app) would add build time for suites that do not run
+  # there. b_lundef=false as meson advises with b_sanitize: a shared object may
+  # leave the sanitizer runtime's symbols to the executable (clang links the
+  # runtime only there).
+  asan=$build-asan
+  asan_opts=(-Db_sanitize=address,undefined -Db_lundef=false -Dwerror=$werror)
+  if [[ ! -f $asan/build.ninja ]]; then
+    meson setup "$asan" "$here" "${asan_opts[@]}"
+  else
+    meson configure "$asan" "${asan_opts[@]}" >/dev/null
+  fi
+  # Regenerate first if meson.build changed, so the test list read below is current.
+  ninja -C "$asan" build.ninja >/dev/null
+  asan_targets=$(meson introspect "$asan" --tests --targets | python3 -c '
+import json, os, sys
+d = json.load(sys.stdin)
+files = {t["id"]: t["filename"] for t in d["targets"]}
+out = set()
+for t in d["tests"]:
+    if any(s.split(":")[-1] in ("unit", "sim") for s in t["suite"]):
+        for dep in t["depends"]:
+            out.update(os.path.relpath(f, sys.argv[1]) for f in files[dep])
+print("\n".join(sorted(out)))
+' "$asan")
+  if [[ -z $asan_targets ]]; then
+    echo "setup.sh: $asan lists no test of the unit or sim suite; expected their executables" >&2
+    exit 1
+  fi
+  mapfile -t asan_targets <<<"$asan_targets"
+  ninja -C "$asan" -j "${JOBS:-2}" "${asan_targets[@]}"
+  export ASAN_BUILD_DIR=$asan
+fi
 
 case $mode in
   run) exec "$build/app/spray/spray" demo ;;
