@@ -207,8 +207,11 @@ void Runtime::run(const std::function<Pipeline*(unsigned)>& make, const Hooks& h
       line = head;
       for (std::size_t i = 0; i < ports_.size() && opt_.progress_ports; ++i) {
         const PortStats s = port_stats(i);
-        line += " " + ports_[i].spec.name + " rx " + human((s.rx_packets - prev[i].rx_packets) / dt) +
-                "pps tx " + human((s.tx_packets - prev[i].tx_packets) / dt) + "pps";
+        // A driver may zero its counters when its link comes back (memif
+        // does): count from zero then instead of wrapping around.
+        auto since = [](std::uint64_t now_v, std::uint64_t before) { return now_v >= before ? now_v - before : now_v; };
+        line += " " + ports_[i].spec.name + " rx " + human(since(s.rx_packets, prev[i].rx_packets) / dt) +
+                "pps tx " + human(since(s.tx_packets, prev[i].tx_packets) / dt) + "pps";
         prev[i] = s;
       }
       prev_t = now;
