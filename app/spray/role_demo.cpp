@@ -371,10 +371,13 @@ int demo_main(const std::vector<std::string>& args) {
           srd::PathStats ps;
           if (ep.path_stats(c, p, ps)) worst = std::max(worst, rank(ps.state));
         }
+        const std::uint8_t before = r.path_state[p].load(std::memory_order_relaxed);
         r.path_state[p].store(worst, std::memory_order_relaxed);
         if (worst == kQuarantined && fail != 0 && now >= fail && (back == 0 || now < back)) {
           r.path_hit[p].store(true, std::memory_order_relaxed);
-          if (r.path_cut[p] && r.first_quarantine_tsc.load(std::memory_order_relaxed) == 0)
+          // Only a path that enters quarantine after the failure measures how
+          // fast it was noticed (one already there was put there earlier).
+          if (r.path_cut[p] && before != kQuarantined && r.first_quarantine_tsc.load(std::memory_order_relaxed) == 0)
             r.first_quarantine_tsc.store(now, std::memory_order_relaxed);
         }
       }
