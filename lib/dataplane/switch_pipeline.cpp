@@ -2,6 +2,7 @@
 
 #include <rte_mbuf.h>
 
+#include <bit>
 #include <cstring>
 #include <span>
 #include <stdexcept>
@@ -132,6 +133,20 @@ void SwitchPipeline::rx_routed(TxBuffers& tx, std::uint16_t in_port, rte_mbuf** 
   }
 }
 
+namespace {
+// Every bit of an L2Decision but its `drop` field.
+constexpr std::uint64_t kRunMask = [] {
+  tor::L2Decision m;
+  m.action = static_cast<tor::L2Action>(0xff);
+  m.drop = static_cast<tor::L2Drop>(0);
+  m.vlan = 0xffff;
+  m.port = 0xffff;
+  m.in_flags = 0xff;
+  m.pcp = 0xff;
+  return std::bit_cast<std::uint64_t>(m);
+}();
+}  // namespace
+
 void SwitchPipeline::rx_bridged(TxBuffers& tx, std::uint16_t in_port, rte_mbuf** pkts, std::uint16_t n,
                                 std::uint64_t now_ns) noexcept {
   std::span<const std::uint8_t> frames[kBurst];
@@ -143,10 +158,13 @@ void SwitchPipeline::rx_bridged(TxBuffers& tx, std::uint16_t in_port, rte_mbuf**
     rte_mbuf* m = pkts[i];
     if (d[i].action == tor::L2Action::kUnicast && !edits_tag(d[i]) && !egress_.queued(d[i].port)) {
       // Consecutive frames mostly go to one port: hand the run over at once.
+      // A frame whose decision equals this one's in everything but `drop`
+      // (unused for unicast) goes the same way and, being untagged in the
+      // same VLAN to the same port, needs no tag edit either: one compare.
       const tor::PortId to = d[i].port;
+      const std::uint64_t run = std::bit_cast<std::uint64_t>(d[i]) & kRunMask;
       std::uint16_t end = i + 1;
-      while (end < n && d[end].action == tor::L2Action::kUnicast && d[end].port == to && !edits_tag(d[end]))
-        ++end;
+      while (end < n && (std::bit_cast<std::uint64_t>(d[end]) & kRunMask) == run) ++end;
       tx.send_burst(to, pkts + i, static_cast<std::uint16_t>(end - i));
       i = static_cast<std::uint16_t>(end - 1);
       continue;
