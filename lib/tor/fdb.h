@@ -109,6 +109,23 @@ class Fdb {
            static_cast<std::int32_t>(now_tick - e.seen_tick) >= static_cast<std::int32_t>(age_ticks);
   }
 
+  // The same test prepared once for many entries against one now_tick:
+  // an entry is expired when now_tick - seen_tick, as a signed difference,
+  // is at least the ageing time, that is when (now_tick - age) - seen_tick,
+  // unsigned, falls below 2^31 - age. One subtraction and one comparison
+  // per entry; window 0 (ageing disabled) matches nothing, and an entry
+  // stamped now never matches (the ageing time is at least one tick).
+  struct AgeCheck {
+    std::uint32_t now_minus_age;
+    std::uint32_t window;
+  };
+  AgeCheck age_check(std::uint32_t now_tick) const noexcept {
+    return {now_tick - age_ticks_, age_ticks_ == 0 ? 0 : (std::uint32_t{1} << 31) - age_ticks_};
+  }
+  static bool expired(const FdbEntry& e, AgeCheck c) noexcept {
+    return c.now_minus_age - e.seen_tick < c.window && !e.is_static();
+  }
+
   struct InsertResult {
     FdbEntry* entry = nullptr;  // nullptr: the table is at capacity
     // An expired entry found on the probe path and overwritten, so its

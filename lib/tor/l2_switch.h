@@ -238,7 +238,7 @@ class L2Switch {
   // stamped now_tick (learned, refreshed or moved), false when it was
   // refused (limits, full table, a static entry elsewhere).
   bool learn(PortId in_port, std::uint64_t key, std::uint64_t hash, std::uint32_t now_tick,
-             std::uint32_t age_ticks) noexcept;
+             Fdb::AgeCheck age) noexcept;
   bool learn_slow(PortId in_port, FdbEntry* e, std::uint64_t key, std::uint64_t hash,
                   std::uint32_t now_tick) noexcept;
   void flood(L2Decision& d, PortId in_port, L2Counter kind) noexcept;
@@ -342,11 +342,11 @@ inline bool L2Switch::classify(const Port& port, PortId in_port,
 }
 
 inline bool L2Switch::learn(PortId in_port, std::uint64_t key, std::uint64_t hash,
-                            std::uint32_t now_tick, std::uint32_t age_ticks) noexcept {
+                            std::uint32_t now_tick, Fdb::AgeCheck age) noexcept {
   FdbEntry* e = fdb_.find(key, hash);
   // Common case: a known host talking again. Write the entry only when the
   // tick changed, so a busy host does not dirty its cache line per frame.
-  if (e != nullptr && e->port == in_port && !Fdb::expired(*e, now_tick, age_ticks)) {
+  if (e != nullptr && e->port == in_port && !Fdb::expired(*e, age)) {
     if (e->seen_tick != now_tick) e->seen_tick = now_tick;
     return true;
   }
@@ -389,8 +389,8 @@ inline void L2Switch::process_chunk(PortId in_port, const std::span<const std::u
       p.dst_hash = last_dst_hash;
     }
   }
-  // The ageing time in a register: entry writes below would force reloads.
-  const std::uint32_t age_ticks = fdb_.age_ticks();
+  // The ageing test in locals: entry writes below would force reloads.
+  const Fdb::AgeCheck age = fdb_.age_check(now_tick);
   // A source that the previous learn left fresh on in_port needs no second
   // learn: it would find the same entry, stamped this tick, and change
   // nothing. Only learns change the FDB here, so the key is all we keep
@@ -402,14 +402,14 @@ inline void L2Switch::process_chunk(PortId in_port, const std::span<const std::u
     if (d.action == L2Action::kDrop) continue;
     const Pending& p = pending[i];
     if (p.src_key != settled_src_key)
-      settled_src_key = learn(in_port, p.src_key, p.src_hash, now_tick, age_ticks) ? p.src_key : 0;
+      settled_src_key = learn(in_port, p.src_key, p.src_hash, now_tick, age) ? p.src_key : 0;
     const wire::Mac dst = fdb_key_mac(p.dst_key);
     if (dst.is_group()) {
       flood(d, in_port, dst.is_broadcast() ? L2Counter::kBroadcast : L2Counter::kMulticast);
       continue;
     }
     const FdbEntry* e = fdb_.find(p.dst_key, p.dst_hash);
-    if (e == nullptr || Fdb::expired(*e, now_tick, age_ticks)) {
+    if (e == nullptr || Fdb::expired(*e, age)) {
       flood(d, in_port, L2Counter::kFlooded);
     } else if (e->port == in_port) {
       drop(d, L2Drop::kHairpin);

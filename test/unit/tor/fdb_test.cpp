@@ -86,5 +86,24 @@ TEST(Fdb, SweepRemovesOnlyExpiredDynamicEntries) {
   EXPECT_EQ(fdb.size(), 750u);
 }
 
+TEST(Fdb, PreparedAgeCheckAgreesWithExpired) {
+  // Ageing times at the accepted ends (1 s, 10^6 s, off) and one tick; entry
+  // ages around each boundary, and stamps "after" now (a clock stepped back).
+  for (std::uint64_t age_ns : {0ULL, 1ULL, 1'000'000'000ULL, 1'000'000ULL * 1'000'000'000ULL}) {
+    const Fdb fdb(16, age_ns, 1);
+    const std::uint32_t a = fdb.age_ticks();
+    for (std::uint32_t now : {0u, 5u, a, 0x7fff'ffffu, 0x8000'0000u, 0xffff'fff0u}) {
+      const Fdb::AgeCheck check = fdb.age_check(now);
+      for (std::uint32_t back : {0u, 1u, a - 1, a, a + 1, 0x7fff'ffffu, 0x8000'0000u, 0xffff'ffffu}) {
+        for (std::uint16_t flags : {std::uint16_t{0}, FdbEntry::kStatic}) {
+          const FdbEntry e{key_of(1), now - back, 0, flags};
+          EXPECT_EQ(Fdb::expired(e, check), fdb.expired(e, now))
+              << "age_ticks " << a << " now " << now << " seen " << e.seen_tick << " flags " << flags;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace spray::tor
