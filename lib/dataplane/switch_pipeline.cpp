@@ -149,11 +149,16 @@ constexpr std::uint64_t kRunMask = [] {
 
 void SwitchPipeline::rx_bridged(TxBuffers& tx, std::uint16_t in_port, rte_mbuf** pkts, std::uint16_t n,
                                 std::uint64_t now_ns) noexcept {
-  std::span<const std::uint8_t> frames[kBurst];
+  // The first n views are written below and nothing reads past them: left
+  // unconstructed, not zeroed per burst.
+  union Frames {
+    Frames() {}
+    std::span<const std::uint8_t> at[kBurst];
+  } frames;
   tor::L2Decision d[kBurst];
   for (std::uint16_t i = 0; i < n; ++i)
-    frames[i] = {rte_pktmbuf_mtod(pkts[i], const std::uint8_t*), pkts[i]->data_len};
-  l2_->process_burst(in_port, {frames, n}, {d, n}, now_ns);
+    frames.at[i] = {rte_pktmbuf_mtod(pkts[i], const std::uint8_t*), pkts[i]->data_len};
+  l2_->process_burst(in_port, {frames.at, n}, {d, n}, now_ns);
   for (std::uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     if (d[i].action == tor::L2Action::kUnicast && !edits_tag(d[i]) && !egress_.queued(d[i].port)) {
