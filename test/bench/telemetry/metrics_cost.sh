@@ -3,7 +3,10 @@
 # setup of tools/bench/switch.sh), measured with --metrics off and with
 # --metrics on while a client scrapes /metrics every second (Prometheus at
 # a 1 s interval; the usual 15 s costs less). Runs are interleaved and
-# medians reported, with the median of per-pair ratios.
+# medians reported, with the median of per-pair ratios. Besides the rate
+# (which on a shared machine measures the scheduler as much as the DUT), it
+# reports the DUT worker's busy TSC cycles per frame, read over DPDK
+# telemetry: the cost metrics could add to forwarding itself.
 #
 # usage: test/bench/telemetry/metrics_cost.sh [--build DIR] [--runs N] [--seconds S]
 #   --build DIR  meson build dir with app/spray/spray and test/bench/switch/switch_bench
@@ -76,10 +79,22 @@ one_run() {  # one_run RUN MODE(off|on): prints Mpps
   g=$!; pids+=("$g")
   wait_for "$tmp/gen.out" "^gen " "$g"
   if [[ -n $scraper ]]; then kill "$scraper" 2> /dev/null || true; wait "$scraper" 2> /dev/null || true; forget "$scraper"; fi
+  # The worker's own account, free of scheduling: TSC cycles of the loop
+  # iterations that did work, per frame received (DPDK telemetry answers
+  # with metrics off too).
+  local cpf
+  cpf=$(echo /spray/workers | dpdk-telemetry.py -f "$prefix-dut" 2> /dev/null | python3 -c '
+import json, sys
+for line in sys.stdin:
+    line = line.strip()
+    if line.startswith("{") and "/spray/workers" in line:
+        w = json.loads(line)["/spray/workers"]["w0"]
+        print("%.1f" % (w["busy_cycles"] / max(w["rx_packets"], 1)))
+        break')
   kill -TERM "$dut"; wait "$dut" 2> /dev/null || true; forget "$dut"
   for _ in $(seq 100); do kill -0 "$g" 2> /dev/null || break; sleep 0.1; done
   kill -TERM "$g" 2> /dev/null || true; wait "$g" 2> /dev/null || true; forget "$g"
-  sed -n 's/.* mpps=\([^ ]*\).*/\1/p' "$tmp/gen.out" | tail -1
+  echo "$(sed -n 's/.* mpps=\([^ ]*\).*/\1/p' "$tmp/gen.out" | tail -1) ${cpf:-nan}"
 }
 
 echo "metrics_cost.sh: $runs pair(s) of ${seconds} s runs, $frame B frames, DUT on CPU $dut_cpu" >&2
@@ -88,8 +103,8 @@ for ((r = 1; r <= runs; r++)); do
   # Alternate which mode goes first, so drift in machine load hits both.
   if ((r % 2)); then order=(off on); else order=(on off); fi
   for m in "${order[@]}"; do
-    v=$(one_run "$r" "$m"); [[ -n $v ]] || die "run $r $m: no result"
-    echo "  run $r metrics $m: $v Mpps" >&2
+    v=$(one_run "$r" "$m"); [[ $v != " "* && -n $v ]] || die "run $r $m: no result"
+    echo "  run $r metrics $m: ${v% *} Mpps, ${v#* } busy cycles per frame" >&2
     echo "$r $m $v" >> "$tmp/r"
   done
 done
@@ -98,12 +113,17 @@ awk '
     for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
-  { v[$1, $2] = $3; if ($1 > n) n = $1 }
+  { v[$1, $2] = $3; c[$1, $2] = $4; if ($1 > n) n = $1 }
   END {
-    for (i = 1; i <= n; i++) { off[i] = v[i, "off"]; on[i] = v[i, "on"]; ratio[i] = on[i] / off[i] }
-    printf "| metrics | Mpps (median of %d) |\n|---|---|\n", n
-    printf "| off | %.3f |\n| on, scraped every 1 s | %.3f |\n", median(off, n), median(on, n)
-    printf "\non/off: median ratio %.3f (per pair:", median(ratio, n)
+    for (i = 1; i <= n; i++) {
+      off[i] = v[i, "off"]; on[i] = v[i, "on"]; ratio[i] = on[i] / off[i]
+      coff[i] = c[i, "off"]; con[i] = c[i, "on"]; cratio[i] = con[i] / coff[i]
+    }
+    printf "| metrics | Mpps (median of %d) | worker busy cycles per frame (median) |\n|---|---|---|\n", n
+    printf "| off | %.3f | %.1f |\n| on, scraped every 1 s | %.3f | %.1f |\n", median(off, n), median(coff, n), median(on, n), median(con, n)
+    printf "\non/off Mpps: median ratio %.3f (per pair:", median(ratio, n)
     for (i = 1; i <= n; i++) printf " %.3f", v[i, "on"] / v[i, "off"]
+    printf ")\non/off cycles per frame: median ratio %.3f (per pair:", median(cratio, n)
+    for (i = 1; i <= n; i++) printf " %.3f", c[i, "on"] / c[i, "off"]
     printf ")\n"
   }' "$tmp/r"
