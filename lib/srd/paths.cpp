@@ -135,6 +135,7 @@ void PathSet::on_rtt(std::uint16_t i, std::uint32_t rtt_ns, Nanos conn_srtt_ns, 
                     conn_srtt_ns != 0 && rtt_ns > 2 * conn_srtt_ns;
   if (slow) {
     if (p.state == PathState::kActive) suspect(p, now, cfg);
+    else if (p.state == PathState::kSuspect && p.bad_since_suspect < 255) ++p.bad_since_suspect;
     p.good_acks = 0;
   } else if (p.state == PathState::kSuspect && p.consec_losses == 0) {
     if (++p.good_acks >= kGoodAcksToClear) {
@@ -154,6 +155,7 @@ void PathSet::on_ece(std::uint16_t i, Nanos now, Nanos srtt_ns,
 
 void PathSet::suspect(Path& p, Nanos now, const EndpointConfig& cfg) noexcept {
   set_state(p, PathState::kSuspect, now);
+  p.bad_since_suspect = 0;
   const Nanos rtt = p.srtt_ns ? p.srtt_ns : cfg.initial_rtt_ns;
   p.timer_at_ns = now + cfg.suspect_rtts * rtt;
 }
@@ -173,6 +175,7 @@ bool PathSet::on_lost(std::uint16_t i, Nanos now, const EndpointConfig& cfg) noe
   ++p.lost_pkts;
   if (p.consec_losses < 255) ++p.consec_losses;
   p.good_acks = 0;
+  if (p.state == PathState::kSuspect && p.bad_since_suspect < 255) ++p.bad_since_suspect;
   if (p.state == PathState::kActive && p.consec_losses >= kLossesToSuspect)
     suspect(p, now, cfg);
   if (p.state == PathState::kSuspect && p.consec_losses >= kLossesToQuarantine) {
@@ -216,6 +219,16 @@ unsigned PathSet::on_timer(Nanos now, Nanos probe_timeout_ns,
     if (p.state == PathState::kActive || now < p.timer_at_ns) continue;
     switch (p.state) {
       case PathState::kSuspect:
+        // Quarantine only a path whose trouble persisted: one slow sample
+        // (a preempted host delays every path alike) with nothing bad after
+        // it leaves the path SUSPECT for another period, in which good ACKs
+        // clear it. A path that carries few packets would otherwise be
+        // quarantined for lack of ACKs, not for evidence.
+        if (p.bad_since_suspect == 0) {
+          p.timer_at_ns = now + cfg.suspect_rtts * (p.srtt_ns ? p.srtt_ns : cfg.initial_rtt_ns);
+          dirty_ = true;
+          break;
+        }
         quarantine(p, now, cfg);
         ++quarantined;
         break;

@@ -47,6 +47,7 @@ struct Path {
   std::uint8_t consec_losses = 0;
   std::uint8_t consec_rtos = 0;
   std::uint8_t good_acks = 0;
+  std::uint8_t bad_since_suspect = 0;  // slow samples and losses after becoming SUSPECT
   bool probe_due = false;       // a PROBE is to be sent
   bool special = false;         // not plain ACTIVE (state, or RTT penalty)
   std::uint32_t tx_pkts = 0, acked_pkts = 0, lost_pkts = 0, ce_pkts = 0, rto_events = 0,

@@ -157,6 +157,27 @@ TEST(SrdPaths, AckOnSuspectPathClearsIt) {
   EXPECT_EQ(ps[0].state, PathState::kActive);
 }
 
+TEST(SrdPaths, OneSlowSampleAloneDoesNotQuarantine) {
+  // A preempted host delays one ACK on some path: SUSPECT, but with no
+  // further evidence the suspicion timer re-arms instead of quarantining,
+  // however few packets the path carries meanwhile.
+  EndpointConfig cfg;
+  PathSet ps;
+  ps.init(16, cfg, 0);
+  ps.on_rtt(3, 10'000, 10'000, 1, cfg);  // min RTT 10 us
+  ps.on_rtt(3, 80'000, 10'000, 2, cfg);  // 8x the minimum, 8x the connection's SRTT
+  ASSERT_EQ(ps[3].state, PathState::kSuspect);
+  const Nanos first = ps.next_deadline();
+  EXPECT_EQ(ps.on_timer(first, 100'000, cfg), 0u);
+  EXPECT_EQ(ps[3].state, PathState::kSuspect);
+  EXPECT_GT(ps.next_deadline(), first);
+  // A second slow sample is persistence: the next expiry quarantines.
+  ps.on_rtt(3, 80'000, 10'000, first + 1, cfg);
+  const Nanos second = ps.next_deadline();
+  EXPECT_EQ(ps.on_timer(second, 100'000, cfg), 1u);
+  EXPECT_EQ(ps[3].state, PathState::kQuarantined);
+}
+
 TEST(SrdPaths, NeverZeroPaths) {
   EndpointConfig cfg;
   PathSet ps;
