@@ -55,21 +55,6 @@ notes=$tmp/notes       # anomalies worth a line under the table
 name=l3.sh
 source "$(dirname "$0")/lib.sh"
 
-record() {  # record CASE LINE: keep mpps and mpps_per_cpu of a result line
-  local line=$2
-  [[ -n $(kv "$line" mpps) ]] || die "$1: no result ($line)"
-  echo "$1 mpps $(kv "$line" mpps)" >>"$results"
-  echo "$1 cpu $(kv "$line" mpps_per_cpu)" >>"$results"
-  log "  $1: $line"
-}
-
-# memif_devs ROLE RUN: the two memif vdevs of one run, rings of 2^14 slots
-# (as in switch.sh: they carry the traffic across scheduling gaps).
-memif_devs() {
-  echo "--vdev=net_memif0,role=$1,id=0,rsize=14,socket=$tmp/$2-a.sock"
-  echo "--vdev=net_memif1,role=$1,id=0,rsize=14,socket=$tmp/$2-b.sock"
-}
-
 # gen DUT_PID RUN MODE SIGNAL: one measured window of gen --l3 MODE against a
 # running DUT, then the DUT is stopped with SIGNAL while the generator, idle,
 # is still connected (a memif peer leaving under a polling DUT can crash it).
@@ -102,7 +87,7 @@ memif_testpmd() {  # memif_testpmd RUN
   dut=$!; pids+=("$dut")
   wait_for "$tmp/dut.log" "Checking link statuses" "$dut"
   gen "$dut" "$1" blind INT
-  record memif/testpmd-io "$gen_line"
+  record_mpps memif/testpmd-io "$gen_line"
 }
 
 memif_spray() {  # memif_spray RUN
@@ -115,7 +100,7 @@ memif_spray() {  # memif_spray RUN
   dut=$!; pids+=("$dut")
   wait_for "$tmp/dut.log" "spray switch: 2 ports" "$dut"
   gen "$dut" "$1" router TERM
-  record memif/spray "$gen_line"
+  record_mpps memif/spray "$gen_line"
   if ((dut_rc != 0)); then
     # The window was measured before the stop; keep it, but say so.
     echo "- memif, run $1: spray switch exited with status $dut_rc when stopped after its window" >>"$notes"
@@ -154,7 +139,7 @@ ring_testpmd() {  # ring_testpmd MODE: testpmd over two looped net_ring vdevs, 6
   # The last "show port stats" holds the rates since the one before.
   pps=$(awk '/NIC statistics for port/ {blk++} /Tx-pps:/ {tx[blk] = $2}
              END {print tx[blk - 1] + tx[blk]}' "$tmp/ring.log")
-  record "ring/testpmd-$mode" "$(awk -v p="$pps" -v m="$mode" -v dt=$((t1 - t0)) -v dc=$((c1 - c0)) \
+  record_mpps "ring/testpmd-$mode" "$(awk -v p="$pps" -v m="$mode" -v dt=$((t1 - t0)) -v dc=$((c1 - c0)) \
     'BEGIN {printf "testpmd-%s mpps=%.3f cpu_share=%.2f mpps_per_cpu=%.3f\n", m, p / 1e6, dc / dt, p / 1e6 / (dc / dt)}')"
 }
 
@@ -164,7 +149,7 @@ spray_l3() {
           --seconds "$seconds" --warmup "$warmup" -- \
           --lcores "0@$main_cpu,1@$dut_cpu" "${eal[@]}" --file-prefix "$prefix-ring" 2>"$tmp/ring.err") ||
     { cat "$tmp/ring.err" >&2; die "switch_bench l3 failed (a drop, or a frame not hashed over the group): $out"; }
-  record ring/spray "$(grep '^l3 ' <<<"$out" | tail -1)"
+  record_mpps ring/spray "$(grep '^l3 ' <<<"$out" | tail -1)"
 }
 
 log "l3.sh: $runs run(s) of ${seconds} s per case, $routes routes, $ways-way ECMP, $bytes B; forwarding on CPU $dut_cpu, the rest on CPU $main_cpu"

@@ -40,3 +40,21 @@ stop() {  # stop PID SIGNAL: signal it, wait, forget it; sets $stopped_rc
 
 # kv LINE KEY: the value of KEY=value in a result line
 kv() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
+
+# The DUT benchmarks (switch.sh, l3.sh) set $results and $tmp before sourcing.
+record_mpps() {  # record_mpps CASE LINE: keep mpps and mpps_per_cpu of a result line
+  local line=$2
+  [[ -n $(kv "$line" mpps) ]] || die "$1: no result ($line)"
+  echo "$1 mpps $(kv "$line" mpps)" >>"$results"
+  echo "$1 cpu $(kv "$line" mpps_per_cpu)" >>"$results"
+  log "  $1: $line"
+}
+
+# memif_devs ROLE RUN: the two memif vdevs of one run. Rings of 2^14 slots
+# (the most memif takes, default 2^10): when the generator and the DUT are
+# not on a CPU at the same time, which a loaded machine makes common, the
+# rings carry the traffic across the gap instead of capping the rate.
+memif_devs() {
+  echo "--vdev=net_memif0,role=$1,id=0,rsize=14,socket=$tmp/$2-a.sock"
+  echo "--vdev=net_memif1,role=$1,id=0,rsize=14,socket=$tmp/$2-b.sock"
+}

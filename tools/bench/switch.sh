@@ -46,23 +46,6 @@ notes=$tmp/notes       # anomalies worth a line under the table
 name=switch.sh
 source "$(dirname "$0")/lib.sh"
 
-record() {  # record CASE LINE: keep mpps and mpps_per_cpu of a result line
-  local line=$2
-  [[ -n $(kv "$line" mpps) ]] || die "$1: no result ($line)"
-  echo "$1 mpps $(kv "$line" mpps)" >>"$results"
-  echo "$1 cpu $(kv "$line" mpps_per_cpu)" >>"$results"
-  log "  $1: $line"
-}
-
-# memif_devs ROLE RUN: the two memif vdevs of one run. Rings of 2^14 slots
-# (the most memif takes, default 2^10): when the generator and the DUT are
-# not on a CPU at the same time, which a loaded machine makes common, the
-# rings carry the traffic across the gap instead of capping the rate.
-memif_devs() {
-  echo "--vdev=net_memif0,role=$1,id=0,rsize=14,socket=$tmp/$2-a.sock"
-  echo "--vdev=net_memif1,role=$1,id=0,rsize=14,socket=$tmp/$2-b.sock"
-}
-
 # gen DUT_PID RUN BYTES MACS SIGNAL: one measured window against a running
 # DUT, which is then stopped with SIGNAL while the generator, idle, is still
 # connected (it exits after the DUT). Sets gen_line (the generator's result)
@@ -98,7 +81,7 @@ memif_testpmd() {  # memif_testpmd RUN BYTES
   dut=$!; pids+=("$dut")
   wait_for "$tmp/dut.log" "Checking link statuses" "$dut"
   gen "$dut" "$run" "$bytes" 1 INT
-  record "memif/$bytes/1/testpmd" "$gen_line"
+  record_mpps "memif/$bytes/1/testpmd" "$gen_line"
 }
 
 memif_spray() {  # memif_spray RUN BYTES MACS
@@ -111,7 +94,7 @@ memif_spray() {  # memif_spray RUN BYTES MACS
   dut=$!; pids+=("$dut")
   wait_for "$tmp/dut.log" "spray switch: 2 ports" "$dut"
   gen "$dut" "$run" "$bytes" "$macs" TERM
-  record "memif/$bytes/$macs/spray" "$gen_line"
+  record_mpps "memif/$bytes/$macs/spray" "$gen_line"
   if ((dut_rc != 0)); then
     # The window was measured before the stop; keep it, but say so.
     echo "- memif $bytes B $macs MACs, run $run: spray switch exited with status $dut_rc when stopped after its window" >>"$notes"
@@ -148,7 +131,7 @@ ring_testpmd() {  # ring_testpmd BYTES: testpmd mac over two looped net_ring vde
   local pps
   pps=$(awk '/NIC statistics for port/ {blk++} /Tx-pps:/ {tx[blk] = $2}
              END {print tx[blk - 1] + tx[blk]}' "$tmp/ring.log")
-  record "ring/$bytes/1/testpmd" "$(awk -v p="$pps" -v dt=$((t1 - t0)) -v dc=$((c1 - c0)) \
+  record_mpps "ring/$bytes/1/testpmd" "$(awk -v p="$pps" -v dt=$((t1 - t0)) -v dc=$((c1 - c0)) \
     'BEGIN {printf "testpmd-mac mpps=%.3f cpu_share=%.2f mpps_per_cpu=%.3f\n", p / 1e6, dc / dt, p / 1e6 / (dc / dt)}')"
 }
 
@@ -158,7 +141,7 @@ ring_spray() {  # ring_spray BYTES MACS
           --seconds "$seconds" --warmup "$warmup" -- \
           --lcores "0@$main_cpu,1@$dut_cpu" "${eal[@]}" --file-prefix "$prefix-ring" 2>"$tmp/ring.err") ||
     { cat "$tmp/ring.err" >&2; die "switch_bench ring failed: $out"; }
-  record "ring/$1/$2/spray" "$(grep '^ring ' <<<"$out" | tail -1)"
+  record_mpps "ring/$1/$2/spray" "$(grep '^ring ' <<<"$out" | tail -1)"
 }
 
 log "switch.sh: $runs run(s) of ${seconds} s per case, DUT forwarding on CPU $dut_cpu, the rest on CPU $main_cpu"
