@@ -276,6 +276,12 @@ int demo_main(const std::vector<std::string>& args) {
   };
   std::vector<std::uint16_t> port_ids;
   for (const auto& p : rt.ports()) port_ids.push_back(p.id);
+  // Each switch's ports in its own order, as the Runtime numbers them.
+  std::vector<std::vector<std::uint16_t>> switch_ports;
+  for (const auto& sw : plan.switches) {
+    switch_ports.emplace_back();
+    for (const auto& name : sw.ports) switch_ports.back().push_back(port_index(name));
+  }
   std::vector<std::uint16_t> fail_ports = {port_index(dp::FabricPlan::link_port(1, failing, false)),
                                            port_index(dp::FabricPlan::link_port(2, failing, false))};
 
@@ -309,13 +315,11 @@ int demo_main(const std::vector<std::string>& args) {
 
     // Switches: the planned configuration with the ports' real MACs.
     r.fabric = std::make_unique<dp::FabricPipeline>(port_ids);
-    for (const auto& sw : plan.switches) {
-      tor::SwitchConfig c = sw.config;
-      std::vector<std::uint16_t> ports;
-      for (const auto& name : sw.ports) ports.push_back(port_index(name));
-      for (auto& i : c.l3.interfaces) i.mac = wire::Mac{rt.ports()[ports[i.port]].mac};
+    for (std::size_t k = 0; k < plan.switches.size(); ++k) {
+      tor::SwitchConfig c = plan.switches[k].config;
+      for (auto& i : c.l3.interfaces) i.mac = wire::Mac{rt.ports()[switch_ports[k][i.port]].mac};
       r.switches.push_back(std::make_unique<dp::SwitchPipeline>(c, rt.pool(), rt.clock()));
-      r.fabric->add(r.switches.back().get(), ports);
+      r.fabric->add(r.switches.back().get(), switch_ports[k]);
     }
     srd::EndpointConfig epc;
     epc.paths = r.paths;
@@ -405,8 +409,10 @@ int demo_main(const std::vector<std::string>& args) {
     auto spine_packets = [&] {
       std::vector<std::uint64_t> v(opt.spines);
       for (unsigned s = 0; s < opt.spines; ++s)
-        v[s] = rt.port_stats(spine_in[0][s]).rx_packets + rt.port_stats(spine_in[1][s]).rx_packets +
-               rt.port_stats(spine_in[0][s]).tx_packets + rt.port_stats(spine_in[1][s]).tx_packets;
+        for (const auto& side : spine_in) {
+          const auto st = rt.port_stats(side[s]);
+          v[s] += st.rx_packets + st.tx_packets;
+        }
       return v;
     };
     const auto spine_base = spine_packets();
@@ -434,13 +440,10 @@ int demo_main(const std::vector<std::string>& args) {
         std::printf("[%6.1fs] spine%d is back\n", t, failing);
         std::fflush(stdout);
       }
-      std::uint64_t mask_bits = 0;
-      (void)mask_bits;
       for (std::size_t k = 0; k < r.switches.size(); ++k) {
         std::uint64_t mask = 0;
-        const auto& names = plan.switches[k].ports;
-        for (std::size_t i = 0; i < names.size(); ++i)
-          if (dp::link_up_for_forwarding(rt.ports()[port_index(names[i])])) mask |= std::uint64_t{1} << i;
+        for (std::size_t i = 0; i < switch_ports[k].size(); ++i)
+          if (dp::link_up_for_forwarding(rt.ports()[switch_ports[k][i]])) mask |= std::uint64_t{1} << i;
         r.switches[k]->set_link_mask(mask);
       }
       tel.tick();

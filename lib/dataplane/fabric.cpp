@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "traffic/rng.h"
 #include "wire/ipv4.h"
 
 namespace spray::dp {
@@ -14,12 +15,7 @@ constexpr std::uint32_t ip(unsigned a, unsigned b, unsigned c, unsigned d) {
 // Placeholder until the port exists; validate() wants a unicast MAC.
 const wire::Mac kPlaceholderMac{0x020000000001ULL};
 
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+std::uint64_t mix(std::uint64_t x) { return traffic::splitmix64(x); }
 
 }  // namespace
 

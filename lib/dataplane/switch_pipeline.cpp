@@ -105,18 +105,18 @@ void SwitchPipeline::rx(TxBuffers& tx, std::uint16_t in_port, rte_mbuf** pkts, s
                         std::uint64_t now_tsc) noexcept {
   now_ns_ = clock_.to_ns(now_tsc);
   if ((routed_mask_ >> in_port) & 1)
-    rx_routed(tx, in_port, pkts, n, now_ns_);
+    rx_routed(tx, in_port, pkts, n);
   else
-    rx_bridged(tx, in_port, pkts, n, now_ns_);
+    rx_bridged(tx, in_port, pkts, n);
 }
 
-void SwitchPipeline::rx_routed(TxBuffers& tx, std::uint16_t in_port, rte_mbuf** pkts, std::uint16_t n,
-                               std::uint64_t now_ns) noexcept {
+void SwitchPipeline::rx_routed(TxBuffers& tx, std::uint16_t in_port, rte_mbuf** pkts,
+                               std::uint16_t n) noexcept {
   std::span<std::uint8_t> frames[kBurst];
   tor::L3Decision d[kBurst];
   for (std::uint16_t i = 0; i < n; ++i)
     frames[i] = {rte_pktmbuf_mtod(pkts[i], std::uint8_t*), pkts[i]->data_len};
-  l3_->process_burst(in_port, {frames, n}, {d, n}, now_ns);
+  l3_->process_burst(in_port, {frames, n}, {d, n}, now_ns_);
   for (std::uint16_t i = 0; i < n; ++i) {
     switch (d[i].action) {
       case tor::L3Action::kForward:
@@ -147,8 +147,8 @@ constexpr std::uint64_t kRunMask = [] {
 }();
 }  // namespace
 
-void SwitchPipeline::rx_bridged(TxBuffers& tx, std::uint16_t in_port, rte_mbuf** pkts, std::uint16_t n,
-                                std::uint64_t now_ns) noexcept {
+void SwitchPipeline::rx_bridged(TxBuffers& tx, std::uint16_t in_port, rte_mbuf** pkts,
+                                std::uint16_t n) noexcept {
   // The first n views are written below and nothing reads past them: left
   // unconstructed, not zeroed per burst.
   union Frames {
@@ -158,7 +158,7 @@ void SwitchPipeline::rx_bridged(TxBuffers& tx, std::uint16_t in_port, rte_mbuf**
   tor::L2Decision d[kBurst];
   for (std::uint16_t i = 0; i < n; ++i)
     frames.at[i] = {rte_pktmbuf_mtod(pkts[i], const std::uint8_t*), pkts[i]->data_len};
-  l2_->process_burst(in_port, {frames.at, n}, {d, n}, now_ns);
+  l2_->process_burst(in_port, {frames.at, n}, {d, n}, now_ns_);
   for (std::uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     if (d[i].action == tor::L2Action::kUnicast && !edits_tag(d[i]) && !egress_.queued(d[i].port)) {

@@ -82,10 +82,8 @@ class SwitchPipeline final : public Pipeline {
   const tor::L3Router& router() const noexcept { return *l3_; }
 
  private:
-  void rx_bridged(TxBuffers& tx, std::uint16_t in_port, rte_mbuf** pkts, std::uint16_t n,
-                  std::uint64_t now_ns) noexcept;
-  void rx_routed(TxBuffers& tx, std::uint16_t in_port, rte_mbuf** pkts, std::uint16_t n,
-                 std::uint64_t now_ns) noexcept;
+  void rx_bridged(TxBuffers& tx, std::uint16_t in_port, rte_mbuf** pkts, std::uint16_t n) noexcept;
+  void rx_routed(TxBuffers& tx, std::uint16_t in_port, rte_mbuf** pkts, std::uint16_t n) noexcept;
   void send(TxBuffers& tx, tor::PortId port, rte_mbuf* m, const tor::L2Decision& d) noexcept;
   void out(TxBuffers& tx, tor::PortId port, rte_mbuf* m) noexcept { egress_.send(tx, port, m, now_ns_); }
   bool edits_tag(const tor::L2Decision& d) const noexcept;

@@ -145,15 +145,11 @@ L3Router::Neighbor* L3Router::find_neighbor(std::uint32_t ip) noexcept {
   }
 }
 
-const L3Router::Neighbor* L3Router::find_neighbor(std::uint32_t ip) const noexcept {
-  return const_cast<L3Router*>(this)->find_neighbor(ip);
-}
-
 L3Router::Neighbor* L3Router::insert_neighbor(std::uint32_t ip, PortId port) noexcept {
-  if (neighbor_count_.read() >= config_.neighbor_capacity) return nullptr;
   for (std::size_t i = slot_of(ip) & neighbor_mask_;; i = (i + 1) & neighbor_mask_) {
     Neighbor& n = neighbors_[i];
     if (n.state == NState::kEmpty) {
+      if (neighbor_count_.read() >= config_.neighbor_capacity) return nullptr;
       n = Neighbor{};
       n.ip = ip;
       n.port = port;
@@ -237,8 +233,7 @@ void L3Router::tick(std::uint64_t now_ns) noexcept {
   // asked every retry interval for ever (it may come back).
   for (const NextHop& nh : next_hops_) {
     if (nh.resolved || !ports_[nh.port].up) continue;
-    Neighbor* n = find_neighbor(nh.ip);
-    if (!n) n = insert_neighbor(nh.ip, nh.port);
+    Neighbor* n = insert_neighbor(nh.ip, nh.port);
     if (n && n->state == NState::kIncomplete) {
       if (n->tries >= config_.arp_tries) n->tries = 1;  // keep trying, at the retry pace
       request(*n, now_ns);
@@ -366,10 +361,9 @@ void L3Router::route_one(PortId in_port, std::span<std::uint8_t> frame, std::siz
     // Directed broadcast (a /31 has none: RFC 3021).
     if (op.mask != 0xfffffffeu && (dst & ~op.mask) == ~op.mask) return drop(d, L3Drop::kMartian);
     if (!op.up) return drop(d, L3Drop::kEgressDown);
-    Neighbor* n = find_neighbor(dst);
-    if (!n || n->state == NState::kIncomplete) {
-      if (!n) n = insert_neighbor(dst, out);
-      if (!n) return drop(d, L3Drop::kNeighborTableFull);
+    Neighbor* n = insert_neighbor(dst, out);
+    if (!n) return drop(d, L3Drop::kNeighborTableFull);
+    if (n->state == NState::kIncomplete) {
       request(*n, now_ns);
       return drop(d, L3Drop::kNeighborUnresolved);
     }
@@ -392,7 +386,7 @@ void L3Router::route_one(PortId in_port, std::span<std::uint8_t> frame, std::siz
     }
     const NextHop& nh = next_hops_[member];
     if (!nh.resolved) {
-      if (Neighbor* n = find_neighbor(nh.ip) ? find_neighbor(nh.ip) : insert_neighbor(nh.ip, nh.port)) request(*n, now_ns);
+      if (Neighbor* n = insert_neighbor(nh.ip, nh.port)) request(*n, now_ns);
       return drop(d, L3Drop::kNeighborUnresolved);
     }
     out = nh.port;
@@ -411,6 +405,10 @@ void L3Router::process_burst(PortId in_port, std::span<const std::span<std::uint
   constexpr std::size_t kChunk = 64;
   count(L3Counter::kRxFrames, frames.size());
   const Port& p = ports_[in_port];
+  if (!p.up || !p.routed) {
+    for (std::size_t i = 0; i < frames.size(); ++i) drop(decisions[i], L3Drop::kPortDown);
+    return;
+  }
   for (std::size_t base = 0; base < frames.size(); base += kChunk) {
     const std::size_t n = std::min(kChunk, frames.size() - base);
     std::uint32_t dst[kChunk];
@@ -422,10 +420,6 @@ void L3Router::process_burst(PortId in_port, std::span<const std::span<std::uint
       L3Decision& d = decisions[base + i];
       route[i] = 0;
       dst[i] = 0;
-      if (!p.up || !p.routed) {
-        drop(d, L3Drop::kPortDown);
-        continue;
-      }
       if (f.size() < wire::kEthHdrLen) {
         drop(d, L3Drop::kTruncated);
         continue;

@@ -177,7 +177,8 @@ class L3Router {
                   std::uint64_t now_ns) noexcept;
   bool icmp_token(std::uint64_t now_ns) noexcept;
   Neighbor* find_neighbor(std::uint32_t ip) noexcept;
-  const Neighbor* find_neighbor(std::uint32_t ip) const noexcept;
+  // The entry for `ip`, created (kIncomplete, on `port`) if there is none;
+  // nullptr only when a new entry is needed and the table is at capacity.
   Neighbor* insert_neighbor(std::uint32_t ip, PortId port) noexcept;
   void erase_neighbor(Neighbor* n) noexcept;
   void neighbor_resolved(Neighbor& n, wire::Mac mac, std::uint64_t now_ns) noexcept;
