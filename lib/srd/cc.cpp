@@ -18,6 +18,13 @@ void SwiftCc::init(const EndpointConfig& cfg, std::uint32_t pkt_bytes) noexcept 
   clamp(cfg);
 }
 
+void SwiftCc::on_handshake_rtt(Nanos rtt_ns, const EndpointConfig& cfg) noexcept {
+  if (rtt_ns == 0) return;
+  set_base_rtt(rtt_ns, std::max(rtt_ns, cfg.initial_rtt_ns), cfg);
+  cwnd_ = std::min(bdp_pkts_, static_cast<double>(cfg.initial_cwnd_cap_pkts));
+  clamp(cfg);
+}
+
 void SwiftCc::set_base_rtt(Nanos min_base_rtt_ns, Nanos max_base_rtt_ns,
                            const EndpointConfig& cfg) noexcept {
   const double bytes_per_ns = static_cast<double>(cfg.link_rate_bps) / 8.0 * 1e-9;

@@ -54,6 +54,7 @@ struct EndpointConfig {
   double suspect_loss_rate = 0.05;
   double suspect_rtt_factor = 4.0;           // RTT > factor x path min -> SUSPECT
   double penalty_rtt_factor = 2.0;           // RTT > factor x path min -> lower weight
+  Nanos penalty_min_queue_ns = 10'000;       // ... and RTT - path min above this
   std::uint8_t ecn_penalty_rtts = 4;
 
   // --- congestion control (section 4) -------------------------------------

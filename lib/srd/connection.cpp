@@ -263,6 +263,11 @@ void EndpointImpl::on_handshake(SrdType type, const wire::SrdHandshake& h, const
   if (h.tx_ts != 0 && rtt < 1'000'000'000u) {
     c->srtt_ns = std::max<std::uint32_t>(rtt, 1);
     c->rttvar_ns = c->srtt_ns / 2;
+    // CONNECT and ACCEPT travel on path 0: a sample of that path too, and
+    // the connection's first clean base RTT (data samples may all come
+    // from a queue the first window built).
+    c->paths.on_rtt(0, static_cast<std::uint32_t>(c->srtt_ns), c->srtt_ns, now, cfg);
+    c->cc.on_handshake_rtt(c->srtt_ns, cfg);
   }
   by_peer[PeerKey{c->peer.ip, c->peer.port, c->remote_id}] = c->id;
   ++counters.c.conns_opened;
@@ -386,7 +391,9 @@ std::size_t EndpointImpl::emit_ctrl(Connection& c, std::span<std::uint8_t> buf, 
     h.caps = wire::kCapHdrCsum | (cfg.ordered ? wire::kCapOrdered : 0);
     h.rwnd_pkts = cfg.rwnd_pkts;
     // ACCEPT echoes the CONNECT's timestamp: the initiator's first RTT.
-    h.tx_ts = connect ? static_cast<std::uint32_t>(now) : c.hs_echo_ts;
+    // A CONNECT stamped 0 (a clock at 0 mod 2^32) would read as "no
+    // timestamp" and leave the connection without its first RTT.
+    h.tx_ts = connect ? std::max<std::uint32_t>(static_cast<std::uint32_t>(now), 1) : c.hs_echo_ts;
     n = wire::encode_srd_handshake(buf, connect ? SrdType::kConnect : SrdType::kAccept, h, true);
     if (n == 0) return 0;
     if (connect) {

@@ -62,6 +62,8 @@ void EndpointConfig::validate() const {
   if (suspect_rtts == 0) bad("suspect_rtts", suspect_rtts, ">= 1");
   if (!(suspect_rtt_factor > 1.0)) bad("suspect_rtt_factor", suspect_rtt_factor, "> 1");
   if (!(penalty_rtt_factor > 1.0)) bad("penalty_rtt_factor", penalty_rtt_factor, "> 1");
+  if (penalty_min_queue_ns > 1'000'000'000)
+    bad("penalty_min_queue_ns", penalty_min_queue_ns, "0..1e9");
   if (!(max_cwnd_bdp > 0)) bad("max_cwnd_bdp", max_cwnd_bdp, "> 0");
   if (!(min_cwnd_pkts > 0) || min_cwnd_pkts > 1) bad("min_cwnd_pkts", min_cwnd_pkts, "(0, 1]");
   if (!(ai_pkts > 0)) bad("ai_pkts", ai_pkts, "> 0");

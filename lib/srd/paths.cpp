@@ -25,6 +25,7 @@ void PathSet::init(std::uint16_t count, const EndpointConfig& cfg, Nanos now) {
   ecn_penalty_until_ns_ = 0;
   rr_cursor_ = static_cast<std::uint16_t>(count - 1);
   penalty_rtt_factor_ = cfg.penalty_rtt_factor;
+  penalty_min_queue_ns_ = static_cast<std::uint32_t>(cfg.penalty_min_queue_ns);
   for (std::uint16_t i = 0; i < count; ++i) {
     paths_[i].state_since_ns = now;
     paths_[i].backoff_ns = static_cast<std::uint32_t>(cfg.quarantine_min_ns);
@@ -35,9 +36,7 @@ int PathSet::weight(const Path& p, Nanos now) const noexcept {
   switch (p.state) {
     case PathState::kActive: {
       const bool ecn = p.ecn_penalty_until_ns > now;
-      const bool slow = p.min_rtt_ns != 0 &&
-                        p.last_rtt_ns > penalty_rtt_factor_ * static_cast<double>(p.min_rtt_ns);
-      return (ecn || slow) ? kWeightPenalised : kWeightHealthy;
+      return (ecn || slow(p)) ? kWeightPenalised : kWeightHealthy;
     }
     case PathState::kSuspect:
       return kWeightPenalised;

@@ -122,19 +122,27 @@ class PathSet {
   }
   // Keeps the count of paths that break plain round-robin.
   void update_special(Path& p) noexcept {
-    const bool slow = p.min_rtt_ns != 0 &&
-                      p.last_rtt_ns > penalty_rtt_factor_ * static_cast<double>(p.min_rtt_ns);
-    const bool sp = p.state != PathState::kActive || slow;
+    const bool sp = p.state != PathState::kActive || slow(p);
     if (sp != p.special) {
       p.special = sp;
       special_count_ += sp ? 1 : -1;
     }
   }
   void suspect(Path& p, Nanos now, const EndpointConfig& cfg) noexcept;
+  // RTT above penalty_rtt_factor x the path's minimum and by more than
+  // penalty_min_queue_ns: on a 4 us path the factor alone would penalise a
+  // queue of two packets, which a 100 us path would not even show, and
+  // traffic would pile onto the long paths.
+  bool slow(const Path& p) const noexcept {
+    return p.min_rtt_ns != 0 &&
+           p.last_rtt_ns > penalty_rtt_factor_ * static_cast<double>(p.min_rtt_ns) &&
+           p.last_rtt_ns - p.min_rtt_ns > penalty_min_queue_ns_;
+  }
 
   std::unique_ptr<Path[]> paths_;
   std::uint16_t count_ = 0;
   double penalty_rtt_factor_ = 2.0;
+  std::uint32_t penalty_min_queue_ns_ = 0;
   void refresh_rtt_summary() noexcept;
   int special_count_ = 0;
   unsigned probes_due_ = 0;

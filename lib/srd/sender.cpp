@@ -385,10 +385,6 @@ static void ack_record(EndpointImpl& ep, Connection& c, std::uint32_t ri, bool d
   // it includes the receiver's ACK delay) until an echoed sample refines it.
   if (p.srtt_ns == 0 && r.attempt == 1 && now > r.tx_ns)
     c.paths.seed_rtt(r.path, static_cast<std::uint32_t>(std::min<Nanos>(now - r.tx_ns, kMaxRttSampleNs)));
-  if (!p.any_acked || seq_lt(p.last_acked_tx_seq, r.tx_seq)) {
-    p.last_acked_tx_seq = r.tx_seq;
-    p.any_acked = true;
-  }
   // A retransmitted packet may have been delivered by an earlier
   // transmission on another path: unless the ACK echoes this transmission's
   // timestamp, its arrival says nothing about its path or its send time.
@@ -574,7 +570,11 @@ void EndpointImpl::on_ack_pkt(Connection& c, const wire::SrdAck& a, bool nack,
   }
 
   if (s.newly_acked != 0 || rtt != 0) {
-    const Nanos base = path_ok ? c.paths[a.path_id].min_rtt_ns : 0;
+    Nanos base = path_ok ? c.paths[a.path_id].min_rtt_ns : 0;
+    // A CE mark says the queue is real: judge the delay against the
+    // connection's lowest RTT, since this path's own minimum may have been
+    // measured through that same queue (its first samples, in an incast).
+    if (ece && base != 0) base = std::min<Nanos>(base, c.paths.min_rtt_any());
     const auto v = c.cc.on_ack(now, rtt, base, c.srtt_ns, s.newly_acked, ece, cfg);
     if (v == SwiftCc::Verdict::kDecrease) ++c.ctr.cwnd_md_events;
     if (ece && path_ok && v == SwiftCc::Verdict::kEcnHold) c.paths.on_ece(a.path_id, now, c.srtt_ns, cfg);

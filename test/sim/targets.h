@@ -28,6 +28,9 @@ FabricOptions fabric(std::uint16_t paths);
 
 // Message goodput seen by the receiver, bit/s over the whole run.
 double goodput_bps(PairScenario& s);
+// Goodput over the whole 100 us windows between the one in which 10% of the
+// bytes had arrived and the one in which 90% had: start-up and drain left out.
+double steady_goodput_bps(PairScenario& s);
 
 struct T4 {
   double ref_bps = 0;
@@ -73,14 +76,17 @@ struct CleanStart {
   std::uint64_t path_quarantines = 0;
   std::uint64_t retx_pkts = 0;
   std::uint64_t spurious_retx = 0;
+  std::uint64_t retx_same_path = 0;
   std::uint64_t tx_data_pkts = 0;
   bool completed = false;
 };
-CleanStart run_clean(std::uint64_t seed);
+// bulk(300) over `paths` clean paths with `window` messages in flight.
+CleanStart run_clean(std::uint64_t seed, std::uint16_t paths = 8, std::uint32_t window = 16);
 
 struct T7 {
   double spurious_share = 0;
-  double goodput_ratio = 0;
+  double goodput_ratio = 0;       // steady state, skewed / flat
+  double flat_bps = 0, skew_bps = 0;
   srd::ConnCounters counters;
   bool completed = false;
 };

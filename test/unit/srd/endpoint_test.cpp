@@ -25,6 +25,20 @@ TEST(SrdHandshake, ConnectEstablishesBothSides) {
   EXPECT_EQ(net.a.first(EventKind::kConnected)->peer, kAddrB);
 }
 
+// A clock at 0 (a simulator's first instant) must still stamp the CONNECT:
+// a zero timestamp reads as "none", and the connection would start without
+// its first RTT, with the initial window sized for initial_rtt_ns.
+TEST(SrdHandshake, ConnectAtClockZeroStillMeasuresTheRoundTrip) {
+  Pair net;
+  net.now = 0;
+  const ConnId c = net.connect();
+  ASSERT_NE(c, kNoConn);
+  ConnStats st;
+  ASSERT_TRUE(net.a.ep->conn_stats(c, st));
+  EXPECT_NEAR(static_cast<double>(st.srtt_ns), 10'000, 1);  // 5 us each way
+  EXPECT_LT(st.cwnd_pkts, 64.0);   // BDP at 10 us, not the cap
+}
+
 TEST(SrdHandshake, RetriesLostConnect) {
   Pair net;
   int connects = 0;

@@ -124,6 +124,28 @@ TEST(SrdPaths, PenalisedPathGetsAQuarterOfTheShare) {
   EXPECT_EQ(hits[1], 100);
 }
 
+// The RTT penalty needs both the factor over the path's minimum and an
+// absolute queue: a 4 us path at 9 us has doubled but holds a 5 us queue,
+// which a 100 us path would not show at all.
+TEST(SrdPaths, RttPenaltyNeedsTheFactorAndAnAbsoluteQueue) {
+  EndpointConfig cfg;  // factor 2, at least 10 us of queueing
+  const auto share = [&](std::uint32_t min_rtt, std::uint32_t rtt) {
+    PathSet ps;
+    ps.init(2, cfg, 0);
+    ps.on_rtt(0, 4'000, 0, 0, cfg);
+    ps.on_rtt(1, min_rtt, 0, 0, cfg);
+    ps.on_rtt(1, rtt, 0, 1, cfg);
+    int hits = 0;
+    bool impaired = false;
+    for (int i = 0; i < 500; ++i) hits += ps.pick(2, PathSet::kNone, impaired) == 1;
+    return hits;
+  };
+  EXPECT_EQ(share(4'000, 9'000), 250);     // doubled, 5 us of queue: not penalised
+  EXPECT_EQ(share(4'000, 15'000), 100);    // doubled, 11 us of queue: a quarter of the share
+  EXPECT_EQ(share(100'000, 150'000), 250); // 50 us of queue but not doubled
+  EXPECT_EQ(share(100'000, 220'000), 100);
+}
+
 TEST(SrdPaths, ConsecutiveLossesQuarantineThenProbeBacksOff) {
   EndpointConfig cfg;
   PathSet ps;
@@ -203,6 +225,19 @@ TEST(SrdCc, InitialWindowIsTheBdpCappedAt64) {
   EXPECT_EQ(cc.cwnd_pkts(), 64);
 }
 
+// A handshake round trip sets the first window from the measured BDP, while
+// the cap keeps allowing for paths as long as initial_rtt_ns until measured.
+TEST(SrdCc, HandshakeRttSetsTheInitialWindowNotTheCap) {
+  EndpointConfig cfg;  // 100 Gb/s, initial_rtt 50 us
+  SwiftCc cc;
+  cc.init(cfg, 1500);
+  EXPECT_DOUBLE_EQ(cc.cwnd_pkts(), 64.0);  // BDP at 50 us is 416 packets: capped
+  cc.on_handshake_rtt(6'000, cfg);         // 12.5 GB/s x 6 us = 75 KB = 50 packets
+  EXPECT_NEAR(cc.cwnd_pkts(), 50.0, 0.01);
+  EXPECT_NEAR(cc.bdp_pkts(), 50.0, 0.01);
+  EXPECT_NEAR(cc.max_cwnd_pkts(), 1.5 * 12.5 * 50'000 / 1500, 0.01);
+}
+
 TEST(SrdCc, GrowsBelowTargetShrinksAboveOncePerRtt) {
   EndpointConfig cfg;
   cfg.link_rate_bps = 100'000'000'000ULL;
@@ -266,6 +301,14 @@ TEST(SrdConfig, RejectsOutOfRangeValuesWithTheFieldName) {
     FAIL() << "accepted rto_min_ns = 1000";
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("rto_min_ns"), std::string::npos);
+  }
+  cfg = EndpointConfig{};
+  cfg.penalty_min_queue_ns = 2'000'000'000;
+  try {
+    cfg.validate();
+    FAIL() << "accepted penalty_min_queue_ns = 2e9";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("penalty_min_queue_ns"), std::string::npos);
   }
   cfg = EndpointConfig{};
   cfg.paths = 0;
