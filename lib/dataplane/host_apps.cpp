@@ -1,6 +1,7 @@
 #include "dataplane/host_apps.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace spray::dp {
 
@@ -51,9 +52,38 @@ bool summarize_paths(const srd::Endpoint& ep, const std::vector<srd::ConnId>& co
   return any;
 }
 
+telemetry::HistogramSnapshot bucketed_snapshot(std::span<const std::uint64_t> bounds,
+                                               std::span<const std::uint64_t> counts, std::uint64_t sum) {
+  // The exporter counts a value toward bound b when its log-linear bucket
+  // starts at or below b (HistogramSnapshot::cumulative). A value 1% below
+  // b sits in a bucket that starts above the previous bound (at most b/2
+  // for 1-2-5 steps and powers of two; buckets are b/128 wide) and at or
+  // below b even after b has been scaled to seconds and back.
+  telemetry::HistogramSnapshot s;
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    if (counts[i] == 0) continue;
+    const std::uint64_t v = i < bounds.size() ? bounds[i] - bounds[i] / 100
+                                              : (bounds.empty() ? 1 : 2 * bounds.back() + 1);
+    s.add(v, counts[i]);
+  }
+  s.sum = sum;
+  return s;
+}
+
+telemetry::HistogramExport bucketed_export(std::span<const std::uint64_t> bounds, double per_unit) {
+  telemetry::HistogramExport ex;
+  ex.bounds.clear();
+  // A division, not a product with 1/per_unit: 1000 / 1e9 is the double
+  // nearest 1e-6, so the `le` labels read "1e-06".
+  for (std::uint64_t b : bounds) ex.bounds.push_back(static_cast<double>(b) / per_unit);
+  ex.scale = 1.0 / per_unit;
+  return ex;
+}
+
 void summarize_transport(const srd::Endpoint& ep, const std::vector<srd::ConnId>& conns, TransportSummary& out) {
   std::uint64_t nack = 0, same = 0, rack = 0, tlp = 0, rto = 0, spurious = 0, rto_ev = 0, quar = 0;
   std::uint64_t data = 0, active = 0, quarantined = 0, established = 0, inflight = 0;
+  srd::BucketHistogram<kCwndBoundsMicroPkts> cwnd;
   for (srd::ConnId id : conns) {
     srd::ConnStats cs;
     if (!ep.conn_stats(id, cs)) continue;
@@ -68,7 +98,10 @@ void summarize_transport(const srd::Endpoint& ep, const std::vector<srd::ConnId>
     quar += c.path_quarantines;
     data += c.tx_data_pkts;
     inflight += cs.inflight_pkts;
-    if (cs.state == srd::ConnState::kEstablished) ++established;
+    if (cs.state == srd::ConnState::kEstablished) {
+      ++established;
+      cwnd.record(static_cast<std::uint64_t>(std::llround(cs.cwnd_pkts * 1e6)));
+    }
     for (std::uint16_t p = 0; p < cs.paths; ++p) {
       srd::PathStats ps;
       if (!ep.path_stats(id, p, ps)) continue;
@@ -95,6 +128,12 @@ void summarize_transport(const srd::Endpoint& ep, const std::vector<srd::ConnId>
   out.paths_active.set(active);
   out.paths_quarantined.set(quarantined);
   out.connections.set(established);
+  out.cwnd.add(cwnd);
+  const srd::TransportHistograms& h = ep.histograms();
+  for (std::size_t p = 0; p < std::min<std::size_t>(out.path_count, h.path_rtt_ns.size()); ++p)
+    out.path_pkt_rtt[p].set(h.path_rtt_ns[p]);
+  out.loss_recovery.set(h.loss_recovery_ns);
+  out.reorder_depth.set(h.reorder_depth_pkts);
 }
 
 unsigned GenHostApp::poll(srd::Nanos now) {

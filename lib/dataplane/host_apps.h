@@ -4,22 +4,84 @@
 // are copied out every 100 ms into single-writer counters.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "dataplane/srd_host.h"
+#include "srd/histograms.h"
 #include "telemetry/counter.h"
+#include "telemetry/histogram.h"
+#include "telemetry/registry.h"
 #include "traffic/generator.h"
 #include "traffic/responder.h"
 
 namespace spray::dp {
 
+// A HistogramSnapshot that exports exactly `counts` in the classic buckets
+// at `bounds` (counts[i]: values in (bounds[i-1], bounds[i]], the last one
+// above every bound) with the given sum, once paired with
+// bucketed_export(bounds, ...). Each bucket's count is placed 1% below its
+// upper bound, so bounds must be 0, exact in the exported unit (per_unit
+// 1), or at least 100 recorded units.
+telemetry::HistogramSnapshot bucketed_snapshot(std::span<const std::uint64_t> bounds,
+                                               std::span<const std::uint64_t> counts, std::uint64_t sum);
+// Export settings for `bounds` recorded in 1/per_unit of the exported unit
+// (ns and seconds: 1e9).
+telemetry::HistogramExport bucketed_export(std::span<const std::uint64_t> bounds, double per_unit);
+
+// A srd::BucketHistogram as its worker last published it, in relaxed
+// atomics (SingleWriterCounter): the worker writes, any thread reads. A
+// read racing a publication may pair one publication's buckets with
+// another's sum, as telemetry::Histogram's may.
+template <const auto& Bounds>
+class PublishedHistogram {
+ public:
+  using Source = srd::BucketHistogram<Bounds>;
+
+  // Worker: publish `h` in place of what was there / on top of it.
+  void set(const Source& h) noexcept {
+    for (std::size_t i = 0; i < Source::kBuckets; ++i) buckets_[i].set(h.buckets[i]);
+    sum_.set(h.sum);
+  }
+  void add(const Source& h) noexcept {
+    for (std::size_t i = 0; i < Source::kBuckets; ++i) buckets_[i].add(h.buckets[i]);
+    sum_.add(h.sum);
+  }
+  // Any thread.
+  std::uint64_t count() const noexcept {
+    std::uint64_t n = 0;
+    for (const auto& b : buckets_) n += b.read();
+    return n;
+  }
+  telemetry::HistogramSnapshot snapshot() const {
+    std::array<std::uint64_t, Source::kBuckets> b;
+    for (std::size_t i = 0; i < Source::kBuckets; ++i) b[i] = buckets_[i].read();
+    return bucketed_snapshot(Bounds, b, sum_.read());
+  }
+
+ private:
+  std::array<telemetry::SingleWriterCounter, Source::kBuckets> buckets_;
+  telemetry::SingleWriterCounter sum_;
+};
+
+// Upper bounds of the congestion window histogram in millionths of a
+// packet: 1-2-5 per decade from 0.01 to 10,000 packets (the window goes
+// below one packet; millionths keep every bound >= 100 recorded units).
+inline constexpr std::array<std::uint64_t, 19> kCwndBoundsMicroPkts = {
+    10'000,        20'000,        50'000,         100'000,        200'000,       500'000,   1'000'000,
+    2'000'000,     5'000'000,     10'000'000,     20'000'000,     50'000'000,    100'000'000,
+    200'000'000,   500'000'000,   1'000'000'000,  2'000'000'000,  5'000'000'000, 10'000'000'000};
+
 // Transport figures summed over a host's connections.
 struct TransportSummary {
   explicit TransportSummary(std::uint16_t paths = 0)
-      : path_count(paths), path_rtt(std::make_unique<telemetry::Histogram[]>(paths)) {}
+      : path_count(paths),
+        path_rtt(std::make_unique<telemetry::Histogram[]>(paths)),
+        path_pkt_rtt(std::make_unique<PublishedHistogram<srd::kLatencyBoundsNs>[]>(paths)) {}
 
   telemetry::SingleWriterCounter retx_nack, retx_same_path, retx_rack, retx_tlp, retx_rto;
   telemetry::SingleWriterCounter spurious_retx, rto_events, path_quarantines, tx_data_pkts;
@@ -31,6 +93,16 @@ struct TransportSummary {
   // publication (100 ms). Sized once, so other threads may read it.
   std::uint16_t path_count;
   std::unique_ptr<telemetry::Histogram[]> path_rtt;
+  // The endpoint's own histograms (srd::TransportHistograms), copied at
+  // every publication: every packet RTT sample by path, loss-recovery
+  // latency, reorder depth. They span the endpoint's life, so closed
+  // connections keep counting.
+  std::unique_ptr<PublishedHistogram<srd::kLatencyBoundsNs>[]> path_pkt_rtt;
+  PublishedHistogram<srd::kLatencyBoundsNs> loss_recovery;
+  PublishedHistogram<srd::kReorderDepthBounds> reorder_depth;
+  // Each established connection's cwnd (millionths of a packet), sampled at
+  // every publication.
+  PublishedHistogram<kCwndBoundsMicroPkts> cwnd;
   std::uint64_t retx_total() const noexcept {
     return retx_nack.read() + retx_same_path.read() + retx_rack.read() + retx_tlp.read() + retx_rto.read();
   }

@@ -331,12 +331,42 @@ void add_transport_metrics(telemetry::Registry& reg, std::vector<const Transport
   for (std::uint16_t p = 0; p < paths; ++p) path_names.push_back(std::to_string(p));
   reg.add_histogram("spray_transport_rtt_seconds",
                     "smoothed RTT of each path of each connection, sampled every 100 ms",
-                    telemetry::Instances("path", std::move(path_names)), [sums](std::size_t p) {
+                    telemetry::Instances("path", path_names), [sums](std::size_t p) {
                       telemetry::HistogramSnapshot h;
                       for (const auto* s : sums)
                         if (p < s->path_count) h.merge(s->path_rtt[p].snapshot());
                       return h;
                     });
+  // The transport's own histograms, in the buckets it records them in.
+  const auto latency = bucketed_export(srd::kLatencyBoundsNs, 1e9);
+  reg.add_histogram("spray_transport_path_rtt_seconds",
+                    "packet round trip on the path: every RTT sample an ACK gives, the receiver's hold time "
+                    "taken off",
+                    telemetry::Instances("path", std::move(path_names)),
+                    [sums](std::size_t p) {
+                      telemetry::HistogramSnapshot h;
+                      for (const auto* s : sums)
+                        if (p < s->path_count) h.merge(s->path_pkt_rtt[p].snapshot());
+                      return h;
+                    },
+                    latency);
+  auto merged = [sums](auto TransportSummary::*field) {
+    return [sums, field] {
+      telemetry::HistogramSnapshot h;
+      for (const auto* s : sums) h.merge((s->*field).snapshot());
+      return h;
+    };
+  };
+  reg.add_histogram("spray_transport_loss_recovery_seconds",
+                    "retransmitted packets: first transmission to the ACK that delivered one of its copies",
+                    merged(&TransportSummary::loss_recovery), latency);
+  reg.add_histogram("spray_transport_reorder_depth_packets",
+                    "DATA packets received (not retransmissions): how far below the connection's highest "
+                    "PSN so far they arrived, 0 in order",
+                    merged(&TransportSummary::reorder_depth), bucketed_export(srd::kReorderDepthBounds, 1));
+  reg.add_histogram("spray_transport_cwnd_packets",
+                    "congestion window of each established connection, sampled every 100 ms",
+                    merged(&TransportSummary::cwnd), bucketed_export(kCwndBoundsMicroPkts, 1e6));
 }
 
 void add_host_metrics(telemetry::Registry& reg, std::vector<const SrdHostPipeline*> hosts) {

@@ -61,9 +61,10 @@ void add_respond_metrics(telemetry::Registry& reg, std::vector<const RespondHost
 // in and out, drops by reason), summed over the hosts.
 void add_host_metrics(telemetry::Registry& reg, std::vector<const SrdHostPipeline*> hosts);
 
-// spray_transport_retransmits_total{cause}, spray_transport_*_total and the
-// connection/path gauges, summed over the summaries (published by the
-// workers every 100 ms).
+// spray_transport_retransmits_total{cause}, spray_transport_*_total, the
+// connection/path gauges and the histograms (RTT by path, loss recovery,
+// reorder depth, cwnd), summed over the summaries (published by the workers
+// every 100 ms).
 void add_transport_metrics(telemetry::Registry& reg, std::vector<const TransportSummary*> sums);
 
 // Registers /spray/ports, /spray/workers and /spray/switch on the DPDK

@@ -140,7 +140,8 @@ EndpointImpl::EndpointImpl(const EndpointConfig& c)
       bufs(c.rx_buffer_bytes),
       timers(c.max_connections),
       sched(c.max_connections, c.wheel_slots, c.wheel_slot_ns),
-      events(256) {
+      events(256),
+      hist(c.paths) {
   free_slots.reserve(c.max_connections);
   for (std::uint32_t i = c.max_connections; i-- > 0;) free_slots.push_back(i);
   starved.reserve(64);
@@ -501,6 +502,7 @@ bool Endpoint::path_stats(ConnId conn, std::uint16_t path_id, PathStats& out) co
 }
 
 const EndpointCounters& Endpoint::counters() const noexcept { return impl_->counters; }
+const TransportHistograms& Endpoint::histograms() const noexcept { return impl_->hist; }
 std::size_t Endpoint::connection_count() const noexcept { return impl_->live_conns; }
 
 std::size_t Endpoint::state_bytes(ConnId conn) const noexcept {

@@ -41,6 +41,7 @@
 
 #include "srd/config.h"
 #include "srd/counters.h"
+#include "srd/histograms.h"
 #include "srd/types.h"
 #include "wire/srd.h"
 
@@ -153,6 +154,11 @@ class Endpoint {
   bool conn_stats(ConnId conn, ConnStats& out) const noexcept;
   bool path_stats(ConnId conn, std::uint16_t path_id, PathStats& out) const noexcept;
   const EndpointCounters& counters() const noexcept;
+  // Per-path packet RTT, loss-recovery latency and reorder depth over every
+  // connection this endpoint has had (srd/histograms.h says what each one
+  // records). Owner thread only, like counters(): to publish them, the owner
+  // copies them out (dp::summarize_transport does, every 100 ms).
+  const TransportHistograms& histograms() const noexcept;
   std::size_t connection_count() const noexcept;
   // Bytes of per-connection state a connection holds right now (0 if
   // unknown): the connection object plus pooled state it currently owns.

@@ -24,6 +24,7 @@
 #include "srd/counters.h"
 #include "srd/endpoint.h"
 #include "srd/flat_index.h"
+#include "srd/histograms.h"
 #include "srd/paths.h"
 #include "srd/rng.h"
 #include "srd/timers.h"
@@ -141,6 +142,7 @@ class Pool {
 struct TxRec {
   enum Where : std::uint8_t { kFree = 0, kInFlight, kRetxQueue };
   Nanos tx_ns = 0;
+  Nanos first_tx_ns = 0;      // loss-recovery latency starts here
   std::uint32_t psn = 0;
   std::uint32_t msg = kNil;
   std::uint32_t msg_off = 0;
@@ -433,6 +435,7 @@ class EndpointImpl {
   std::size_t orph_head = 0, orph_count = 0;
 
   EndpointCounters counters;
+  TransportHistograms hist;
   bool listening = false;
   Nanos last_now = 0;
 };

@@ -154,6 +154,8 @@ void EndpointImpl::on_data_pkt(Connection& c, const wire::SrdDataHdr& h,
     }
     std::memcpy(m.buf + h.msg_off, payload.data(), len);
     m.received += len;
+    if (!(h.flags & wire::kDataRetx))
+      hist.reorder_depth_pkts.record(seq_lt(h.psn, c.rx_highest) ? c.rx_highest - h.psn : 0);
     const bool in_order = h.psn == c.rx_psn.base();
     c.rx_psn.set(h.psn);
     if (seq_lt(c.rx_highest, h.psn)) c.rx_highest = h.psn;

@@ -312,6 +312,7 @@ std::size_t EndpointImpl::sender_tx(Connection& c, std::span<std::uint8_t> buf, 
     r.msg_off = m.sent_off;
     r.len = static_cast<std::uint16_t>(std::min<std::uint32_t>(c.payload, m.len - m.sent_off));
     r.attempt = 0;
+    r.first_tx_ns = now;
     r.path = c.paths.pick(now, PathSet::kNone, impaired);
     m.sent_off += r.len;
     if (m.sent_off == m.len) c.send_cursor = m.next;
@@ -405,6 +406,7 @@ static void ack_record(EndpointImpl& ep, Connection& c, std::uint32_t ri, bool d
     c.rack_rtt_ns = now - r.tx_ns;
   }
   if (r.attempt > 1 && !dup_flag) s.any_retx_clean = true;
+  if (r.attempt > 1) ep.hist.loss_recovery_ns.record(now - r.first_tx_ns);
   ++s.newly_acked;
 
   const std::uint32_t mi = r.msg;
@@ -510,6 +512,7 @@ void EndpointImpl::on_ack_pkt(Connection& c, const wire::SrdAck& a, bool nack,
       c.srtt_ns = c.srtt_ns - c.srtt_ns / 8 + rtt / 8;
     }
     c.paths.on_rtt(a.path_id, static_cast<std::uint32_t>(rtt), c.srtt_ns, now, cfg);
+    hist.path_rtt_ns[a.path_id].record(rtt);
     const Nanos base = c.paths.min_rtt_any();
     const Nanos wide = c.paths.max_min_rtt();
     if (base != 0 && (base != c.base_rtt_ns || wide != c.wide_rtt_ns)) {

@@ -91,6 +91,29 @@ curl -sf "$gen_url" > "$tmp/gen.txt" || fail "scrape of $gen_url"
 curl -sf "$resp_url" > "$tmp/resp.txt" || fail "scrape of $resp_url"
 promtool check metrics < "$tmp/gen.txt" || fail "promtool rejected spray gen's metrics"
 promtool check metrics < "$tmp/resp.txt" || fail "promtool rejected spray respond's metrics"
+# The transport's own histograms carry samples: packet RTTs and cwnd at the
+# generator, reorder depth (one per DATA packet) at both ends.
+sample_sum() {  # FILE NAME: the sum of NAME's samples in a scrape
+  python3 - "$1" "$2" << 'PY'
+import re, sys
+total = 0.0
+for line in open(sys.argv[1]):
+    m = re.match(r"^(\w+)(?:\{[^}]*\})? (\S+)$", line.strip())
+    if m and m.group(1) == sys.argv[2]:
+        total += float(m.group(2))
+print(total)
+PY
+}
+for f_name in gen:spray_transport_path_rtt_seconds_count gen:spray_transport_cwnd_packets_count \
+  gen:spray_transport_reorder_depth_packets_count resp:spray_transport_reorder_depth_packets_count \
+  resp:spray_transport_path_rtt_seconds_count; do
+  n=$(sample_sum "$tmp/${f_name%%:*}.txt" "${f_name#*:}")
+  echo "${f_name%%:*}: ${f_name#*:} = $n"
+  python3 -c "import sys; sys.exit(0 if float('$n') > 0 else 1)" || fail "${f_name#*:} has no samples in spray ${f_name%%:*}'s scrape"
+done
+grep -q '^spray_transport_loss_recovery_seconds_count' "$tmp/gen.txt" || fail "no spray_transport_loss_recovery_seconds in spray gen's scrape"
+grep -q '^spray_transport_path_rtt_seconds_bucket{path="0",le="1e-06"}' "$tmp/gen.txt" ||
+  fail "spray_transport_path_rtt_seconds has no le=\"1e-06\" bucket for path 0"
 here=$root/test/smoke/telemetry
 python3 "$here/dashboard_names.py" check "$tmp/gen.txt,$tmp/resp.txt" "$root/config/grafana/dashboards/spray-fabric.json" ||
   fail "the fabric dashboard refers to metrics spray gen/respond do not export"
