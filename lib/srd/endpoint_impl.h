@@ -142,11 +142,14 @@ class Pool {
 struct TxRec {
   enum Where : std::uint8_t { kFree = 0, kInFlight, kRetxQueue };
   Nanos tx_ns = 0;
-  Nanos first_tx_ns = 0;      // loss-recovery latency starts here
   std::uint32_t psn = 0;
   std::uint32_t msg = kNil;
   std::uint32_t msg_off = 0;
   std::uint32_t tx_seq = 0;   // connection-wide transmit order (RACK)
+  // Low 32 bits of the first transmission's time, where loss-recovery
+  // latency starts (a packet older than 4.29 s has failed its connection);
+  // 32 bits keep the record at 48 bytes.
+  std::uint32_t first_tx_lo = 0;
   std::uint32_t prev = kNil, next = kNil;
   std::uint16_t len = 0;
   std::uint16_t path = 0;

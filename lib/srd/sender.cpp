@@ -312,7 +312,7 @@ std::size_t EndpointImpl::sender_tx(Connection& c, std::span<std::uint8_t> buf, 
     r.msg_off = m.sent_off;
     r.len = static_cast<std::uint16_t>(std::min<std::uint32_t>(c.payload, m.len - m.sent_off));
     r.attempt = 0;
-    r.first_tx_ns = now;
+    r.first_tx_lo = static_cast<std::uint32_t>(now);
     r.path = c.paths.pick(now, PathSet::kNone, impaired);
     m.sent_off += r.len;
     if (m.sent_off == m.len) c.send_cursor = m.next;
@@ -406,7 +406,7 @@ static void ack_record(EndpointImpl& ep, Connection& c, std::uint32_t ri, bool d
     c.rack_rtt_ns = now - r.tx_ns;
   }
   if (r.attempt > 1 && !dup_flag) s.any_retx_clean = true;
-  if (r.attempt > 1) ep.hist.loss_recovery_ns.record(now - r.first_tx_ns);
+  if (r.attempt > 1) ep.hist.loss_recovery_ns.record(static_cast<std::uint32_t>(now) - r.first_tx_lo);
   ++s.newly_acked;
 
   const std::uint32_t mi = r.msg;
