@@ -103,6 +103,19 @@ class PathSet {
     }
   }
 
+  // The path to send an ACK on for data that came on `p`: `p` itself (its
+  // RTT sample then describes that path both ways), unless our own traffic
+  // has taken `p` out of service, i.e. its way from us is dead; then the
+  // next path that is in service. An ACK lost on a dead way back would make
+  // the peer's sound way out look lost too.
+  std::uint16_t ack_path(std::uint16_t p) const noexcept {
+    if (p >= count_) return 0;
+    for (std::uint16_t k = 0, i = p; k < count_; ++k, i = i + 1 == count_ ? 0 : i + 1) {
+      const PathState st = paths_[i].state;
+      if (st == PathState::kActive || st == PathState::kSuspect) return i;
+    }
+    return p;
+  }
   // Paths healthy enough to spray on (weight > 0).
   unsigned usable(Nanos now) const noexcept;
   // Cached over all paths, refreshed as RTT samples come in.

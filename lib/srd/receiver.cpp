@@ -259,7 +259,7 @@ std::size_t EndpointImpl::emit_ack(Connection& c, std::span<std::uint8_t> buf, T
   }
   const std::size_t n = wire::encode_srd_ack(buf, a, nack, true);
   if (n == 0) return 0;
-  meta.path_id = a.path_id < c.paths.count() ? a.path_id : 0;
+  meta.path_id = c.paths.ack_path(a.path_id);
   ++c.ctr.acks_tx;
   return n;
 }

@@ -248,6 +248,7 @@ std::size_t EndpointImpl::sender_tx(Connection& c, std::span<std::uint8_t> buf, 
     if (c.fl_tail != kNil) {
       ri = c.fl_tail;
       is_tlp = true;
+      recs[ri].cause = RetxCause::kTlp;
       list_unlink(recs, c.fl_head, c.fl_tail, ri);
       --c.inflight;
       c.paths.on_leave_flight(recs[ri].path);
@@ -394,6 +395,14 @@ static void ack_record(EndpointImpl& ep, Connection& c, std::uint32_t ri, bool d
   // one did, so the loss charged to its path was not one (Eifel-style undo).
   if (r.attempt > 1 && now - r.tx_ns < c.paths.min_rtt_any() && r.prev_path != r.path)
     c.paths.undo_loss(r.prev_path, now);
+  // A tail probe's own copy arrived and the receiver had not seen the
+  // packet before: the first copy was lost on its path. Charged here, not
+  // when the probe left, since the probe is sent on suspicion alone; without
+  // it a path that only ever carries lone packets (an RPC's request) would
+  // never be taken out of service, each message waiting out a probe.
+  if (r.cause == RetxCause::kTlp && r.attempt > 1 && !ambiguous && !dup_flag && r.prev_path != r.path &&
+      c.paths.on_lost(r.prev_path, now, ep.cfg))
+    ep.note_quarantines(c, 1, now);
   if (!ambiguous && (!p.any_acked || seq_lt(p.last_acked_tx_seq, r.tx_seq))) {
     p.last_acked_tx_seq = r.tx_seq;
     p.any_acked = true;
@@ -528,11 +537,14 @@ void EndpointImpl::on_ack_pkt(Connection& c, const wire::SrdAck& a, bool nack,
     c.sack_hi_valid = true;
   }
   AckScratch s;
+  // The packet that triggered the ACK tells which transmission arrived,
+  // however the ACK covers it (cumulatively, by SACK or on its own).
+  const std::uint32_t trigger = nack ? c.next_psn : a.ack_psn;
   // Cumulative part.
   if (seq_lt(c.snd_una, a.cum_psn) && seq_le(a.cum_psn, c.next_psn)) {
     for (std::uint32_t psn = c.snd_una; psn != a.cum_psn; ++psn) {
       const std::uint32_t ri = rec_index.find(rec_key(slot_of(c), psn));
-      if (ri != FlatIndex::kNone) ack_record(*this, c, ri, dup, now, s);
+      if (ri != FlatIndex::kNone) ack_record(*this, c, ri, dup, now, s, psn == trigger ? a.echo_ts : 0);
     }
     c.snd_una = a.cum_psn;
   }
@@ -541,7 +553,7 @@ void EndpointImpl::on_ack_pkt(Connection& c, const wire::SrdAck& a, bool nack,
     const std::uint32_t psn = a.cum_psn + a.sack_off + static_cast<std::uint32_t>(std::countr_zero(bits));
     if (seq_lt(psn, c.snd_una) || !seq_lt(psn, c.next_psn)) continue;
     const std::uint32_t ri = rec_index.find(rec_key(slot_of(c), psn));
-    if (ri != FlatIndex::kNone) ack_record(*this, c, ri, dup, now, s);
+    if (ri != FlatIndex::kNone) ack_record(*this, c, ri, dup, now, s, psn == trigger ? a.echo_ts : 0);
   }
   // The packet that triggered the ACK (may lie beyond the bitmap).
   if (!nack && !seq_lt(a.ack_psn, c.snd_una) && seq_lt(a.ack_psn, c.next_psn)) {

@@ -330,6 +330,58 @@ TEST(SrdReliability, BlackHoledPathIsQuarantinedAndAvoided) {
   EXPECT_GE(st.counters.path_quarantines, 1u);
 }
 
+// Path 3 is dead from b to a only (in a fabric: the reverse hash of that
+// source port lands on a failed spine). b's own data on path 3 is lost and
+// recovered by tail probes, which count against the path, so b takes its
+// path 3 out of service; a's data on path 3 arrives, and b must not send its
+// ACKs back that dead way, or every one of a's messages on path 3 would wait
+// for a tail probe.
+TEST(SrdReliability, PathDeadOneWayStaysInServiceTheOtherWay) {
+  Pair net;
+  const ConnId ca = net.connect();
+  const ConnId cb = net.b_conn();
+  constexpr std::uint16_t kBad = 3;
+  constexpr int kWarm = 40, kMsgs = 400;
+  std::size_t acks_lost = 0;
+  // One request and one reply at a time, as an RPC does: every message is a
+  // single packet whose ACK travels alone, on the path the data took.
+  const auto exchange = [&](int from, int to) {
+    for (int i = from; i < to; ++i) {
+      ASSERT_EQ(net.send(net.a, ca, pattern(1000, i), i), SendStatus::kOk);
+      ASSERT_EQ(net.send(net.b, cb, pattern(1000, 5000 + i), i), SendStatus::kOk);
+      const std::size_t want = static_cast<std::size_t>(i + 1);
+      net.run(100'000'000, [&] {
+        return net.a.count(EventKind::kDelivered) == want && net.b.count(EventKind::kDelivered) == want;
+      });
+      ASSERT_EQ(net.a.count(EventKind::kDelivered), want);
+      ASSERT_EQ(net.b.count(EventKind::kDelivered), want);
+    }
+  };
+  exchange(0, kWarm);
+  net.hook = [&](const WirePkt& p) {
+    if (!p.from_a && p.meta.path_id == kBad) {
+      acks_lost += p.type() == SrdType::kAck;
+      return Verdict::kDrop;
+    }
+    return Verdict::kPass;
+  };
+  exchange(kWarm, kMsgs);
+  PathStats pb, pa;
+  ASSERT_TRUE(net.b.ep->path_stats(cb, kBad, pb));
+  ASSERT_TRUE(net.a.ep->path_stats(ca, kBad, pa));
+  EXPECT_GE(pb.quarantines, 1u);  // b's way out on path 3 is dead
+  EXPECT_NE(pb.state, PathState::kActive);
+  EXPECT_EQ(pa.quarantines, 0u);  // a's is not
+  EXPECT_EQ(pa.state, PathState::kActive);
+  EXPECT_GT(pa.acked_pkts, static_cast<std::uint64_t>(kMsgs / 16 / 2));  // ~1/16 of them
+  // a's packets on path 3 are acknowledged as themselves, not through a
+  // tail probe's copy after an ACK lost on the dead way back.
+  ConnStats sa;
+  ASSERT_TRUE(net.a.ep->conn_stats(ca, sa));
+  EXPECT_LE(sa.counters.retx_tlp, 6u);
+  EXPECT_LE(acks_lost, 6u);
+}
+
 TEST(SrdReliability, QuarantinedPathReturnsAfterASuccessfulProbe) {
   Pair net;
   const ConnId c = net.connect();
