@@ -9,6 +9,7 @@ namespace spray::srd {
 namespace {
 constexpr double kScalingZeroAtPkts = 64.0;
 constexpr std::uint8_t kRtosToMinWindow = 3;
+constexpr double kMinInitialWindow = 10;  // packets, as TCP's IW10
 }  // namespace
 
 void SwiftCc::init(const EndpointConfig& cfg, std::uint32_t pkt_bytes) noexcept {
@@ -21,7 +22,9 @@ void SwiftCc::init(const EndpointConfig& cfg, std::uint32_t pkt_bytes) noexcept 
 void SwiftCc::on_handshake_rtt(Nanos rtt_ns, const EndpointConfig& cfg) noexcept {
   if (rtt_ns == 0) return;
   set_base_rtt(rtt_ns, std::max(rtt_ns, cfg.initial_rtt_ns), cfg);
-  cwnd_ = std::min(bdp_pkts_, static_cast<double>(cfg.initial_cwnd_cap_pkts));
+  // Never below kMinInitialWindow: a handshake between two loopback or
+  // same-host endpoints measures a round trip far shorter than any path's.
+  cwnd_ = std::min(std::max(bdp_pkts_, kMinInitialWindow), static_cast<double>(cfg.initial_cwnd_cap_pkts));
   clamp(cfg);
 }
 

@@ -35,7 +35,7 @@ class SwiftCc {
   Verdict on_ack(Nanos now, Nanos delay_ns, Nanos base_rtt_ns, Nanos srtt_ns,
                  std::uint32_t acked_pkts, bool ece, const EndpointConfig& cfg) noexcept;
   // The handshake's round trip, before any data: the initial window becomes
-  // min(BDP at that RTT, initial_cwnd_cap_pkts) instead of the BDP at
+  // min(BDP at that RTT but at least 10, initial_cwnd_cap_pkts) instead of the BDP at
   // initial_rtt_ns. The window cap keeps assuming initial_rtt_ns (or this
   // RTT if longer) until the other paths are measured.
   void on_handshake_rtt(Nanos rtt_ns, const EndpointConfig& cfg) noexcept;

@@ -260,8 +260,10 @@ void EndpointImpl::on_handshake(SrdType type, const wire::SrdHandshake& h, const
   c->hs_tries = 0;
   // The handshake round trip is the first RTT sample.
   const std::uint32_t rtt = static_cast<std::uint32_t>(now) - h.tx_ts;
-  if (h.tx_ts != 0 && rtt < 1'000'000'000u) {
-    c->srtt_ns = std::max<std::uint32_t>(rtt, 1);
+  // A zero round trip is two reads of one clock tick, not a sample (as for
+  // ACKs): it would size the first window at one packet.
+  if (h.tx_ts != 0 && rtt != 0 && rtt < 1'000'000'000u) {
+    c->srtt_ns = rtt;
     c->rttvar_ns = c->srtt_ns / 2;
     // CONNECT and ACCEPT travel on path 0: a sample of that path too, and
     // the connection's first clean base RTT (data samples may all come

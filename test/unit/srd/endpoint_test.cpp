@@ -39,6 +39,20 @@ TEST(SrdHandshake, ConnectAtClockZeroStillMeasuresTheRoundTrip) {
   EXPECT_LT(st.cwnd_pkts, 64.0);   // BDP at 10 us, not the cap
 }
 
+// Endpoints on one host (or a driver that reads one clock tick for a whole
+// batch) measure a handshake of a few ns: the first window still starts at
+// ten packets, not at the one packet such a BDP would give.
+TEST(SrdHandshake, TinyRoundTripStillStartsWithTenPackets) {
+  Pair net;
+  net.delay = [](const WirePkt&) { return Nanos{0}; };
+  const ConnId c = net.connect();
+  ASSERT_NE(c, kNoConn);
+  ConnStats st;
+  ASSERT_TRUE(net.a.ep->conn_stats(c, st));
+  EXPECT_LT(st.srtt_ns, 10u);
+  EXPECT_GE(st.cwnd_pkts, 10.0);
+}
+
 TEST(SrdHandshake, RetriesLostConnect) {
   Pair net;
   int connects = 0;
