@@ -324,6 +324,7 @@ std::size_t EndpointImpl::poll_tx(std::span<std::uint8_t> buf, TxMeta& meta,
     Connection* c = conns[slot].get();
     if (c == nullptr || c->state == ConnState::kClosed) continue;
     std::size_t n = 0;
+    bool data_behind_data = false;
     // The peer frees its side when our CLOSE arrives: an ACK still owed
     // (delayed, or due but not yet sent) goes first, or the peer's last
     // segments stay unacknowledged and the late ACK finds no connection.
@@ -334,7 +335,9 @@ std::size_t EndpointImpl::poll_tx(std::span<std::uint8_t> buf, TxMeta& meta,
     } else if (c->ack_now || c->nack_pending || c->probe_ack_pending) {
       n = emit_ack(*c, buf, meta, now);
     } else {
+      const bool was_in_flight = c->fl_head != kNil;
       n = sender_tx(*c, buf, meta, now);
+      data_behind_data = n != 0 && was_in_flight;
     }
     // The connection may have failed while producing (max attempts).
     c = conns[slot].get();
@@ -350,7 +353,12 @@ std::size_t EndpointImpl::poll_tx(std::span<std::uint8_t> buf, TxMeta& meta,
     } else if (pace_at != kNever) {
       sched.schedule(slot, pace_at, now);
     }
-    rearm(*c);
+    // Another DATA packet behind ones already in flight only moves the
+    // connection's deadlines later (the tail probe follows the last
+    // transmission), so the armed timer stays: when it fires early,
+    // conn_timers finds nothing due and re-arms. Saves a heap update per
+    // packet while streaming.
+    if (!data_behind_data || timers.deadline(slot) == kNever) rearm(*c);
     if (n != 0) {
       ++c->ctr.tx_pkts;
       c->ctr.tx_bytes += n;
