@@ -10,6 +10,10 @@ namespace {
 constexpr double kScalingZeroAtPkts = 64.0;
 constexpr std::uint8_t kRtosToMinWindow = 3;
 constexpr double kMinInitialWindow = 10;  // packets, as TCP's IW10
+// Fast increase fills an empty pipe; a CE mark this recently says the pipe
+// has been full, and doubling into it only builds the next queue (in an
+// incast the windows overshoot together, and the cut below idles the link).
+constexpr Nanos kQuietRttsAfterEcn = 16;
 }  // namespace
 
 void SwiftCc::init(const EndpointConfig& cfg, std::uint32_t pkt_bytes) noexcept {
@@ -58,6 +62,10 @@ SwiftCc::Verdict SwiftCc::on_ack(Nanos now, Nanos delay_ns, Nanos base_rtt_ns, N
                                  std::uint32_t acked_pkts, bool ece,
                                  const EndpointConfig& cfg) noexcept {
   consec_rtos_ = 0;
+  if (ece) {
+    ece_seen_ = true;
+    last_ece_ns_ = now;
+  }
   if (delay_ns == 0 || base_rtt_ns == 0) {
     return Verdict::kHold;
   }
@@ -70,7 +78,8 @@ SwiftCc::Verdict SwiftCc::on_ack(Nanos now, Nanos delay_ns, Nanos base_rtt_ns, N
     // the window may double per RTT instead of growing by ai_pkts; this is
     // what fills a pipe far wider than the start window (skewed paths).
     const Nanos quiet = base_rtt_ns + (target - base_rtt_ns) / 4;
-    if (delay_ns <= quiet && cwnd_ >= 1.0 && cwnd_ < wide_bdp_pkts_)
+    const bool marked_lately = ece_seen_ && now - last_ece_ns_ < kQuietRttsAfterEcn * std::max<Nanos>(srtt_ns, 1);
+    if (delay_ns <= quiet && cwnd_ >= 1.0 && cwnd_ < wide_bdp_pkts_ && !marked_lately)
       cwnd_ += n;
     else
       cwnd_ += cwnd_ >= 1.0 ? cfg.ai_pkts * n / cwnd_ : cfg.ai_pkts * n;

@@ -6,7 +6,8 @@
 //              1/sqrt(cwnd) to 0 at 64 packets)
 //   delay < target, no ECN   additive increase, ai_pkts per RTT; below the
 //                            slowest path's BDP with almost no queueing,
-//                            one packet per packet acked (fast increase)
+//                            one packet per packet acked (fast increase),
+//                            unless a CE mark came in the last 16 RTTs
 //   delay < target, ECN      no change; the caller penalises the path
 //   delay >= target          multiplicative decrease
 //                            max(1 - md_beta (d - t) / d, md_floor),
@@ -63,6 +64,8 @@ class SwiftCc {
   double wide_bdp_pkts_ = 1;
   double max_cwnd_ = 1;
   Nanos last_decrease_ns_ = 0;
+  Nanos last_ece_ns_ = 0;
+  bool ece_seen_ = false;
   bool decreased_ = false;
   std::uint32_t pkt_bytes_ = 1500;
   std::uint8_t consec_rtos_ = 0;

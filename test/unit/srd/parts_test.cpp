@@ -271,6 +271,24 @@ TEST(SrdCc, FastIncreaseOnlyBelowTheSlowestPathsBdpWithoutQueueing) {
   EXPECT_LT(cc.cwnd_pkts(), w1 + 1);
 }
 
+// After a CE mark the pipe has been full: no doubling for 16 RTTs, only
+// additive increase; then fast increase may fill an emptied pipe again.
+TEST(SrdCc, NoFastIncreaseSoonAfterAnEcnMark) {
+  EndpointConfig cfg;
+  cfg.link_rate_bps = 100'000'000'000ULL;
+  cfg.initial_rtt_ns = 10'000;
+  SwiftCc cc;
+  cc.init(cfg, 1500);
+  cc.set_base_rtt(10'000, 200'000, cfg);
+  cc.on_ack(1'000, 10'000, 10'000, 10'000, 1, true, cfg);  // CE at low delay: held
+  const double w0 = cc.cwnd_pkts();
+  cc.on_ack(2'000, 10'000, 10'000, 10'000, 4, false, cfg);
+  EXPECT_NEAR(cc.cwnd_pkts(), w0 + 4.0 / w0, 1e-9);  // additive
+  const double w1 = cc.cwnd_pkts();
+  cc.on_ack(1'000 + 16 * 10'000, 10'000, 10'000, 10'000, 4, false, cfg);
+  EXPECT_NEAR(cc.cwnd_pkts(), w1 + 4, 1e-9);  // fast again
+}
+
 TEST(SrdCc, EcnAtLowDelayHoldsTheWindow) {
   EndpointConfig cfg;
   SwiftCc cc;
