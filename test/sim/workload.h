@@ -9,9 +9,11 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "histogram.h"
@@ -37,7 +39,7 @@ class Ledger {
   void received(std::uint32_t sender, std::uint64_t seq, Nanos now_ns);
   void received_corrupt() noexcept { ++corrupt_; }
 
-  std::uint64_t sent_count() const noexcept { return msgs_.size(); }
+  std::uint64_t sent_count() const noexcept { return known_; }
   std::uint64_t received_unique() const noexcept { return received_unique_; }
   std::uint64_t duplicates() const noexcept { return duplicates_; }
   std::uint64_t corrupt() const noexcept { return corrupt_; }
@@ -56,13 +58,31 @@ class Ledger {
   struct Msg {
     Nanos sent_ns = 0;
     std::uint32_t received = 0;
+    bool known = false;  // sent, or reported by the sender's endpoint
     bool delivered = false;
     bool failed = false;
   };
-  static std::uint64_t key(std::uint32_t sender, std::uint64_t seq) noexcept {
-    return (std::uint64_t{sender} << 40) ^ seq;
-  }
-  std::unordered_map<std::uint64_t, Msg> msgs_;
+  // A sender's messages by sequence number. MessageApp numbers each
+  // connection's messages 0, 1, 2, ..., so a dense array per sender holds
+  // them with no per-message allocation or hashing; a sequence number far
+  // beyond the array (a hand-made test message) lives in `sparse_` until the
+  // array grows over it.
+  struct Sender {
+    std::vector<Msg> msgs;
+    std::size_t sparse = 0;  // entries of this sender in sparse_
+  };
+  Sender& sender_of(std::uint32_t sender);
+  Sender* find_sender(std::uint32_t sender) noexcept;
+  Msg& entry(std::uint32_t sender, std::uint64_t seq);  // creates it (known)
+  Msg* find(std::uint32_t sender, std::uint64_t seq) noexcept;
+  template <class F> void for_each(F f) const;
+
+  std::unordered_map<std::uint32_t, std::uint32_t> sender_index_;  // id -> senders_
+  std::vector<Sender> senders_;
+  std::map<std::pair<std::uint32_t, std::uint64_t>, Msg> sparse_;
+  std::uint32_t last_id_ = 0;       // one-entry cache of sender_index_
+  std::uint32_t last_index_ = ~std::uint32_t{0};
+  std::uint64_t known_ = 0;
   std::uint64_t received_unique_ = 0;
   std::uint64_t duplicates_ = 0;
   std::uint64_t corrupt_ = 0;
@@ -116,6 +136,7 @@ class MessageApp final : public App {
   // No new message from now on; what is in flight completes.
   void stop_submitting() noexcept {
     for (FlowSpec& f : cfg_.flows) f.stop_ns = 0;
+    arrivals_dirty_ = true;
   }
 
   // ---- results ----
@@ -177,6 +198,8 @@ class MessageApp final : public App {
   Rng rng_;
   bool started_ = false;
   bool any_open_loop_ = false;
+  bool arrivals_dirty_ = false;         // open-loop state changed since next_arrival_min_
+  Nanos next_arrival_min_ = kNever;     // earliest Conn::next_arrival_ns
   Nanos deferred_start_ns_ = kNever;  // earliest start_ns still in the future
   std::vector<Conn> state_;
   std::vector<ConnResult> conns_;
