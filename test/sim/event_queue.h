@@ -3,9 +3,13 @@
 // Ties break by insertion order so a run is a pure function of its inputs.
 // The vector keeps its capacity once grown: no allocation per event in
 // steady state.
+//
+// Every event is pushed and popped once, so this is the simulator's
+// innermost loop: the order key is one 128-bit integer (time, then the
+// insertion ordinal with the kind in its low bits), compared without a
+// data-dependent branch, and the heap moves a hole instead of swapping.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -21,31 +25,54 @@ enum class EventKind : std::uint8_t {
 
 struct Event {
   srd::Nanos at_ns;
-  std::uint64_t seq;
+  std::uint64_t order;  // insertion ordinal << 2 | kind
   std::uint32_t a;
   std::uint32_t b;
-  EventKind kind;
+
+  EventKind kind() const noexcept { return static_cast<EventKind>(order & 3); }
 };
 
 class EventQueue {
  public:
   void push(srd::Nanos at_ns, EventKind kind, std::uint32_t a, std::uint32_t b = 0) {
-    heap_.push_back(Event{at_ns, seq_++, a, b, kind});
-    std::push_heap(heap_.begin(), heap_.end(), later);
+    const Event e{at_ns, seq_++ << 2 | static_cast<std::uint64_t>(kind), a, b};
+    std::size_t i = heap_.size();
+    heap_.emplace_back();
+    while (i > 0) {
+      const std::size_t parent = (i - 1) / 2;
+      if (!before(e, heap_[parent])) break;
+      heap_[i] = heap_[parent];
+      i = parent;
+    }
+    heap_[i] = e;
   }
   bool empty() const noexcept { return heap_.empty(); }
   srd::Nanos next_at() const noexcept { return heap_.empty() ? srd::kNever : heap_.front().at_ns; }
+  // Precondition: !empty().
   Event pop() noexcept {
-    std::pop_heap(heap_.begin(), heap_.end(), later);
-    Event e = heap_.back();
+    const Event top = heap_.front();
+    const Event last = heap_.back();
     heap_.pop_back();
-    return e;
+    const std::size_t n = heap_.size();
+    if (n == 0) return top;
+    std::size_t i = 0;
+    for (;;) {
+      std::size_t c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && before(heap_[c + 1], heap_[c])) ++c;
+      if (!before(heap_[c], last)) break;
+      heap_[i] = heap_[c];
+      i = c;
+    }
+    heap_[i] = last;
+    return top;
   }
   std::size_t size() const noexcept { return heap_.size(); }
 
  private:
-  static bool later(const Event& x, const Event& y) noexcept {
-    return x.at_ns != y.at_ns ? x.at_ns > y.at_ns : x.seq > y.seq;
+  static bool before(const Event& x, const Event& y) noexcept {
+    using U128 = unsigned __int128;
+    return (U128{x.at_ns} << 64 | x.order) < (U128{y.at_ns} << 64 | y.order);
   }
   std::vector<Event> heap_;
   std::uint64_t seq_ = 0;

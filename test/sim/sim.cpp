@@ -166,7 +166,7 @@ bool Sim::step(Nanos end_ns) {
   const Event e = events_q_.pop();
   now_ns_ = e.at_ns;
   ++events_;
-  switch (e.kind) {
+  switch (e.kind()) {
     case EventKind::kArrive:
       arrive(e.a, e.b);
       break;
@@ -226,14 +226,15 @@ void Sim::service(Host& h) {
 
 void Sim::transmit(Host& h, HostStack& st, Nanos now) {
   for (;;) {
-    const std::uint32_t pi = pool_.alloc();
-    Packet& p = pool_[pi];
+    // Most polls find nothing to send: the buffer they were offered stays
+    // ready for the next one instead of going back to the pool.
+    if (spare_ == kNoPacket) spare_ = pool_.alloc();
     srd::TxMeta meta;
-    const std::size_t len = st.poll_tx({p.data, pool_.buf_bytes()}, meta, now);
-    if (len == 0) {
-      pool_.free(pi);
-      break;
-    }
+    const std::size_t len = st.poll_tx({pool_[spare_].data, pool_.buf_bytes()}, meta, now);
+    if (len == 0) break;
+    const std::uint32_t pi = spare_;
+    spare_ = kNoPacket;
+    Packet& p = pool_[pi];
     assert(len <= pool_.buf_bytes());
     p.len = static_cast<std::uint16_t>(len);
     p.src = h.cfg.addr;
@@ -275,10 +276,21 @@ void Sim::enqueue(std::uint32_t link_id, std::uint32_t pi) {
 
   const Nanos start = std::max(now, l.busy_until_ns);
   const Nanos sojourn = start - now;
-  const unsigned __int128 bits_e9 =
-      static_cast<unsigned __int128>(wire_bytes(p.len)) * 8 * 1'000'000'000ULL + l.ser_remainder;
-  const auto ser_ns = static_cast<Nanos>(bits_e9 / l.cfg.rate_bps);
-  l.ser_remainder = static_cast<std::uint64_t>(bits_e9 % l.cfg.rate_bps);
+  // bits * 1e9 / rate, the remainder carried to the next packet. A 16-bit
+  // packet length times 8e9 stays below 2^49, so the sum fits 64 bits (one
+  // hardware division) unless the rate itself is above 2^63.
+  const std::uint64_t rate = l.cfg.rate_bps;
+  Nanos ser_ns;
+  if (rate < (std::uint64_t{1} << 63)) {
+    const std::uint64_t bits_e9 = wire_bytes(p.len) * 8 * 1'000'000'000ULL + l.ser_remainder;
+    ser_ns = bits_e9 / rate;
+    l.ser_remainder = bits_e9 % rate;
+  } else {
+    const unsigned __int128 bits_e9 =
+        static_cast<unsigned __int128>(wire_bytes(p.len)) * 8 * 1'000'000'000ULL + l.ser_remainder;
+    ser_ns = static_cast<Nanos>(bits_e9 / rate);
+    l.ser_remainder = static_cast<std::uint64_t>(bits_e9 % rate);
+  }
   const Nanos finish = start + ser_ns;
   l.busy_until_ns = finish;
   std::uint32_t tail = l.ring_head + l.ring_len;

@@ -145,7 +145,7 @@ class Sim {
   HostStack& stack(std::uint32_t host_node) { return *host(host_node).stack; }
   const SimConfig& config() const noexcept { return cfg_; }
   std::uint64_t events_processed() const noexcept { return events_; }
-  std::uint32_t packets_in_use() const noexcept { return pool_.in_use(); }
+  std::uint32_t packets_in_use() const noexcept { return pool_.in_use() - (spare_ != kNoPacket); }
   std::uint32_t packet_pool_capacity() const noexcept { return pool_.capacity(); }
 
  private:
@@ -174,6 +174,7 @@ class Sim {
   std::uint64_t next_pkt_id_ = 0;
   EventQueue events_q_;
   PacketPool pool_;
+  std::uint32_t spare_ = kNoPacket;  // buffer offered to poll_tx, not yet a packet
   std::vector<Node> nodes_;
   std::vector<Host> hosts_;
   std::vector<Switch> switches_;
