@@ -12,60 +12,63 @@ constexpr std::uint32_t kMagic = 0x53505259;  // "SPRY"
 
 constexpr std::uint64_t kStep = 0x9e3779b97f4a7c15ULL;
 
-// Word k of a message body is base ^ (k * kStep): distinct per (message,
-// offset), so a segment placed in the wrong message or at the wrong offset
-// fails the check. The loops make the same words two at a time in 128-bit
-// vectors (GCC/Clang vector extensions; SSE2 on x86-64), with the products
-// k * kStep kept as running sums: every byte is still written and checked,
-// at about one instruction per four bytes instead of per byte.
+// Word k of a message body is base + k * kStep, base derived from (sender,
+// seq): distinct per (message, offset), so a segment placed in the wrong
+// message or at the wrong offset fails the check. Each word is the previous
+// one plus a constant, so the loops below make the expected words as
+// running sums, two per 128-bit vector (GCC/Clang vector extensions, SSE2 on
+// x86-64): every byte is written and checked at about one instruction per
+// eight bytes.
 using U64x2 = std::uint64_t __attribute__((vector_size(16)));
 
-struct Lanes {
-  U64x2 lo = {0, kStep};               // words k, k + 1
-  U64x2 hi = {2 * kStep, 3 * kStep};   // words k + 2, k + 3
-  void advance() noexcept {
-    lo += 4 * kStep;
-    hi += 4 * kStep;
-  }
-};
+U64x2 load(const std::uint8_t* p) noexcept {
+  U64x2 v;
+  std::memcpy(&v, p, 16);
+  return v;
+}
+
+void store(std::uint8_t* p, U64x2 v) noexcept { std::memcpy(p, &v, 16); }
 
 void fill_body(std::uint8_t* out, std::size_t bytes, std::uint64_t base) noexcept {
-  Lanes l;
+  // Words k .. k + 7 of the body, in four vectors (plain variables, so they
+  // stay in registers).
+  U64x2 w0{base, base + kStep}, w1 = w0 + 2 * kStep, w2 = w0 + 4 * kStep, w3 = w0 + 6 * kStep;
   std::size_t off = 0;
-  for (; off + 32 <= bytes; off += 32, l.advance()) {
-    const U64x2 a = l.lo ^ base;
-    const U64x2 b = l.hi ^ base;
-    std::memcpy(out + off, &a, 16);
-    std::memcpy(out + off + 16, &b, 16);
+  for (; off + 64 <= bytes; off += 64) {
+    store(out + off, w0);
+    store(out + off + 16, w1);
+    store(out + off + 32, w2);
+    store(out + off + 48, w3);
+    w0 += 8 * kStep;
+    w1 += 8 * kStep;
+    w2 += 8 * kStep;
+    w3 += 8 * kStep;
   }
-  std::uint64_t kc = l.lo[0];
-  for (; off + 8 <= bytes; off += 8, kc += kStep) {
-    const std::uint64_t w = base ^ kc;
-    std::memcpy(out + off, &w, 8);
-  }
-  const std::uint64_t w = base ^ kc;
-  std::memcpy(out + off, &w, bytes - off);
+  std::uint64_t word = w0[0];
+  for (; off + 8 <= bytes; off += 8, word += kStep) std::memcpy(out + off, &word, 8);
+  std::memcpy(out + off, &word, bytes - off);
 }
 
 bool body_ok(const std::uint8_t* in, std::size_t bytes, std::uint64_t base) noexcept {
-  Lanes l;
-  U64x2 diff = {0, 0};  // no early exit: intact messages are the common case
+  U64x2 w0{base, base + kStep}, w1 = w0 + 2 * kStep, w2 = w0 + 4 * kStep, w3 = w0 + 6 * kStep;
+  U64x2 diff{0, 0};  // no early exit: intact messages are the common case
   std::size_t off = 0;
-  for (; off + 32 <= bytes; off += 32, l.advance()) {
-    U64x2 a, b;
-    std::memcpy(&a, in + off, 16);
-    std::memcpy(&b, in + off + 16, 16);
-    diff |= (a ^ l.lo ^ base) | (b ^ l.hi ^ base);
+  for (; off + 64 <= bytes; off += 64) {
+    diff |= ((load(in + off) ^ w0) | (load(in + off + 16) ^ w1)) |
+            ((load(in + off + 32) ^ w2) | (load(in + off + 48) ^ w3));
+    w0 += 8 * kStep;
+    w1 += 8 * kStep;
+    w2 += 8 * kStep;
+    w3 += 8 * kStep;
   }
-  std::uint64_t kc = l.lo[0];
+  std::uint64_t word = w0[0];
   std::uint64_t rest = diff[0] | diff[1];
-  for (; off + 8 <= bytes; off += 8, kc += kStep) {
+  for (; off + 8 <= bytes; off += 8, word += kStep) {
     std::uint64_t got;
     std::memcpy(&got, in + off, 8);
-    rest |= got ^ base ^ kc;
+    rest |= got ^ word;
   }
-  const std::uint64_t w = base ^ kc;
-  return rest == 0 && std::memcmp(in + off, &w, bytes - off) == 0;
+  return rest == 0 && std::memcmp(in + off, &word, bytes - off) == 0;
 }
 
 }  // namespace
@@ -278,7 +281,7 @@ bool MessageApp::has_work(const Conn& c, const ConnResult& r) const noexcept {
 
 void MessageApp::on_service(srd::Endpoint& ep, Nanos now_ns) {
   if (!started_) start(ep, now_ns);
-  open_due(ep, now_ns);
+  if (opened_ < to_open_.size()) open_due(ep, now_ns);
   srd::Event ev;
   while (ep.poll_event(ev)) handle(ep, ev, now_ns);
   // Open-loop arrivals due by now join their connection's backlog. Until
@@ -317,9 +320,10 @@ Nanos MessageApp::next_wake() const noexcept {
 }
 
 void MessageApp::pump(srd::Endpoint& ep, Nanos now_ns) {
+  deferred_start_ns_ = kNever;
+  if (ready_.empty()) return;  // most polls: nothing became ready
   std::vector<std::uint32_t>& again = retry_;  // kept across calls: no allocation per poll
   again.clear();
-  deferred_start_ns_ = kNever;
   for (std::size_t k = 0; k < ready_.size(); ++k) {
     const std::uint32_t i = ready_[k];
     Conn& c = state_[i];
