@@ -55,14 +55,20 @@ class EventQueue {
     heap_.pop_back();
     const std::size_t n = heap_.size();
     if (n == 0) return top;
+    // Floyd's pop: walk the hole down along the smaller children to a leaf
+    // (one comparison per level), then let `last` climb back up from there;
+    // it usually belongs near the bottom.
     std::size_t i = 0;
-    for (;;) {
-      std::size_t c = 2 * i + 1;
-      if (c >= n) break;
+    for (std::size_t c = 1; c < n; c = 2 * i + 1) {
       if (c + 1 < n && before(heap_[c + 1], heap_[c])) ++c;
-      if (!before(heap_[c], last)) break;
       heap_[i] = heap_[c];
       i = c;
+    }
+    while (i > 0) {
+      const std::size_t parent = (i - 1) / 2;
+      if (!before(last, heap_[parent])) break;
+      heap_[i] = heap_[parent];
+      i = parent;
     }
     heap_[i] = last;
     return top;
