@@ -46,7 +46,7 @@ void fill_body(std::uint8_t* out, std::size_t bytes, std::uint64_t base) noexcep
   }
   std::uint64_t word = w0[0];
   for (; off + 8 <= bytes; off += 8, word += kStep) std::memcpy(out + off, &word, 8);
-  std::memcpy(out + off, &word, bytes - off);
+  if (off < bytes) std::memcpy(out + off, &word, bytes - off);
 }
 
 bool body_ok(const std::uint8_t* in, std::size_t bytes, std::uint64_t base) noexcept {
@@ -68,7 +68,7 @@ bool body_ok(const std::uint8_t* in, std::size_t bytes, std::uint64_t base) noex
     std::memcpy(&got, in + off, 8);
     rest |= got ^ word;
   }
-  return rest == 0 && std::memcmp(in + off, &word, bytes - off) == 0;
+  return rest == 0 && (off == bytes || std::memcmp(in + off, &word, bytes - off) == 0);
 }
 
 }  // namespace
