@@ -120,6 +120,50 @@ TEST(SimLink, BackToBackPacketsLeaveAtLineRate) {
   EXPECT_EQ(p.ab().stats.sojourn_ns.max(), 999u * 1200u);
 }
 
+TEST(SimLink, SerialisationCarriesSubNanosecondsExactlyAcrossPacketSizes) {
+  // At 3 Gb/s every size takes a fraction of a ns more than a whole number;
+  // sizes alternate, all queued at once and served back to back.
+  LinkConfig lc = ten_gig();
+  lc.rate_bps = 3'000'000'000ULL;
+  Pair p(lc);
+  const std::uint16_t sizes[] = {1000, 1000, 64, 1438, 1438, 1438, 77, 1000};
+  for (std::size_t i = 0; i < 400; ++i) p.a->script.push_back({0, sizes[i % 8], 0, p.addr_b()});
+  p.sim.run_until(100'000'000);
+  ASSERT_EQ(p.b->rx.size(), 400u);
+  // Reference: the same server in 128-bit arithmetic.
+  unsigned __int128 rem = 0;
+  Nanos busy = 0;
+  for (std::size_t i = 0; i < 400; ++i) {
+    const unsigned __int128 bits_e9 =
+        static_cast<unsigned __int128>(wire_bytes(sizes[i % 8])) * 8'000'000'000ULL + rem;
+    busy += static_cast<Nanos>(bits_e9 / lc.rate_bps);
+    rem = bits_e9 % lc.rate_bps;
+    EXPECT_EQ(p.b->rx[i].at_ns, busy + 1'000) << "packet " << i;
+  }
+}
+
+TEST(SimLink, SerialisationFollowsARateChangeWithTheCarriedRemainder) {
+  LinkConfig lc = ten_gig();
+  lc.rate_bps = 3'000'000'000ULL;
+  Pair p(lc);
+  const std::uint16_t sizes[] = {1000, 64, 1438, 1438, 77};
+  // One packet every 20 us: each leaves an idle link, at the rate of its time.
+  for (std::size_t i = 0; i < 100; ++i) p.a->script.push_back({i * 20'000, sizes[i % 5], 0, p.addr_b()});
+  // The remainder carried from 3 Gb/s may exceed the new rate.
+  p.sim.at(1'000'005, [&p](Sim&) { p.ab().cfg.rate_bps = 999'999'937ULL; });
+  p.sim.run_until(100'000'000);
+  ASSERT_EQ(p.b->rx.size(), 100u);
+  unsigned __int128 rem = 0;
+  for (std::size_t i = 0; i < 100; ++i) {
+    const std::uint64_t rate = i * 20'000 < 1'000'005 ? 3'000'000'000ULL : 999'999'937ULL;
+    const unsigned __int128 bits_e9 =
+        static_cast<unsigned __int128>(wire_bytes(sizes[i % 5])) * 8'000'000'000ULL + rem;
+    const auto ser = static_cast<Nanos>(bits_e9 / rate);
+    rem = bits_e9 % rate;
+    EXPECT_EQ(p.b->rx[i].at_ns, i * 20'000 + ser + 1'000) << "packet " << i;
+  }
+}
+
 TEST(SimLink, TailDropsBeyondTheQueueLimit) {
   LinkConfig lc = ten_gig();
   lc.queue_limit_pkts = 10;

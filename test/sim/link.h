@@ -114,6 +114,12 @@ struct Link {
   // Server state.
   srd::Nanos busy_until_ns = 0;
   std::uint64_t ser_remainder = 0;      // carries the sub-ns part of serialisation times
+  struct SerCache {                     // bits * 1e9 of the last packet size, divided by the rate
+    std::uint64_t rate_bps = 0;
+    std::uint64_t quot = 0;
+    std::uint64_t rem = 0;
+    std::uint32_t len = 0;
+  } ser_cache;
   srd::Nanos last_arrival_ns = 0;       // FIFO order under jitter
   bool ge_bad = false;
   Rng rng;

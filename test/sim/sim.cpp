@@ -250,7 +250,8 @@ void Sim::transmit(Host& h, HostStack& st, Nanos now) {
       pool_.free(pi);
       continue;
     }
-    enqueue(h.uplinks[meta.path_id % h.uplinks.size()], pi);
+    const std::size_t n = h.uplinks.size();
+    enqueue(h.uplinks[meta.path_id < n ? meta.path_id : meta.path_id % n], pi);
   }
 }
 
@@ -276,15 +277,24 @@ void Sim::enqueue(std::uint32_t link_id, std::uint32_t pi) {
 
   const Nanos start = std::max(now, l.busy_until_ns);
   const Nanos sojourn = start - now;
-  // bits * 1e9 / rate, the remainder carried to the next packet. A 16-bit
-  // packet length times 8e9 stays below 2^49, so the sum fits 64 bits (one
-  // hardware division) unless the rate itself is above 2^63.
+  // bits * 1e9 / rate, the remainder carried to the next packet. A link
+  // mostly carries one packet size, so the division of that size's bits B
+  // is kept: with r the carried remainder (< rate),
+  // (B + r) / rate = B / rate + (B % rate + r >= rate). A 16-bit length
+  // times 8e9 is below 2^49, so all of it fits 64 bits for rates below 2^63
+  // (a rate lowered mid-run can leave r >= rate: the general path).
   const std::uint64_t rate = l.cfg.rate_bps;
   Nanos ser_ns;
-  if (rate < (std::uint64_t{1} << 63)) {
-    const std::uint64_t bits_e9 = wire_bytes(p.len) * 8 * 1'000'000'000ULL + l.ser_remainder;
-    ser_ns = bits_e9 / rate;
-    l.ser_remainder = bits_e9 % rate;
+  if (rate < (std::uint64_t{1} << 63) && l.ser_remainder < rate) {
+    Link::SerCache& sc = l.ser_cache;
+    if (sc.len != p.len || sc.rate_bps != rate) {
+      const std::uint64_t bits_e9 = wire_bytes(p.len) * 8 * 1'000'000'000ULL;
+      sc = {rate, bits_e9 / rate, bits_e9 % rate, p.len};
+    }
+    const std::uint64_t rem = sc.rem + l.ser_remainder;  // < 2 * rate < 2^64
+    const bool carry = rem >= rate;
+    ser_ns = sc.quot + carry;
+    l.ser_remainder = carry ? rem - rate : rem;
   } else {
     const unsigned __int128 bits_e9 =
         static_cast<unsigned __int128>(wire_bytes(p.len)) * 8 * 1'000'000'000ULL + l.ser_remainder;
