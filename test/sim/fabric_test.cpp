@@ -8,6 +8,7 @@
 #include <set>
 #include <vector>
 
+#include "metrics.h"
 #include "sim.h"
 #include "topology.h"
 
@@ -533,6 +534,22 @@ TEST(SimPool, SteadyStateReusesPacketBuffers) {
   EXPECT_EQ(p.b->rx.size(), 200'000u);
   EXPECT_EQ(p.sim.packets_in_use(), 0u);
   EXPECT_LE(p.sim.packet_pool_capacity(), PacketPool::kChunk);
+}
+
+TEST(SimMetrics, GoodputMeterBinsEverySampleInItsWindow) {
+  GoodputMeter g(1'000);
+  g.add(999, 1);     // window 0
+  g.add(0, 2);       // window 0 again
+  g.add(1'000, 4);   // window 1, first ns
+  g.add(5'500, 8);   // window 5
+  g.add(1'999, 16);  // back to window 1, last ns
+  g.add(5'999, 32);  // window 5
+  EXPECT_EQ(g.windows(), 6u);
+  EXPECT_EQ(g.bytes_in(0), 3u);
+  EXPECT_EQ(g.bytes_in(1), 20u);
+  EXPECT_EQ(g.bytes_in(2), 0u);
+  EXPECT_EQ(g.bytes_in(5), 40u);
+  EXPECT_EQ(g.total_bytes(), 63u);
 }
 
 }  // namespace

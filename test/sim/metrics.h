@@ -16,9 +16,15 @@ class GoodputMeter {
   explicit GoodputMeter(srd::Nanos window_ns = 100'000) : window_ns_(window_ns ? window_ns : 1) {}
 
   void add(srd::Nanos now_ns, std::uint64_t bytes) {
-    const std::size_t w = now_ns / window_ns_;
-    if (w >= bins_.size()) bins_.resize(w + 1, 0);
-    bins_[w] += bytes;
+    // Samples come in time order, mostly into the window of the last one:
+    // that window's bounds spare a division per sample.
+    if (bins_.empty() || now_ns - cur_start_ns_ >= window_ns_) {
+      const std::size_t w = now_ns / window_ns_;
+      if (w >= bins_.size()) bins_.resize(w + 1, 0);
+      cur_ = w;
+      cur_start_ns_ = w * window_ns_;
+    }
+    bins_[cur_] += bytes;
     total_ += bytes;
   }
 
@@ -40,6 +46,8 @@ class GoodputMeter {
   srd::Nanos window_ns_;
   std::vector<std::uint64_t> bins_;
   std::uint64_t total_ = 0;
+  std::size_t cur_ = 0;            // window of the last sample, and its start
+  srd::Nanos cur_start_ns_ = 0;
 };
 
 // Jain's fairness index of non-negative shares: 1 = equal, 1/n = one takes all.
