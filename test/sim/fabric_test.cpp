@@ -11,6 +11,7 @@
 #include "metrics.h"
 #include "sim.h"
 #include "topology.h"
+#include "workload.h"
 
 namespace spray::sim {
 namespace {
@@ -550,6 +551,33 @@ TEST(SimMetrics, GoodputMeterBinsEverySampleInItsWindow) {
   EXPECT_EQ(g.bytes_in(2), 0u);
   EXPECT_EQ(g.bytes_in(5), 40u);
   EXPECT_EQ(g.total_bytes(), 63u);
+}
+
+TEST(SimLedger, AccountsForMessagesWhateverTheirSequenceNumbers) {
+  Ledger l;
+  // Dense from 0, a number far beyond (kept aside), another sender, then
+  // the dense range growing over a number first seen far away.
+  for (std::uint64_t q = 0; q < 100; ++q) l.sent(1, q, 10);
+  l.sent(1, 1'000'000, 10);
+  l.sent(1, 3'000, 10);
+  l.sent(0xfeed0001, 7, 10);
+  for (std::uint64_t q = 100; q < 5'000; ++q)
+    if (q != 3'000) l.sent(1, q, 10);
+  EXPECT_EQ(l.sent_count(), 5'002u);
+  for (std::uint64_t q = 0; q < 5'000; ++q) l.received(1, q, 30);
+  l.received(1, 3'000, 40);       // a duplicate of the one first kept aside
+  l.received(1, 1'000'000, 50);
+  l.received(1, 5'000, 50);       // never sent
+  l.received(2, 0, 50);           // unknown sender
+  l.reported_delivered(0xfeed0001, 7, 60);
+  l.reported_failed(1, 1'000'001);  // reported, never sent: known, not received
+  EXPECT_EQ(l.sent_count(), 5'003u);
+  EXPECT_EQ(l.received_unique(), 5'001u);
+  EXPECT_EQ(l.duplicates(), 1u);
+  EXPECT_EQ(l.unknown(), 2u);
+  EXPECT_EQ(l.delivered_not_received(), 1u);  // 0xfeed0001/7
+  EXPECT_EQ(l.missing(), 1u);                 // 0xfeed0001/7 again; 1'000'001 failed
+  EXPECT_EQ(l.one_way_ns().max(), 40u);
 }
 
 }  // namespace

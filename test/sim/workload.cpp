@@ -17,8 +17,8 @@ constexpr std::uint64_t kStep = 0x9e3779b97f4a7c15ULL;
 // message or at the wrong offset fails the check. Each word is the previous
 // one plus a constant, so the loops below make the expected words as
 // running sums, two per 128-bit vector (GCC/Clang vector extensions, SSE2 on
-// x86-64): every byte is written and checked at about one instruction per
-// eight bytes.
+// x86-64): every byte is still written and checked, with a few instructions
+// per 16 bytes.
 using U64x2 = std::uint64_t __attribute__((vector_size(16)));
 
 U64x2 load(const std::uint8_t* p) noexcept {
