@@ -346,8 +346,7 @@ std::size_t EndpointImpl::poll_tx(std::span<std::uint8_t> buf, TxMeta& meta,
       continue;
     }
     Nanos pace_at = kNever;
-    const bool more = c->ctrl != 0 || c->ack_now || c->nack_pending || c->probe_ack_pending ||
-                      sender_has_tx(*c, now, pace_at);
+    const bool more = owes_ctrl_or_ack(*c) || sender_has_tx(*c, now, pace_at);
     if (more && n != 0) {
       sched.make_ready(slot);
     } else if (pace_at != kNever) {

@@ -361,6 +361,11 @@ class EndpointImpl {
   }
   static std::uint32_t slot_of(const Connection& c) noexcept { return c.id & kSlotMask; }
   void kick(Connection& c) noexcept { sched.make_ready(slot_of(c)); }
+  // A control packet or an ACK (or NACK, PROBE_ACK) is owed: the transmit
+  // loop has something for this connection whatever its window says.
+  static bool owes_ctrl_or_ack(const Connection& c) noexcept {
+    return c.ctrl != 0 || c.ack_now || c.nack_pending || c.probe_ack_pending;
+  }
   void rearm(Connection& c) noexcept;
   void push_event(const Event& ev) noexcept;
   bool pop_event(Event& ev) noexcept;

@@ -612,8 +612,8 @@ void EndpointImpl::on_ack_pkt(Connection& c, const wire::SrdAck& a, bool nack,
   // Only a connection with something to send goes to the transmit loop: for
   // one with nothing queued (most ACKs of request/response traffic) poll_tx
   // would learn that through sender_tx, sender_has_tx and a re-arm.
-  if (c.ctrl != 0 || c.send_cursor != kNil || c.rq_head != kNil || c.tlp_pending ||
-      c.paths.probes_due() != 0 || c.ack_now || c.nack_pending || c.probe_ack_pending)
+  if (owes_ctrl_or_ack(c) || c.send_cursor != kNil || c.rq_head != kNil || c.tlp_pending ||
+      c.paths.probes_due() != 0)
     kick(c);
 }
 

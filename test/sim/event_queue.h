@@ -35,16 +35,9 @@ struct Event {
 class EventQueue {
  public:
   void push(srd::Nanos at_ns, EventKind kind, std::uint32_t a, std::uint32_t b = 0) {
-    const Event e{at_ns, seq_++ << 2 | static_cast<std::uint64_t>(kind), a, b};
-    std::size_t i = heap_.size();
+    const std::size_t i = heap_.size();
     heap_.emplace_back();
-    while (i > 0) {
-      const std::size_t parent = (i - 1) / 2;
-      if (!before(e, heap_[parent])) break;
-      heap_[i] = heap_[parent];
-      i = parent;
-    }
-    heap_[i] = e;
+    sift_up(i, Event{at_ns, seq_++ << 2 | static_cast<std::uint64_t>(kind), a, b});
   }
   bool empty() const noexcept { return heap_.empty(); }
   srd::Nanos next_at() const noexcept { return heap_.empty() ? srd::kNever : heap_.front().at_ns; }
@@ -64,18 +57,23 @@ class EventQueue {
       heap_[i] = heap_[c];
       i = c;
     }
-    while (i > 0) {
-      const std::size_t parent = (i - 1) / 2;
-      if (!before(last, heap_[parent])) break;
-      heap_[i] = heap_[parent];
-      i = parent;
-    }
-    heap_[i] = last;
+    sift_up(i, last);
     return top;
   }
   std::size_t size() const noexcept { return heap_.size(); }
 
  private:
+  // Places `e` at the hole `i` or above it, moving the hole up past every
+  // parent that `e` comes before.
+  void sift_up(std::size_t i, const Event& e) noexcept {
+    while (i > 0) {
+      const std::size_t parent = (i - 1) / 2;
+      if (!before(e, heap_[parent])) break;
+      heap_[i] = heap_[parent];
+      i = parent;
+    }
+    heap_[i] = e;
+  }
   static bool before(const Event& x, const Event& y) noexcept {
     using U128 = unsigned __int128;
     return (U128{x.at_ns} << 64 | x.order) < (U128{y.at_ns} << 64 | y.order);

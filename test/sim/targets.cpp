@@ -54,22 +54,19 @@ double goodput_bps(PairScenario& s) {
 
 double steady_goodput_bps(PairScenario& s) {
   const GoodputMeter& g = s.receiver().rx_goodput();
-  const double total = static_cast<double>(g.total_bytes());
+  const std::uint64_t total = g.total_bytes();
   std::uint64_t seen = 0;
   std::size_t from = g.windows(), to = g.windows();
   for (std::size_t w = 0; w < g.windows(); ++w) {
     seen += g.bytes_in(w);
-    const double share = total > 0 ? static_cast<double>(seen) / total : 0;
-    if (from == g.windows() && share >= 0.1) from = w + 1;
-    if (share >= 0.9) {
+    if (from == g.windows() && 10 * seen >= total) from = w + 1;
+    if (10 * seen >= 9 * total) {
       to = w;
       break;
     }
   }
-  if (from >= to) return goodput_bps(s);
-  std::uint64_t bytes = 0;
-  for (std::size_t w = from; w < to; ++w) bytes += g.bytes_in(w);
-  return static_cast<double>(bytes) * 8e9 / static_cast<double>((to - from) * g.window_ns());
+  if (total == 0 || from >= to) return goodput_bps(s);
+  return g.mean_bps(from * g.window_ns(), to * g.window_ns());
 }
 
 T4 run_t4(std::uint64_t seed) {

@@ -99,60 +99,22 @@ bool check_message(std::span<const std::uint8_t> in, std::uint32_t& sender, std:
 
 // ---- Ledger ----
 
-namespace {
-std::size_t sender_slot(std::uint32_t id, std::size_t mask) noexcept {
-  return static_cast<std::size_t>((std::uint64_t{id} * 0x9e3779b97f4a7c15ULL) >> 32) & mask;
-}
-}  // namespace
-
-std::uint32_t Ledger::lookup_sender(std::uint32_t id) const noexcept {
-  const std::size_t mask = sender_slots_.size() - 1;
-  for (std::size_t i = sender_slot(id, mask);; i = (i + 1) & mask) {
-    const std::uint64_t e = sender_slots_[i];
-    if (e == 0) return ~std::uint32_t{0};
-    if (e >> 32 == id) return static_cast<std::uint32_t>(e) - 1;
-  }
-}
-
-std::uint32_t Ledger::add_sender(std::uint32_t id) {
-  const auto index = static_cast<std::uint32_t>(senders_.size());
-  senders_.emplace_back();
-  if (2 * senders_.size() > sender_slots_.size()) {
-    std::vector<std::uint64_t> old(2 * sender_slots_.size(), 0);
-    old.swap(sender_slots_);
-    const std::size_t mask = sender_slots_.size() - 1;
-    for (const std::uint64_t e : old) {
-      if (e == 0) continue;
-      std::size_t i = sender_slot(static_cast<std::uint32_t>(e >> 32), mask);
-      while (sender_slots_[i] != 0) i = (i + 1) & mask;
-      sender_slots_[i] = e;
-    }
-  }
-  const std::size_t mask = sender_slots_.size() - 1;
-  std::size_t i = sender_slot(id, mask);
-  while (sender_slots_[i] != 0) i = (i + 1) & mask;
-  sender_slots_[i] = std::uint64_t{id} << 32 | (index + 1);
-  return index;
-}
-
 Ledger::Sender* Ledger::find_sender(std::uint32_t sender) noexcept {
-  if (last_index_ == ~std::uint32_t{0} || last_id_ != sender) {
-    const std::uint32_t index = lookup_sender(sender);
-    if (index == ~std::uint32_t{0}) return nullptr;
+  if (last_index_ == kNoSender || last_id_ != sender) {
+    const auto it = sender_index_.find(sender);
+    if (it == sender_index_.end()) return nullptr;
     last_id_ = sender;
-    last_index_ = index;
+    last_index_ = it->second;
   }
   return &senders_[last_index_];
 }
 
 Ledger::Sender& Ledger::sender_of(std::uint32_t sender) {
-  if (last_index_ == ~std::uint32_t{0} || last_id_ != sender) {
-    std::uint32_t index = lookup_sender(sender);
-    if (index == ~std::uint32_t{0}) index = add_sender(sender);
-    last_id_ = sender;
-    last_index_ = index;
-  }
-  return senders_[last_index_];
+  if (Sender* s = find_sender(sender)) return *s;
+  last_id_ = sender;
+  last_index_ = static_cast<std::uint32_t>(senders_.size());
+  sender_index_.emplace(sender, last_index_);
+  return senders_.emplace_back();
 }
 
 Ledger::Msg& Ledger::entry(std::uint32_t sender, std::uint64_t seq) {

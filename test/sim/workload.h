@@ -77,15 +77,14 @@ class Ledger {
   Msg* find(std::uint32_t sender, std::uint64_t seq) noexcept;
   template <class F> void for_each(F f) const;
 
-  // Sender id -> index in senders_, open addressing with linear probing
-  // (entry = id << 32 | index + 1; 0 = empty), at most half full.
-  std::vector<std::uint64_t> sender_slots_ = std::vector<std::uint64_t>(16, 0);
-  std::uint32_t lookup_sender(std::uint32_t id) const noexcept;  // ~0u if unknown
-  std::uint32_t add_sender(std::uint32_t id);
+  static constexpr std::uint32_t kNoSender = ~std::uint32_t{0};
+  // Sender id -> index in senders_. Consecutive records mostly name the same
+  // sender, so the last lookup is kept and the map is rarely consulted.
+  std::unordered_map<std::uint32_t, std::uint32_t> sender_index_;
   std::vector<Sender> senders_;
   std::map<std::pair<std::uint32_t, std::uint64_t>, Msg> sparse_;
-  std::uint32_t last_id_ = 0;       // one-entry cache of sender_slots_
-  std::uint32_t last_index_ = ~std::uint32_t{0};
+  std::uint32_t last_id_ = 0;
+  std::uint32_t last_index_ = kNoSender;
   std::uint64_t known_ = 0;
   std::uint64_t received_unique_ = 0;
   std::uint64_t duplicates_ = 0;
