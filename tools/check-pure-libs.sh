@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The pure libraries (DESIGN.md rule 1) must not include any DPDK header:
-# they are tested without EAL, fuzzed and reused by the simulator.
+# The pure libraries (doc/architecture.md, rule 1) must not include any DPDK
+# header: they are tested without EAL, fuzzed and reused by the simulator.
 # Usage: tools/check-pure-libs.sh [SOURCE_ROOT]
 set -euo pipefail
 root=${1:-$(dirname "$0")/..}

@@ -1,5 +1,5 @@
-// TSC time for workers: read once per loop iteration (CONVENTIONS.md 3) and
-// converted to the nanoseconds the pure libraries take.
+// TSC time for workers: read once per loop iteration (doc/architecture.md,
+// "Threads") and converted to the nanoseconds the pure libraries take.
 #pragma once
 
 #include <cstdint>

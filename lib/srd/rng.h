@@ -1,5 +1,5 @@
 // Deterministic random numbers for ids, nonces and initial PSNs. Seeded only
-// from EndpointConfig::seed, so a run is reproducible (CONVENTIONS.md 1).
+// from EndpointConfig::seed, so a run is reproducible (doc/conventions.md).
 #pragma once
 
 #include <cstdint>

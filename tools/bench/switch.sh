@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Switch forwarding rate beside dpdk-testpmd, same devices, same traffic,
-# interleaved in one run (issue 2). Prints a Markdown table of Mpps and ratios.
+# interleaved in one run (doc/benchmarks.md, "Switch forwarding"). Prints a
+# Markdown table of Mpps and ratios.
 #
 #   memif (two processes): the DUT (spray switch, or testpmd --forward-mode=io)
 #     has two net_memif server ports, forwarding on CPU 1; switch_bench gen

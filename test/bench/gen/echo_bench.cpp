@@ -1,5 +1,6 @@
-// Raw DPDK echo: the reference for `spray gen` <-> `spray respond` (issue 8,
-// PROTOCOL.md section 7, T1 and T2). tools/bench/gen.sh drives it.
+// Raw DPDK echo: the reference for `spray gen` <-> `spray respond`
+// (doc/protocol.md section 7, T1 and T2; doc/benchmarks.md "Generator and
+// responder"). tools/bench/gen.sh drives it.
 //
 //   echo_bench ring [OPTIONS] -- EAL-ARGS
 //     One process, two lcores: the client on the main lcore, a MAC-swap

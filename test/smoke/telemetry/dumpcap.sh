@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# dpdk-dumpcap captures the ports of a running spray (issue 5): spray calls
+# dpdk-dumpcap captures the ports of a running spray (doc/telemetry.md,
+# "Packet capture"): spray calls
 # rte_pdump_init(), and dumpcap attaches as a DPDK secondary process, which
 # needs the primary's memory in hugepages. The test reserves hugepages and
 # mounts hugetlbfs for itself (spray then picks them up on its own instead of

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# spray gen + spray respond under a real Prometheus (issue 5's acceptance
-# test): both serve /metrics that `promtool check metrics` accepts;
+# spray gen + spray respond under a real Prometheus (doc/telemetry.md,
+# "Tests"): both serve /metrics that `promtool check metrics` accepts;
 # Prometheus (1 s scrape interval, loopback) sees the generator's completed
 # requests grow between two scrapes, and histogram_quantile(0.99, ...) of the
 # request round trip is a positive, finite number; every metric the fabric
