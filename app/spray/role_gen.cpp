@@ -33,6 +33,8 @@ struct Report {
   std::vector<dp::PathSummary> paths;
   std::uint64_t retx[5] = {};
   std::uint64_t spurious = 0, rto_events = 0, quarantines = 0;
+  std::uint64_t shared_losses = 0, silent_rtos = 0, host_drop_acks = 0;
+  std::uint64_t data_pkts = 0;  // DATA packets sent, retransmissions included
   double offered_msgs = 0;
 };
 
@@ -83,7 +85,10 @@ void write_json(const std::string& path, const GenOptions& o, const Report& r, i
     << ", \"p99.99\": " << q(0.9999) << "},\n"
     << "  \"retransmits\": {";
   for (int i = 0; i < 5; ++i) f << (i ? ", " : "") << "\"" << kRetxNames[i] << "\": " << r.retx[i];
-  f << ", \"spurious\": " << r.spurious << ", \"rto_events\": " << r.rto_events << "},\n"
+  f << ", \"spurious\": " << r.spurious << ", \"rto_events\": " << r.rto_events
+    << ", \"silent_rtos\": " << r.silent_rtos << ", \"shared_losses\": " << r.shared_losses
+    << ", \"host_drop_acks\": " << r.host_drop_acks << "},\n"
+    << "  \"data_packets\": " << r.data_pkts << ",\n"
     << "  \"path_quarantines\": " << r.quarantines << ",\n  \"per_path\": [";
   for (std::size_t p = 0; p < r.paths.size(); ++p) {
     const auto& s = r.paths[p];
@@ -130,6 +135,9 @@ void print_report(const GenOptions& o, const Report& r) {
               "retransmits", (unsigned long long)r.retx[0], (unsigned long long)r.retx[1],
               (unsigned long long)r.retx[2], (unsigned long long)r.retx[3], (unsigned long long)r.retx[4],
               (unsigned long long)r.spurious, (unsigned long long)r.rto_events);
+  std::printf("  %-22s %llu lost with no path to blame, %llu silent timeouts, %llu HOST_DROP ACKs\n", "host drops",
+              (unsigned long long)r.shared_losses, (unsigned long long)r.silent_rtos,
+              (unsigned long long)r.host_drop_acks);
   std::printf("  %-22s %llu bad replies, %llu unexpected replies, %llu failed connections\n", "integrity",
               (unsigned long long)r.bad_reply, (unsigned long long)r.unexpected, (unsigned long long)r.conn_failed);
   if (r.conn_failed)
@@ -307,6 +315,10 @@ int gen_main(const std::vector<std::string>& args) {
   r.spurious = std::max(ts.spurious_retx.read(), s.spurious_retx.read());
   r.rto_events = std::max(ts.rto_events.read(), s.rto_events.read());
   r.quarantines = std::max(ts.path_quarantines.read(), s.path_quarantines.read());
+  r.shared_losses = std::max(ts.shared_losses.read(), s.shared_losses.read());
+  r.silent_rtos = std::max(ts.silent_rtos.read(), s.silent_rtos.read());
+  r.host_drop_acks = std::max(ts.host_drop_acks.read(), s.host_drop_acks.read());
+  r.data_pkts = std::max(ts.tx_data_pkts.read(), s.tx_data_pkts.read());
   print_report(opt, r);
   rt.print_final_counters();
   if (resp_app && resp_app->responder().violations().total()) {

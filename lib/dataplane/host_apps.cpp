@@ -82,6 +82,7 @@ telemetry::HistogramExport bucketed_export(std::span<const std::uint64_t> bounds
 
 void summarize_transport(const srd::Endpoint& ep, const std::vector<srd::ConnId>& conns, TransportSummary& out) {
   std::uint64_t nack = 0, same = 0, rack = 0, tlp = 0, rto = 0, spurious = 0, rto_ev = 0, quar = 0;
+  std::uint64_t shared = 0, silent = 0, host_acks = 0;
   std::uint64_t data = 0, active = 0, quarantined = 0, established = 0, inflight = 0;
   srd::BucketHistogram<kCwndBoundsMicroPkts> cwnd;
   for (srd::ConnId id : conns) {
@@ -96,6 +97,9 @@ void summarize_transport(const srd::Endpoint& ep, const std::vector<srd::ConnId>
     spurious += c.spurious_retx;
     rto_ev += c.rto_events;
     quar += c.path_quarantines;
+    shared += c.shared_losses;
+    silent += c.silent_rtos;
+    host_acks += c.host_drop_acks;
     data += c.tx_data_pkts;
     inflight += cs.inflight_pkts;
     if (cs.state == srd::ConnState::kEstablished) {
@@ -123,6 +127,9 @@ void summarize_transport(const srd::Endpoint& ep, const std::vector<srd::ConnId>
   keep(out.spurious_retx, spurious);
   keep(out.rto_events, rto_ev);
   keep(out.path_quarantines, quar);
+  keep(out.shared_losses, shared);
+  keep(out.silent_rtos, silent);
+  keep(out.host_drop_acks, host_acks);
   keep(out.tx_data_pkts, data);
   out.inflight_pkts.set(inflight);
   out.paths_active.set(active);

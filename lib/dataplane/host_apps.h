@@ -85,6 +85,9 @@ struct TransportSummary {
 
   telemetry::SingleWriterCounter retx_nack, retx_same_path, retx_rack, retx_tlp, retx_rto;
   telemetry::SingleWriterCounter spurious_retx, rto_events, path_quarantines, tx_data_pkts;
+  // Losses no path was blamed for, and the peers' HOST_DROP reports heard
+  // (doc/transport.md, Drops and stalls in the hosts).
+  telemetry::SingleWriterCounter shared_losses, silent_rtos, host_drop_acks;
   telemetry::SingleWriterCounter paths_active;       // gauge: ACTIVE paths over all connections
   telemetry::SingleWriterCounter paths_quarantined;  // gauge
   telemetry::SingleWriterCounter connections;        // gauge: established

@@ -186,11 +186,20 @@ void SrdHostPipeline::rx(TxBuffers& tx, std::uint16_t, rte_mbuf** pkts, std::uin
     c_.drop_not_for_us.add();
     rte_pktmbuf_free(m);
   }
+  // The ACKs this burst earned leave now, before the application works
+  // through what it delivered (verifying a 1 MiB message takes longer than
+  // the peer's RTO floor): the peer's timers wait on the network, not on us.
+  if (app_started_) drain_tx(tx, now, now_tsc);
 }
 
 unsigned SrdHostPipeline::poll(TxBuffers& tx, std::uint64_t now_tsc) noexcept {
   const srd::Nanos now = clock_.to_ns(now_tsc);
   unsigned work = 0;
+  // A transmit queue that refused packets dropped them in this host.
+  if (tx.dropped_total() != tx_dropped_seen_) {
+    tx_dropped_seen_ = tx.dropped_total();
+    ep_.note_host_drops(now);
+  }
   if (!app_started_) {
     const std::uint32_t hop = cfg_.peer_ip ? next_hop(cfg_.peer_ip) : 0;
     if (!cfg_.peer_ip || neighbor(hop)) {
@@ -217,6 +226,12 @@ unsigned SrdHostPipeline::poll(TxBuffers& tx, std::uint64_t now_tsc) noexcept {
     ++work;
   }
   work += app_->poll(now);
+  work += drain_tx(tx, now, now_tsc);
+  return work;
+}
+
+unsigned SrdHostPipeline::drain_tx(TxBuffers& tx, srd::Nanos now, std::uint64_t now_tsc) noexcept {
+  unsigned work = 0;
   // Drain what the transport has to send now, bounded so rx keeps its turn.
   for (unsigned i = 0; i < 4 * kBurst; ++i) {
     rte_mbuf* m = alloc();

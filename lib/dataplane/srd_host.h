@@ -79,6 +79,8 @@ class SrdHostPipeline final : public Pipeline {
   void rx(TxBuffers& tx, std::uint16_t port_index, rte_mbuf** pkts, std::uint16_t n,
           std::uint64_t now_tsc) noexcept override;
   unsigned poll(TxBuffers& tx, std::uint64_t now_tsc) noexcept override;
+  // Hands the transport's packets due now to the port (bounded).
+  unsigned drain_tx(TxBuffers& tx, srd::Nanos now, std::uint64_t now_tsc) noexcept;
   std::uint64_t next_deadline_tsc() const noexcept override;
   void housekeeping(std::uint64_t now_tsc) noexcept override;
 
@@ -124,6 +126,8 @@ class SrdHostPipeline final : public Pipeline {
   bool app_started_ = false;
   std::uint64_t arp_deadline_tsc_ = 0;
   std::uint64_t arp_next_tsc_ = 0;
+  // Host drops the transport hears of (srd::Endpoint::note_host_drops).
+  std::uint64_t tx_dropped_seen_ = 0;
   std::uint32_t arp_pending_ = 0;  // next hop being resolved for the peer
   rte_mbuf* stash_[kBurst];
   unsigned stash_n_ = 0;

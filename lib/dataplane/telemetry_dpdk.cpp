@@ -289,6 +289,9 @@ constexpr telemetry::CounterInfo kTransportCounterInfo[] = {
     {"rto_events", "retransmission timeouts"},
     {"path_quarantines", "paths moved to QUARANTINED, all connections"},
     {"tx_data_packets", "DATA packets sent, first transmissions and retransmissions"},
+    {"shared_losses", "packets lost with no evidence against their path (a burst over several paths, a silence)"},
+    {"silent_rtos", "timeouts with nothing sent later delivered on any path"},
+    {"host_drop_acks", "ACKs received saying the peer's host dropped packets"},
 };
 
 }  // namespace
@@ -309,6 +312,9 @@ void add_transport_metrics(telemetry::Registry& reg, std::vector<const Transport
       out[1] += s->rto_events.read();
       out[2] += s->path_quarantines.read();
       out[3] += s->tx_data_pkts.read();
+      out[4] += s->shared_losses.read();
+      out[5] += s->silent_rtos.read();
+      out[6] += s->host_drop_acks.read();
     }
   });
   auto gauge = [&](const char* name, const char* help, telemetry::SingleWriterCounter TransportSummary::*field) {

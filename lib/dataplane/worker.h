@@ -1,14 +1,14 @@
 // Poll-mode workers: one per lcore, each owning a set of rx queues, one tx
 // queue on every port, and one role pipeline.
 //
-// The loop has the l3fwd/eRPC shape (CONVENTIONS.md 3): read the TSC once per
-// iteration; rx_burst(32) per assigned queue and hand the burst to the
-// pipeline; buffer tx per port and flush when a buffer fills, at the end of
-// any iteration that did not receive a full burst (light load: latency
-// first), and at least every ~100 us; run the pipeline's timers once per
-// iteration; housekeeping every
-// 1024 iterations. No locks: the control thread sees the worker only through
-// the relaxed-atomic snapshot the worker publishes during housekeeping.
+// The loop has the l3fwd/eRPC shape (doc/architecture.md, "Threads"): read
+// the TSC once per iteration; rx_burst(32) per assigned queue and hand the
+// burst to the pipeline; buffer tx per port and flush when a buffer fills,
+// at the end of any iteration that did not receive a full burst (light load:
+// latency first), and at least every ~100 us; run the pipeline's timers once
+// per iteration; housekeeping every 1024 iterations. No locks: the control
+// thread sees the worker only through the relaxed-atomic snapshot the worker
+// publishes during housekeeping.
 #pragma once
 
 #include <rte_branch_prediction.h>
@@ -94,6 +94,8 @@ class TxBuffers {
   }
   std::uint64_t take_sent() noexcept { return std::exchange(sent_, 0); }
   std::uint64_t take_dropped() noexcept { return std::exchange(dropped_, 0); }
+  // Packets the ports refused since the worker started (never reset).
+  std::uint64_t dropped_total() const noexcept { return dropped_total_; }
   std::uint16_t nb_ports() const noexcept { return nb_ports_; }
 
  private:
@@ -107,6 +109,7 @@ class TxBuffers {
     sent_ += sent;
     if (unlikely(sent < b.n)) {
       dropped_ += b.n - sent;
+      dropped_total_ += b.n - sent;
       rte_pktmbuf_free_bulk(b.pkts + sent, b.n - sent);
     }
     b.n = 0;
@@ -116,6 +119,7 @@ class TxBuffers {
   std::uint16_t queue_ = 0;
   std::uint64_t sent_ = 0;
   std::uint64_t dropped_ = 0;
+  std::uint64_t dropped_total_ = 0;
 };
 
 // A role's per-worker packet logic. Called only on the worker's lcore. One

@@ -91,22 +91,48 @@ SwiftCc::Verdict SwiftCc::on_ack(Nanos now, Nanos delay_ns, Nanos base_rtt_ns, N
   const double d = static_cast<double>(delay_ns);
   const double t = static_cast<double>(target);
   const double factor = std::max(1.0 - cfg.md_beta * (d - t) / d, cfg.md_floor);
-  cwnd_ *= factor;
+  // Below one packet only with a switch's word (ECN): delay alone on a real
+  // host is noisy (a descheduled peer, a kernel path), and a window of a
+  // hundredth of a packet, paced at SRTT / cwnd over an RTT that noise
+  // inflated, sends a packet every few milliseconds for seconds.
+  const double floor = ece ? cfg.min_cwnd_pkts : std::min(cwnd_, 1.0);
+  cwnd_ = std::max(cwnd_ * factor, floor);
   clamp(cfg);
   last_decrease_ns_ = now;
   decreased_ = true;
   return Verdict::kDecrease;
 }
 
-void SwiftCc::on_rto(const EndpointConfig& cfg) noexcept {
+void SwiftCc::on_rto(const EndpointConfig& cfg, bool silent) noexcept {
+  if (silent) {
+    cwnd_ = std::max(cwnd_ * 0.5, std::min(cwnd_, 1.0));
+    clamp(cfg);
+    return;
+  }
   if (consec_rtos_ < 255) ++consec_rtos_;
-  cwnd_ = consec_rtos_ >= kRtosToMinWindow ? cfg.min_cwnd_pkts : cwnd_ * 0.5;
+  // One packet, not min_cwnd_pkts: below one packet the window is paced at
+  // SRTT / cwnd, and after timeouts (on real hosts mostly a stalled peer)
+  // a hundredth of a packet would send one packet per hundred RTTs for as
+  // long as no ACK grows it back. The delay signal still takes the window
+  // below one packet where many flows share a queue (the incast).
+  cwnd_ = consec_rtos_ >= kRtosToMinWindow ? std::min(cwnd_ * 0.5, 1.0) : cwnd_ * 0.5;
   clamp(cfg);
 }
 
 Nanos SwiftCc::pacing_gap_ns(Nanos srtt_ns, const EndpointConfig& cfg) const noexcept {
   if (!cfg.pacing || cwnd_ >= bdp_pkts_ || srtt_ns == 0) return 0;
-  return static_cast<Nanos>(static_cast<double>(srtt_ns) / cwnd_);
+  // Never longer than the longest RTO: a minimum window over an RTT that a
+  // stall inflated would otherwise space packets seconds apart.
+  return std::min<Nanos>(static_cast<Nanos>(static_cast<double>(srtt_ns) / cwnd_), cfg.rto_max_ns);
+}
+
+bool SwiftCc::on_shared_loss(Nanos now, Nanos srtt_ns, const EndpointConfig& cfg) noexcept {
+  if (decreased_ && now - last_decrease_ns_ < std::max<Nanos>(srtt_ns, 1)) return false;
+  cwnd_ *= cfg.md_floor;
+  clamp(cfg);
+  last_decrease_ns_ = now;
+  decreased_ = true;
+  return true;
 }
 
 void SwiftCc::clamp(const EndpointConfig& cfg) noexcept {

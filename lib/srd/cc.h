@@ -1,4 +1,4 @@
-// Congestion control (PROTOCOL.md section 4): a Swift-style delay-target
+// Congestion control (doc/protocol.md section 4): a Swift-style delay-target
 // window per connection, with the NSCC ECN quadrant and pacing.
 //
 //   target = base_rtt + max(target_min, target_base_factor x base_rtt)
@@ -11,8 +11,10 @@
 //   delay < target, ECN      no change; the caller penalises the path
 //   delay >= target          multiplicative decrease
 //                            max(1 - md_beta (d - t) / d, md_floor),
-//                            at most once per RTT
-//   RTO                      cwnd x 0.5; the third in a row sets min cwnd
+//                            at most once per RTT; below one packet only
+//                            with ECN
+//   RTO                      cwnd x 0.5; the third in a row at most 1 packet
+//   losses shared by paths   cwnd x md_floor, at most once per RTT
 //
 // The window is in packets (fractional below 1: then one packet is paced
 // every srtt / cwnd).
@@ -40,7 +42,15 @@ class SwiftCc {
   // initial_rtt_ns. The window cap keeps assuming initial_rtt_ns (or this
   // RTT if longer) until the other paths are measured.
   void on_handshake_rtt(Nanos rtt_ns, const EndpointConfig& cfg) noexcept;
-  void on_rto(const EndpointConfig& cfg) noexcept;
+  // `silent`: nothing sent after the timed-out packets was delivered on any
+  // path (a stalled peer or host, or every path down): the window halves
+  // but stays at one packet or more, and the timeout does not count towards
+  // the minimum window, which is for timeouts that congestion causes.
+  void on_rto(const EndpointConfig& cfg, bool silent = false) noexcept;
+  // Packets lost in a burst over several paths (a receiver's ring, a
+  // paused host): cwnd x md_floor, at most once per RTT like a delay
+  // decrease. Returns whether the window was cut.
+  bool on_shared_loss(Nanos now, Nanos srtt_ns, const EndpointConfig& cfg) noexcept;
   // Path base RTTs changed: the BDP (initial window, pacing bypass) follows
   // the fastest path; the window cap follows the slowest, since a sprayed
   // window is spread over every path and must cover the longest one.

@@ -1,4 +1,4 @@
-// Endpoint configuration: every knob of PROTOCOL.md sections 4-5 with its
+// Endpoint configuration: every knob of doc/protocol.md sections 4-5 with its
 // default. Validated once at construction (Endpoint throws
 // std::invalid_argument naming the field, its value and what is accepted).
 #pragma once

@@ -1,4 +1,4 @@
-// Connection lifecycle (PROTOCOL.md section 3):
+// Connection lifecycle (doc/protocol.md section 3):
 //
 //   CLOSED -> CONNECTING (CONNECT, retried after connect_retry_ns, doubling,
 //             connect_max_tries in all) -> ESTABLISHED -> CLOSING (drain,
@@ -268,7 +268,7 @@ void EndpointImpl::on_handshake(SrdType type, const wire::SrdHandshake& h, const
     // CONNECT and ACCEPT travel on path 0: a sample of that path too, and
     // the connection's first clean base RTT (data samples may all come
     // from a queue the first window built).
-    c->paths.on_rtt(0, static_cast<std::uint32_t>(c->srtt_ns), c->srtt_ns, now, cfg);
+    c->paths.on_rtt(0, static_cast<std::uint32_t>(c->srtt_ns), c->srtt_ns, 0, now, cfg);
     c->cc.on_handshake_rtt(c->srtt_ns, cfg);
   }
   by_peer[PeerKey{c->peer.ip, c->peer.port, c->remote_id}] = c->id;

@@ -1,4 +1,4 @@
-// Transport counters (PROTOCOL.md section 6), each defined once: the lists
+// Transport counters (doc/protocol.md section 6), each defined once: the lists
 // below expand into the struct fields, the export names and the help text.
 // Plain integers written only by the worker that owns the endpoint; other
 // threads read copies (Endpoint::conn_stats / counters) taken by the worker.
@@ -28,6 +28,12 @@ namespace spray::srd {
   X(retx_rto, "retransmissions after a retransmission timeout")                 \
   X(spurious_retx, "retransmissions the receiver reported as duplicates")       \
   X(rto_events, "retransmission timeouts")                                      \
+  X(spurious_rtos, "timeouts that proved spurious and raised the RTO's floor (the packet was only late)") \
+  X(silent_rtos, "timeouts with nothing sent later delivered on any path: no path blamed") \
+  X(shared_losses, "packets declared lost with no evidence against their path (a burst over several paths, or every path silent): no path blamed") \
+  X(shared_loss_events, "window cuts for losses shared by several paths")        \
+  X(host_drop_acks, "ACKs received saying the peer's host dropped packets")       \
+  X(host_rtt_samples, "RTT samples kept out of SRTT and path state: taken across a host's drops or stall") \
   X(path_changes, "retransmissions sent on a path other than the original")     \
   X(path_quarantines, "paths moved to QUARANTINED")                             \
   X(all_paths_impaired, "times every path was quarantined at once")             \
@@ -60,6 +66,8 @@ namespace spray::srd {
   X(drop_wrong_state, "packets that do not fit the connection's state")        \
   X(drop_bad_ack, "ACKs whose cumulative PSN is beyond what was sent")          \
   X(tx_no_record, "sends deferred: in-flight record pool exhausted")           \
+  X(host_drop_reports, "reports of this host dropping packets (rx ring overflow, full tx queue)") \
+  X(late_timers, "timers found late by rto_min or more (the host stalled): given time to read what arrived") \
   X(resets_tx, "RESET packets sent")                                           \
   X(event_queue_grow, "event queue capacity doublings")
 

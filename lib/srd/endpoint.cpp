@@ -381,6 +381,17 @@ void EndpointImpl::on_expiry(Nanos now) noexcept {
       timers.set(slot, kNever);
       continue;
     }
+    // A timer found this late means the host itself stopped (a descheduled
+    // worker, a paused VM): what arrived meanwhile still sits unread in the
+    // rx ring, and judging losses before reading it would blame the paths
+    // for the host's pause. Such a timer waits once more, while the driver
+    // drains its ring; on time then, it fires.
+    if (now - timers.top_deadline() >= cfg.rto_min_ns) {
+      ++counters.c.late_timers;
+      note_host_drops(now);
+      timers.set(slot, now + std::max<Nanos>(c->srtt_ns, cfg.rto_min_ns / 4));
+      continue;
+    }
     const ConnId id = c->id;
     conn_timers(*c, now);
     c = lookup(id);
@@ -453,6 +464,10 @@ std::size_t Endpoint::poll_tx(std::span<std::uint8_t> buf, TxMeta& meta, Nanos n
 }
 Nanos Endpoint::next_expiry() const noexcept { return impl_->next_expiry(); }
 void Endpoint::on_expiry(Nanos now) noexcept { impl_->on_expiry(now); }
+void Endpoint::note_host_drops(Nanos now) noexcept {
+  impl_->note_host_drops(now);
+  ++impl_->counters.c.host_drop_reports;
+}
 ConnId Endpoint::connect(const PeerAddr& peer) noexcept { return impl_->connect(peer); }
 void Endpoint::listen(bool on) noexcept { impl_->listening = on; }
 SendStatus Endpoint::send(ConnId conn, std::span<const std::uint8_t> data,

@@ -126,6 +126,11 @@ class Endpoint {
   // Runs due timers (RTO, TLP, RACK, delayed ACK, handshake retry, probes,
   // connection timeout).
   void on_expiry(Nanos now) noexcept;
+  // The driver saw this host drop packets at about `now`: its rx ring
+  // overflowed (a NIC's imissed, a socket ring's drops) or a transmit queue
+  // was full. Losses around then blame no path and cut the window instead;
+  // for kHostDropHoldNs every ACK tells the peers so (ACK flag HOST_DROP).
+  void note_host_drops(Nanos now) noexcept;
 
   // ---- application API ----------------------------------------------------
   // Starts a handshake with `peer`; returns the new handle, or kNoConn when

@@ -41,6 +41,10 @@ inline constexpr std::uint32_t kMpr = 4096;
 inline constexpr std::uint32_t kMsgWindow = 4096;
 inline constexpr unsigned kSlotBits = 20;
 inline constexpr std::uint32_t kSlotMask = (1u << kSlotBits) - 1;
+// After a report of host drops, ACKs carry HOST_DROP this long, and a
+// sender treats transmissions around a report (its own or its peer's) as
+// dropped by a host, not by a path.
+inline constexpr Nanos kHostDropHoldNs = 100'000;
 
 inline bool seq_lt(std::uint32_t a, std::uint32_t b) noexcept {
   return static_cast<std::int32_t>(a - b) < 0;
@@ -136,7 +140,7 @@ class Pool {
   std::vector<std::uint32_t> free_;
 };
 
-// One transmission unit of the sender (PROTOCOL.md 3, sender per packet).
+// One transmission unit of the sender (doc/protocol.md section 3, sender per packet).
 // Lives in exactly one list of its connection: the in-flight list (in
 // transmit order) or the retransmit queue.
 struct TxRec {
@@ -157,6 +161,12 @@ struct TxRec {
   std::uint8_t attempt = 0;
   Where where = kFree;
   RetxCause cause = RetxCause::kRto;
+  // The loss that queued this retransmission had evidence against the path
+  // of the previous copy (path_evidence in sender.cpp): once this copy is
+  // acknowledged and the receiver had not seen the packet, that path is
+  // charged with the loss.
+  bool blame = false;
+  bool lost_now = false;  // found lost by the detection pass under way
 };
 
 // A message handed to send(): the application's memory, not a copy.
@@ -255,6 +265,28 @@ struct Connection {
   std::uint32_t rack_tx_seq = 0;  // newest transmission known delivered
   Nanos rack_tx_ns = 0;           // when it was sent
   Nanos rack_rtt_ns = 0;          // and how long it took
+  // Send times between which nothing sent was delivered, on any path, for
+  // longer than kDarkNs (sender.cpp): the receiver or its host dropped
+  // everything then, and losses sent in that interval blame no path.
+  Nanos dark_from_ns = 0, dark_to_ns = 0;
+  // The peer's host dropped packets (ACKs flagged HOST_DROP): what we sent
+  // from peer_drop_from_ns (a round trip before we last heard from the peer
+  // ahead of the report; its ring may have been full since) until the last
+  // flagged ACK arrived may have been lost in that host. 0: never flagged.
+  Nanos peer_drop_from_ns = 0, peer_drop_ns = 0;
+  std::uint32_t last_lost_tx_seq = 0;  // newest transmission declared lost
+  std::uint16_t last_lost_path = 0;    // and its path
+  // Lowest RTT sample (any path) received in the current and the previous
+  // window (sibling_rtt_floor): what the siblings of a path see now.
+  std::uint32_t rtt_floor_cur_ns = 0, rtt_floor_prev_ns = 0;  // 0 = none
+  Nanos rtt_floor_since_ns = 0;
+  // Slowly decaying maximum of how much longer an ACK took than SRTT
+  // (receiver hold time and both hosts' scheduling): the tail probe waits
+  // for it, so a late ACK is not taken for a lost tail.
+  Nanos ack_jitter_ns = 0;
+  // Floor of the RTO learned from timeouts that proved spurious (the packet
+  // was only late): 1.25 x the longest such wait, fading with clean samples.
+  Nanos rto_slack_ns = 0;
   Nanos srtt_ns = 0;
   Nanos rttvar_ns = 0;
   Nanos base_rtt_ns = 0;          // fastest path's min RTT
@@ -407,6 +439,9 @@ class EndpointImpl {
   Nanos sender_deadline(const Connection& c) const noexcept;
   Nanos rto_ns(const Connection& c) const noexcept;
   Nanos reo_wnd_ns(const Connection& c) const noexcept;
+  // Tail loss probe timeout: 2 SRTT plus the ACK jitter measured on the
+  // connection (Connection::ack_jitter_ns).
+  Nanos tlp_ns(const Connection& c) const noexcept;
   void release_sender(Connection& c, FailReason reason) noexcept;
 
   // ---- receiver.cpp ----
@@ -446,6 +481,14 @@ class EndpointImpl {
   TransportHistograms hist;
   bool listening = false;
   Nanos last_now = 0;
+  // Reports of this host's drops (note_host_drops) that came less than
+  // 2 kHostDropHoldNs apart form one episode, [host_drop_from_ns,
+  // host_drop_ns]; 0: none yet.
+  Nanos host_drop_from_ns = 0, host_drop_ns = 0;
+  void note_host_drops(Nanos now) noexcept {
+    if (host_drop_ns == 0 || now - host_drop_ns > 2 * kHostDropHoldNs) host_drop_from_ns = now;
+    host_drop_ns = now;
+  }
 };
 
 inline std::uint64_t rec_key(std::uint32_t slot, std::uint32_t psn) noexcept {

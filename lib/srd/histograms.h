@@ -1,4 +1,4 @@
-// The transport's histograms (PROTOCOL.md section 6): per-path packet RTT,
+// The transport's histograms (doc/protocol.md section 6): per-path packet RTT,
 // loss-recovery latency and reorder depth, recorded by the endpoint as
 // packets and ACKs arrive.
 //

@@ -1,4 +1,4 @@
-// Path health and spraying (PROTOCOL.md 1.2, 3). The transitions are listed
+// Path health and spraying (doc/protocol.md sections 1.2 and 3). The transitions are listed
 // in paths.h; this file keeps them in one place.
 #include "srd/paths.h"
 
@@ -104,8 +104,8 @@ void PathSet::on_acked(std::uint16_t i, Nanos, const EndpointConfig& cfg) noexce
   }
 }
 
-void PathSet::on_rtt(std::uint16_t i, std::uint32_t rtt_ns, Nanos conn_srtt_ns, Nanos now,
-                     const EndpointConfig& cfg) noexcept {
+void PathSet::on_rtt(std::uint16_t i, std::uint32_t rtt_ns, Nanos conn_srtt_ns,
+                     std::uint32_t sibling_floor_ns, Nanos now, const EndpointConfig& cfg) noexcept {
   Path& p = paths_[i];
   if (rtt_ns == 0) rtt_ns = 1;
   p.last_rtt_ns = rtt_ns;
@@ -130,8 +130,12 @@ void PathSet::on_rtt(std::uint16_t i, std::uint32_t rtt_ns, Nanos conn_srtt_ns, 
     max_srtt_ = p.srtt_ns;
   else if (old_srtt == max_srtt_)
     refresh_rtt_summary();  // the slowest path got faster
+  // Slow against its own past and against what its siblings return at the
+  // same time: a delay every path shows (a stalled host, a receiver
+  // falling behind, a shared queue) is not this path's fault.
   const bool slow = rtt_ns > cfg.suspect_rtt_factor * static_cast<double>(p.min_rtt_ns) &&
-                    conn_srtt_ns != 0 && rtt_ns > 2 * conn_srtt_ns;
+                    conn_srtt_ns != 0 && rtt_ns > 2 * conn_srtt_ns && sibling_floor_ns != 0 &&
+                    rtt_ns > 2 * Nanos{sibling_floor_ns} && slower_than_most(i);
   if (slow) {
     if (p.state == PathState::kActive) suspect(p, now, cfg);
     else if (p.state == PathState::kSuspect && p.bad_since_suspect < 255) ++p.bad_since_suspect;
@@ -142,6 +146,18 @@ void PathSet::on_rtt(std::uint16_t i, std::uint32_t rtt_ns, Nanos conn_srtt_ns, 
       set_state(p, PathState::kActive, now);
     }
   }
+}
+
+bool PathSet::slower_than_most(std::uint16_t i) const noexcept {
+  const std::uint32_t mine = paths_[i].srtt_ns;
+  unsigned siblings = 0, faster = 0;
+  for (std::uint16_t j = 0; j < count_; ++j) {
+    const Path& q = paths_[j];
+    if (j == i || q.srtt_ns == 0 || (q.state != PathState::kActive && q.state != PathState::kSuspect)) continue;
+    ++siblings;
+    faster += 2 * std::uint64_t{q.srtt_ns} < mine;
+  }
+  return siblings != 0 && 2 * faster > siblings;
 }
 
 void PathSet::on_ece(std::uint16_t i, Nanos now, Nanos srtt_ns,
@@ -184,8 +200,13 @@ bool PathSet::on_lost(std::uint16_t i, Nanos now, const EndpointConfig& cfg) noe
   return false;
 }
 
-bool PathSet::on_rto(std::uint16_t i, Nanos now, const EndpointConfig& cfg) noexcept {
+bool PathSet::on_rto(std::uint16_t i, Nanos sent_ns, Nanos now, const EndpointConfig& cfg) noexcept {
   Path& p = paths_[i];
+  // Packets the path carried before its last timeout belong to that same
+  // episode: a stall seen through several records is one timeout, not
+  // several in a row.
+  if (p.last_rto_ns != 0 && sent_ns <= p.last_rto_ns) return false;
+  p.last_rto_ns = now;
   ++p.rto_events;
   if (p.consec_rtos < 255) ++p.consec_rtos;
   p.good_acks = 0;
@@ -263,6 +284,8 @@ Nanos PathSet::next_deadline() const noexcept {
   return t;
 }
 
+
+void PathSet::on_shared_loss(std::uint16_t i) noexcept { ++paths_[i].lost_pkts; }
 
 void PathSet::undo_loss(std::uint16_t i, Nanos now) noexcept {
   Path& p = paths_[i];

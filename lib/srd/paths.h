@@ -1,11 +1,18 @@
-// Per-connection path set (PROTOCOL.md sections 1.2 and 3): the health
+// Per-connection path set (doc/protocol.md sections 1.2 and 3): the health
 // state machine of each path, per-path RTT, and weighted round-robin
 // spraying over healthy paths. Pure logic; the connection feeds it outcomes.
 //
 //   ACTIVE -> SUSPECT      an RTO on the path, 2 losses in a row on it, or
 //                          an RTT above suspect_rtt_factor x its min RTT (and
-//                          2 x the connection's, so congestion felt on every
-//                          path does not look like a path fault)
+//                          2 x the connection's SRTT and 2 x the lowest RTT
+//                          any path returned lately, with the path's SRTT
+//                          above 2 x that of most paths in service, so
+//                          congestion or a stall felt on every path does not
+//                          look like a path fault).
+//                          Only losses with evidence against the path count
+//                          (the sender decides: a burst lost over several
+//                          paths at once, or an RTO while no path delivered
+//                          anything later, blames none)
 //   SUSPECT -> ACTIVE      2 clean ACKs of packets sent on it
 //   SUSPECT -> QUARANTINED 2 RTOs in a row, 4 losses in a row, or still
 //                          SUSPECT after suspect_rtts x SRTT
@@ -31,6 +38,7 @@ struct Path {
   Nanos min_rtt_stamp_ns = 0;
   Nanos state_since_ns = 0;
   Nanos ecn_penalty_until_ns = 0;
+  Nanos last_rto_ns = 0;        // when the path last took a timeout (0: never)
   Nanos timer_at_ns = 0;        // SUSPECT: quarantine if still suspect; QUARANTINED:
                                 // when to probe; PROBING: probe deadline
   std::uint32_t last_acked_tx_seq = 0;  // newest transmission acked on this path
@@ -78,8 +86,10 @@ class PathSet {
   // A packet sent on `p` was acknowledged.
   void on_acked(std::uint16_t p, Nanos now, const EndpointConfig& cfg) noexcept;
   // An RTT sample (already without receiver delay) for path p.
-  void on_rtt(std::uint16_t p, std::uint32_t rtt_ns, Nanos conn_srtt_ns, Nanos now,
-              const EndpointConfig& cfg) noexcept;
+  // `sibling_floor_ns`: the lowest sample any path returned just before
+  // (0: none lately); the path is only judged slow against it.
+  void on_rtt(std::uint16_t p, std::uint32_t rtt_ns, Nanos conn_srtt_ns, std::uint32_t sibling_floor_ns,
+              Nanos now, const EndpointConfig& cfg) noexcept;
   // A packet declared lost on `p` turned out to have been delivered: the
   // loss streak shrinks, and a path taken out of service by that streak
   // just now comes back.
@@ -88,7 +98,12 @@ class PathSet {
   void seed_rtt(std::uint16_t p, std::uint32_t rtt_ns) noexcept;
   void on_ece(std::uint16_t p, Nanos now, Nanos srtt_ns, const EndpointConfig& cfg) noexcept;
   bool on_lost(std::uint16_t p, Nanos now, const EndpointConfig& cfg) noexcept;
-  bool on_rto(std::uint16_t p, Nanos now, const EndpointConfig& cfg) noexcept;
+  // A packet on `p` was lost in a burst every path shared: counted in the
+  // path's losses, no step towards SUSPECT.
+  void on_shared_loss(std::uint16_t p) noexcept;
+  // A timeout of a packet sent on `p` at sent_ns; ignored when that packet
+  // left before the path's previous timeout (the same episode).
+  bool on_rto(std::uint16_t p, Nanos sent_ns, Nanos now, const EndpointConfig& cfg) noexcept;
   void on_probe_ack(std::uint16_t p, std::uint32_t rtt_ns, Nanos now) noexcept;
   // Runs path timers due at `now` (suspect persistence, probe scheduling and
   // probe timeouts). Returns the number of paths that became QUARANTINED.
@@ -142,6 +157,10 @@ class PathSet {
     }
   }
   void suspect(Path& p, Nanos now, const EndpointConfig& cfg) noexcept;
+  // The path's smoothed RTT is more than twice that of most paths in
+  // service: a queue every path shares (a receiver's ring) moves them all,
+  // and one slow sample on top of it is no verdict.
+  bool slower_than_most(std::uint16_t i) const noexcept;
   // RTT above penalty_rtt_factor x the path's minimum and by more than
   // penalty_min_queue_ns: on a 4 us path the factor alone would penalise a
   // queue of two packets, which a 100 us path would not even show, and

@@ -1,4 +1,4 @@
-// Receiver (PROTOCOL.md section 3, receiver per connection and ACK policy):
+// Receiver (doc/protocol.md section 3, receiver per connection and ACK policy):
 //
 // - PSN window of kMpr packets, one bit each: a PSN below cum_psn or with
 //   its bit set is a duplicate (ACKed with DUP, dropped, counted); beyond the
@@ -257,6 +257,7 @@ std::size_t EndpointImpl::emit_ack(Connection& c, std::span<std::uint8_t> buf, T
     c.ack_now = false;
     c.ack_deadline = kNever;
   }
+  if (host_drop_ns != 0 && now - host_drop_ns < kHostDropHoldNs) a.flags |= wire::kAckHostDrop;
   const std::size_t n = wire::encode_srd_ack(buf, a, nack, true);
   if (n == 0) return 0;
   meta.path_id = c.paths.ack_path(a.path_id);

@@ -1,4 +1,4 @@
-// Sender (PROTOCOL.md section 3, sender per packet; section 5, timers):
+// Sender (doc/protocol.md section 3, sender per packet; section 5, timers):
 // segmentation, in-flight records, ACK processing and the loss detection
 // tiers, fastest first:
 //
@@ -17,6 +17,7 @@
 // Lost packets queue for retransmission ahead of new data and go out on a
 // different path than they last took, keeping their PSN.
 #include <algorithm>
+#include <array>
 #include <bitset>
 
 #include "srd/endpoint_impl.h"
@@ -30,9 +31,14 @@ constexpr Nanos kMaxRttSampleNs = 1'000'000'000;
 
 }  // namespace
 
+// SRTT and RTTVAR leave out the receiver's hold time, which an ACK still
+// waits for: the RTO adds the ACK jitter measured on the connection (an
+// application that works through a large message before the ACK leaves),
+// and never falls below the floor spurious timeouts taught it.
 Nanos EndpointImpl::rto_ns(const Connection& c) const noexcept {
   const Nanos base = c.srtt_ns == 0 ? std::max<Nanos>(3 * cfg.initial_rtt_ns, cfg.rto_min_ns)
-                                    : std::max<Nanos>(cfg.rto_min_ns, c.srtt_ns + 4 * c.rttvar_ns);
+                                    : std::max<Nanos>({cfg.rto_min_ns, c.srtt_ns + 4 * c.rttvar_ns + c.ack_jitter_ns,
+                                                       c.rto_slack_ns});
   const unsigned shift = std::min<unsigned>(c.rto_backoff, 20);
   return std::min<Nanos>(base << shift, cfg.rto_max_ns);
 }
@@ -51,6 +57,48 @@ Nanos EndpointImpl::reo_wnd_ns(const Connection& c) const noexcept {
   if (base == 0) base = (c.srtt_ns ? c.srtt_ns : cfg.initial_rtt_ns) / 4;
   const Nanos cap = std::max<Nanos>(c.paths.max_srtt(), c.srtt_ns);
   return std::min<Nanos>(base * c.reo_mult, std::max(cap, base));
+}
+
+Nanos EndpointImpl::tlp_ns(const Connection& c) const noexcept {
+  const Nanos srtt = c.srtt_ns ? c.srtt_ns : cfg.initial_rtt_ns;
+  return 2 * srtt + c.ack_jitter_ns;
+}
+
+// Whether losing `r` says something about its path. A packet lost together
+// with the transmissions just before and just after it, both on other
+// paths, went down with them: something every path shares dropped the
+// burst (the receiver's rx ring, a paused host, a queue before the paths
+// fan out). Blaming each path of the burst would quarantine healthy paths
+// one after the other; the window answers it instead. A path that drops
+// its own packets loses them between siblings' deliveries, so at least
+// one neighbour in transmit order was acknowledged.
+// Whether a transmission at `sent` may have been dropped by a host: it lies
+// within kHostDropHoldNs of an episode of our own host's reports, or in the
+// span the peer's HOST_DROP reports cover (Connection::peer_drop_from_ns).
+static bool host_dropped(const EndpointImpl& ep, const Connection& c, Nanos sent) noexcept {
+  if (ep.host_drop_ns != 0 && sent + kHostDropHoldNs >= ep.host_drop_from_ns &&
+      sent <= ep.host_drop_ns + kHostDropHoldNs)
+    return true;
+  return c.peer_drop_ns != 0 && sent >= c.peer_drop_from_ns && sent <= c.peer_drop_ns;
+}
+
+// A neighbour counts as lost when it was declared lost just before, is
+// found lost by the same detection pass, or the newest ACK described its
+// PSN and it was not there; merely unacknowledged (its ACK may be on the
+// way, or held by the receiver) it does not.
+static bool path_evidence(const EndpointImpl& ep, const Connection& c, const TxRec& r) noexcept {
+  if (r.tx_ns > c.dark_from_ns && r.tx_ns < c.dark_to_ns) return false;
+  if (host_dropped(ep, c, r.tx_ns)) return false;
+  const auto missing = [&](std::uint32_t ni, std::uint32_t tx_seq) {
+    if (ni == kNil) return false;
+    const TxRec& n = ep.recs[ni];
+    if (n.tx_seq != tx_seq || n.path == r.path) return false;
+    return n.lost_now || (c.sack_hi_valid && seq_lt(n.psn, c.sack_hi));
+  };
+  const bool before_lost =
+      missing(r.prev, r.tx_seq - 1) ||
+      (c.last_lost_tx_seq != 0 && c.last_lost_tx_seq + 1 == r.tx_seq && c.last_lost_path != r.path);
+  return !(before_lost && missing(r.next, r.tx_seq + 1));
 }
 
 // ---------------------------------------------------------------------------
@@ -249,6 +297,12 @@ std::size_t EndpointImpl::sender_tx(Connection& c, std::span<std::uint8_t> buf, 
       ri = c.fl_tail;
       is_tlp = true;
       recs[ri].cause = RetxCause::kTlp;
+      // A tail that went down as a burst over several paths (the packet
+      // sent just before, on another path, is unacknowledged too) blames
+      // none of them.
+      const std::uint32_t before = recs[ri].prev;
+      recs[ri].blame = !(before != kNil && recs[before].tx_seq + 1 == recs[ri].tx_seq &&
+                         recs[before].path != recs[ri].path);
       list_unlink(recs, c.fl_head, c.fl_tail, ri);
       --c.inflight;
       c.paths.on_leave_flight(recs[ri].path);
@@ -313,6 +367,7 @@ std::size_t EndpointImpl::sender_tx(Connection& c, std::span<std::uint8_t> buf, 
     r.msg_off = m.sent_off;
     r.len = static_cast<std::uint16_t>(std::min<std::uint32_t>(c.payload, m.len - m.sent_off));
     r.attempt = 0;
+    r.blame = false;
     r.first_tx_lo = static_cast<std::uint32_t>(now);
     r.path = c.paths.pick(now, PathSet::kNone, impaired);
     m.sent_off += r.len;
@@ -393,14 +448,35 @@ static void ack_record(EndpointImpl& ep, Connection& c, std::uint32_t ri, bool d
   const bool ambiguous = r.attempt > 1 && echo_ts != static_cast<std::uint32_t>(r.tx_ns);
   // Acked too soon for the latest transmission to have arrived: an earlier
   // one did, so the loss charged to its path was not one (Eifel-style undo).
-  if (r.attempt > 1 && now - r.tx_ns < c.paths.min_rtt_any() && r.prev_path != r.path)
-    c.paths.undo_loss(r.prev_path, now);
-  // A tail probe's own copy arrived and the receiver had not seen the
-  // packet before: the first copy was lost on its path. Charged here, not
-  // when the probe left, since the probe is sent on suspicion alone; without
-  // it a path that only ever carries lone packets (an RPC's request) would
-  // never be taken out of service, each message waiting out a probe.
-  if (r.cause == RetxCause::kTlp && r.attempt > 1 && !ambiguous && !dup_flag && r.prev_path != r.path &&
+  const bool earlier_copy = r.attempt > 1 && now - r.tx_ns < c.paths.min_rtt_any();
+  if (earlier_copy && r.prev_path != r.path) c.paths.undo_loss(r.prev_path, now);
+  // A timeout gave up on a packet that was only late (a host held it, or
+  // its ACK): the RTO learns how long such a wait can be, so the next one
+  // does not fire inside it (Eifel's response to a spurious timeout).
+  if (r.cause == RetxCause::kRto && (earlier_copy || dup_flag || (echo_ts != 0 && ambiguous))) {
+    const Nanos first_tx = r.tx_ns - (static_cast<std::uint32_t>(r.tx_ns) - r.first_tx_lo);
+    if (now > first_tx) {
+      const Nanos waited = std::min<Nanos>(now - first_tx, ep.cfg.rto_max_ns);
+      if (waited > c.rto_slack_ns) {
+        c.rto_slack_ns = waited + waited / 4;
+        ++c.ctr.spurious_rtos;
+      }
+    }
+  }
+  // This copy arrived and the receiver had not seen the packet before: the
+  // previous copy was lost on its path. Charged here, not when the loss was
+  // declared, since RACK and tail probes act on suspicion (a copy that is
+  // only late, behind a deeper queue or a receiver's burst, would count
+  // against a sound path); a probe's charge is also what takes a path that
+  // only ever carries lone packets (an RPC's request) out of service.
+  // Which copy arrived is certain when the ACK echoes this one; a copy acked
+  // as part of a SACK counts once this copy has had a round trip to arrive
+  // (earlier, only the previous copy can have earned it, and a late previous
+  // copy brings a DUP with this one). A host drop reported since the loss
+  // was declared clears the path too.
+  const bool this_copy = !ambiguous || now - r.tx_ns >= c.paths.min_rtt_any();
+  if (r.blame && r.attempt > 1 && this_copy && !dup_flag && r.prev_path != r.path &&
+      !host_dropped(ep, c, r.tx_ns - (static_cast<std::uint32_t>(r.tx_ns) - r.first_tx_lo)) &&
       c.paths.on_lost(r.prev_path, now, ep.cfg))
     ep.note_quarantines(c, 1, now);
   if (!ambiguous && (!p.any_acked || seq_lt(p.last_acked_tx_seq, r.tx_seq))) {
@@ -408,6 +484,12 @@ static void ack_record(EndpointImpl& ep, Connection& c, std::uint32_t ri, bool d
     p.any_acked = true;
   }
   if (seq_lt(c.rack_tx_seq, r.tx_seq) && !ambiguous) {
+    // Nothing sent over this long a span arrived, on any path: a blackout
+    // of the peer or its host, not of a path (path_evidence).
+    if (c.rack_tx_seq != 0 && r.tx_ns - c.rack_tx_ns > std::max<Nanos>(2 * c.srtt_ns, ep.cfg.rto_min_ns / 2)) {
+      c.dark_from_ns = c.rack_tx_ns;
+      c.dark_to_ns = r.tx_ns;
+    }
     c.rack_tx_seq = r.tx_seq;
     c.rack_tx_ns = r.tx_ns;
     // RACK.rtt: how long the newest delivered packet took, queueing
@@ -436,17 +518,36 @@ static void ack_record(EndpointImpl& ep, Connection& c, std::uint32_t ri, bool d
   }
 }
 
+// Queues a lost packet for retransmission. `evidence`: the loss will count
+// against its path once the retransmission confirms it (ack_record);
+// otherwise it is counted as shared and left to the window.
 static void mark_lost(EndpointImpl& ep, Connection& c, std::uint32_t ri, RetxCause cause,
-                      Nanos now) noexcept {
+                      bool evidence = true) noexcept {
   TxRec& r = ep.recs[ri];
+  c.last_lost_tx_seq = r.tx_seq;
+  c.last_lost_path = r.path;
   list_unlink(ep.recs, c.fl_head, c.fl_tail, ri);
   --c.inflight;
   c.paths.on_leave_flight(r.path);
   r.where = TxRec::kRetxQueue;
   r.cause = cause;
+  // A timeout has already judged the path (PathSet::on_rto).
+  r.blame = evidence && cause != RetxCause::kRto;
   list_append(ep.recs, c.rq_head, c.rq_tail, ri);
   ++c.retx_queued;
-  if (c.paths.on_lost(r.path, now, ep.cfg)) ep.note_quarantines(c, 1, now);
+  if (!evidence) {
+    c.paths.on_shared_loss(r.path);
+    ++c.ctr.shared_losses;
+  }
+}
+
+// Losses no path is blamed for still say the connection sent more than
+// something on the way could take: the window answers, once per RTT.
+static void on_shared_losses(Connection& c, Nanos now, const EndpointConfig& cfg) noexcept {
+  if (c.cc.on_shared_loss(now, c.srtt_ns, cfg)) {
+    ++c.ctr.shared_loss_events;
+    ++c.ctr.cwnd_md_events;
+  }
 }
 
 // RACK and same-path detection over the packets sent before the newest
@@ -455,6 +556,9 @@ static void detect_losses(EndpointImpl& ep, Connection& c, Nanos now) noexcept {
   c.rack_deadline = kNever;
   if (c.rack_tx_seq == 0) return;
   const Nanos reo = ep.reo_wnd_ns(c);
+  // First the verdicts, then the losses: whether a loss blames its path
+  // depends on whether its neighbours are lost too.
+  std::uint32_t found = 0;
   for (std::uint32_t ri = c.fl_head; ri != kNil;) {
     TxRec& r = ep.recs[ri];
     const std::uint32_t next = r.next;
@@ -482,21 +586,82 @@ static void detect_losses(EndpointImpl& ep, Connection& c, Nanos now) noexcept {
     }
     const Nanos due = r.tx_ns + path_rtt + guard;
     if (now >= due) {
-      mark_lost(ep, c, ri, same_path ? RetxCause::kSamePath : RetxCause::kRack, now);
+      r.lost_now = true;
+      r.cause = same_path ? RetxCause::kSamePath : RetxCause::kRack;
+      ++found;
     } else {
       c.rack_deadline = std::min(c.rack_deadline, due);
     }
     ri = next;
   }
+  if (found == 0) return;
+  bool shared = false;
+  for (std::uint32_t ri = c.fl_head; ri != kNil && found != 0;) {
+    TxRec& r = ep.recs[ri];
+    const std::uint32_t next = r.next;
+    if (r.lost_now) {
+      const bool evidence = path_evidence(ep, c, r);
+      r.lost_now = false;
+      --found;
+      shared |= !evidence;
+      mark_lost(ep, c, ri, r.cause, evidence);
+    }
+    ri = next;
+  }
+  if (shared) on_shared_losses(c, now, ep.cfg);
+}
+
+// The lowest RTT any path returned within the last one to two windows
+// (max(SRTT, 10 us)) before this sample, then this sample joins it; 0 when
+// no sample came in that long. A path is slow only against that floor: a
+// host that stalls or a receiver that falls behind delays every path's
+// ACKs at once, and after a silence there is nothing to compare with.
+static std::uint32_t sibling_rtt_floor(Connection& c, Nanos rtt, Nanos now) noexcept {
+  constexpr Nanos kMinWindowNs = 10'000;
+  const Nanos window = std::max<Nanos>(c.srtt_ns, kMinWindowNs);
+  if (now - c.rtt_floor_since_ns >= window) {
+    c.rtt_floor_prev_ns = now - c.rtt_floor_since_ns < 2 * window ? c.rtt_floor_cur_ns : 0;
+    c.rtt_floor_cur_ns = 0;
+    c.rtt_floor_since_ns = now;
+  }
+  std::uint32_t floor = c.rtt_floor_cur_ns;
+  if (c.rtt_floor_prev_ns != 0 && (floor == 0 || c.rtt_floor_prev_ns < floor)) floor = c.rtt_floor_prev_ns;
+  const auto sample = static_cast<std::uint32_t>(std::min<Nanos>(rtt, kMaxRttSampleNs));
+  if (c.rtt_floor_cur_ns == 0 || sample < c.rtt_floor_cur_ns) c.rtt_floor_cur_ns = sample;
+  return floor;
+}
+
+// Whether the ACK's trigger is a packet that asked for an immediate ACK:
+// a message's last segment or a retransmission (both carry ACK_REQ), and
+// this very transmission of it.
+static bool acks_at_once(const EndpointImpl& ep, const Connection& c, const wire::SrdAck& a) noexcept {
+  if (seq_lt(a.ack_psn, c.snd_una) || !seq_lt(a.ack_psn, c.next_psn)) return false;
+  const std::uint32_t ri = ep.rec_index.find(rec_key(EndpointImpl::slot_of(c), a.ack_psn));
+  if (ri == FlatIndex::kNone) return false;
+  const TxRec& r = ep.recs[ri];
+  if (a.echo_ts != static_cast<std::uint32_t>(r.tx_ns)) return false;
+  return r.attempt > 1 || r.msg_off + r.len == ep.msgs[r.msg].len;
 }
 
 void EndpointImpl::on_ack_pkt(Connection& c, const wire::SrdAck& a, bool nack,
                               Nanos now) noexcept {
   ++c.ctr.acks_rx;
+  const Nanos heard_before = c.last_ack_rx_ns;
   c.last_ack_rx_ns = now;
   c.peer_rwnd = std::max<std::uint32_t>(a.rwnd_pkts, 1);
   const bool dup = a.flags & wire::kAckDup;
   const bool ece = a.flags & wire::kAckEce;
+  if (a.flags & wire::kAckHostDrop) {
+    // A new report (not the hold of the last one) covers what we sent since
+    // we last heard from the peer.
+    if (c.peer_drop_ns == 0 || now - c.peer_drop_ns > 2 * kHostDropHoldNs) {
+      const Nanos heard = heard_before != 0 ? heard_before : now;
+      const Nanos back = (c.srtt_ns ? c.srtt_ns : cfg.initial_rtt_ns) + kHostDropHoldNs;
+      c.peer_drop_from_ns = heard > back ? heard - back : 0;
+    }
+    c.peer_drop_ns = now;
+    ++c.ctr.host_drop_acks;
+  }
   if (ece) ++c.ctr.ece_acks;
 
   // RTT sample from the echoed timestamp, less the receiver's hold time.
@@ -511,7 +676,16 @@ void EndpointImpl::on_ack_pkt(Connection& c, const wire::SrdAck& a, bool nack,
     // many times too slow and the path is suspected and quarantined.
     if (raw < kMaxRttSampleNs && raw > a.rx_delay_ns) rtt = raw - a.rx_delay_ns;
   }
-  if (rtt != 0 && path_ok) {
+  // A long sample while either host reports drops or a stall measures the
+  // host, not the network: it would stretch SRTT, the RTO and the tail probe
+  // to the stall's length, make a path look slow and cut the window.
+  const bool host_noise = rtt != 0 && c.srtt_ns != 0 && rtt > c.srtt_ns &&
+                          ((a.flags & wire::kAckHostDrop) || host_dropped(*this, c, now));
+  if (host_noise) ++c.ctr.host_rtt_samples;
+  if (rtt != 0 && path_ok && !host_noise) {
+    // The slack a spurious timeout added fades over ~1,000 clean samples
+    // (a few hundred round trips of bulk traffic).
+    c.rto_slack_ns -= c.rto_slack_ns / 1024;
     if (c.srtt_ns == 0) {
       c.srtt_ns = rtt;
       c.rttvar_ns = rtt / 2;
@@ -520,7 +694,18 @@ void EndpointImpl::on_ack_pkt(Connection& c, const wire::SrdAck& a, bool nack,
       c.rttvar_ns = c.rttvar_ns - c.rttvar_ns / 4 + err / 4;
       c.srtt_ns = c.srtt_ns - c.srtt_ns / 8 + rtt / 8;
     }
-    c.paths.on_rtt(a.path_id, static_cast<std::uint32_t>(rtt), c.srtt_ns, now, cfg);
+    // The whole wait for an ACK beyond SRTT, the receiver's hold time and
+    // both hosts' scheduling included, learned from ACKs the receiver sends
+    // at once (of a message's last packet or a retransmission, which ask
+    // for one), the kind a tail probe waits for; a delayed ACK's hold is
+    // deliberate. Rises at once, decays by 1/16 per sample.
+    if (acks_at_once(*this, c, a)) {
+      const Nanos raw = rtt + a.rx_delay_ns;
+      const Nanos extra = raw > c.srtt_ns ? raw - c.srtt_ns : 0;
+      c.ack_jitter_ns = extra >= c.ack_jitter_ns ? extra : c.ack_jitter_ns - (c.ack_jitter_ns - extra) / 16;
+    }
+    c.paths.on_rtt(a.path_id, static_cast<std::uint32_t>(rtt), c.srtt_ns, sibling_rtt_floor(c, rtt, now),
+                   now, cfg);
     hist.path_rtt_ns[a.path_id].record(rtt);
     const Nanos base = c.paths.min_rtt_any();
     const Nanos wide = c.paths.max_min_rtt();
@@ -580,7 +765,7 @@ void EndpointImpl::on_ack_pkt(Connection& c, const wire::SrdAck& a, bool nack,
     } else if (!seq_lt(a.ack_psn, c.snd_una) && seq_lt(a.ack_psn, c.next_psn)) {
       const std::uint32_t ri = rec_index.find(rec_key(slot_of(c), a.ack_psn));
       if (ri != FlatIndex::kNone && recs[ri].where == TxRec::kInFlight)
-        mark_lost(*this, c, ri, RetxCause::kNack, now);
+        mark_lost(*this, c, ri, RetxCause::kNack);
     }
   }
 
@@ -590,13 +775,23 @@ void EndpointImpl::on_ack_pkt(Connection& c, const wire::SrdAck& a, bool nack,
     // connection's lowest RTT, since this path's own minimum may have been
     // measured through that same queue (its first samples, in an incast).
     if (ece && base != 0) base = std::min<Nanos>(base, c.paths.min_rtt_any());
-    const auto v = c.cc.on_ack(now, rtt, base, c.srtt_ns, s.newly_acked, ece, cfg);
+    // A sample taken across a host's drops or stall is no queue of the
+    // network's: the window hears the losses (shared, cut once per RTT), not
+    // a delay that would shrink it RTT after RTT to the minimum.
+    const auto v = c.cc.on_ack(now, host_noise ? 0 : rtt, base, c.srtt_ns, s.newly_acked, ece, cfg);
     if (v == SwiftCc::Verdict::kDecrease) ++c.ctr.cwnd_md_events;
     if (ece && path_ok && v == SwiftCc::Verdict::kEcnHold) c.paths.on_ece(a.path_id, now, c.srtt_ns, cfg);
   }
   if (s.newly_acked != 0) {
     c.tlp_out = false;
     c.rto_backoff = 0;
+    // The gap ahead was set at the window of the last send, which after
+    // timeouts may be a hundredth of a packet over an RTT the stall
+    // inflated: the window this ACK reopened sets it now.
+    if (c.pace_next_ns > now) {
+      const Nanos gap = c.cc.pacing_gap_ns(c.srtt_ns ? c.srtt_ns : cfg.initial_rtt_ns, cfg);
+      c.pace_next_ns = std::min(c.pace_next_ns, now + gap);
+    }
     if (!starved.empty()) {
       for (std::uint32_t sl : starved) {
         if (conns[sl]) conns[sl]->starved = false;
@@ -625,10 +820,7 @@ Nanos EndpointImpl::sender_deadline(const Connection& c) const noexcept {
   Nanos t = c.rack_deadline;
   if (c.fl_head != kNil) {
     t = std::min(t, recs[c.fl_head].tx_ns + rto_for(*this, c, recs[c.fl_head].path));
-    if (cfg.tlp && !c.tlp_out && !c.tlp_pending) {
-      const Nanos srtt = c.srtt_ns ? c.srtt_ns : cfg.initial_rtt_ns;
-      t = std::min(t, c.last_tx_ns + 2 * srtt);
-    }
+    if (cfg.tlp && !c.tlp_out && !c.tlp_pending) t = std::min(t, c.last_tx_ns + tlp_ns(c));
   }
   if (c.fl_head != kNil || c.rq_head != kNil)
     t = std::min(t, std::max(c.last_ack_rx_ns, c.outstanding_since_ns) + cfg.conn_timeout_ns);
@@ -646,28 +838,45 @@ void EndpointImpl::sender_timers(Connection& c, Nanos now) noexcept {
   if (c.fl_head != kNil) {
     if (now >= recs[c.fl_head].tx_ns + rto_for(*this, c, recs[c.fl_head].path)) {
       // Everything whose own timeout has passed goes, not just the oldest.
+      // A path is blamed only with its siblings' word: something sent after
+      // the lost packet was delivered (on another path, or the RTO would
+      // not be needed) and the loss was not a burst across paths. When
+      // nothing later arrived on any path, the peer, its host or every path
+      // went quiet at once, and no single path is at fault.
       std::bitset<256> hit;
+      std::array<Nanos, 256> newest_sent{};
+      bool any_evidence = false;
+      for (std::uint32_t ri = c.fl_head; ri != kNil; ri = recs[ri].next)
+        recs[ri].lost_now = now >= recs[ri].tx_ns + rto_for(*this, c, recs[ri].path);
       for (std::uint32_t ri = c.fl_head; ri != kNil;) {
-        const std::uint32_t next = recs[ri].next;
-        if (now >= recs[ri].tx_ns + rto_for(*this, c, recs[ri].path)) {
-          hit.set(recs[ri].path);
-          mark_lost(*this, c, ri, RetxCause::kRto, now);
+        TxRec& r = recs[ri];
+        const std::uint32_t next = r.next;
+        if (r.lost_now) {
+          const bool evidence = c.rack_tx_seq != 0 && seq_lt(r.tx_seq, c.rack_tx_seq) &&
+                                path_evidence(*this, c, r);
+          r.lost_now = false;
+          if (evidence) {
+            hit.set(r.path);
+            newest_sent[r.path] = std::max(newest_sent[r.path], r.tx_ns);
+            any_evidence = true;
+          }
+          mark_lost(*this, c, ri, RetxCause::kRto, evidence);
         }
         ri = next;
       }
       ++c.ctr.rto_events;
-      c.cc.on_rto(cfg);
+      if (!any_evidence) ++c.ctr.silent_rtos;
+      c.cc.on_rto(cfg, !any_evidence);
       if (c.rto_backoff < 20) ++c.rto_backoff;
       unsigned q = 0;
       for (std::uint16_t i = 0; i < c.paths.count(); ++i)
-        if (hit.test(i)) q += c.paths.on_rto(i, now, cfg);
+        if (hit.test(i)) q += c.paths.on_rto(i, newest_sent[i], now, cfg);
       if (q != 0) note_quarantines(c, q, now);
       // No loss probe while recovering from a timeout: the next ACK re-arms it.
       c.tlp_out = true;
       kick(c);
     } else if (cfg.tlp && !c.tlp_out && !c.tlp_pending) {
-      const Nanos srtt = c.srtt_ns ? c.srtt_ns : cfg.initial_rtt_ns;
-      if (now >= c.last_tx_ns + 2 * srtt) {
+      if (now >= c.last_tx_ns + tlp_ns(c)) {
         c.tlp_out = true;
         c.tlp_pending = true;
         kick(c);

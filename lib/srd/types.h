@@ -66,7 +66,7 @@ enum class PathState : std::uint8_t {
 };
 const char* to_string(PathState s) noexcept;
 
-// Why a packet was retransmitted (PROTOCOL.md section 3, loss tiers).
+// Why a packet was retransmitted (doc/protocol.md section 3, loss tiers).
 enum class RetxCause : std::uint8_t { kNack = 0, kSamePath, kRack, kTlp, kRto };
 
 // A complete received message. `data` stays valid until the application

@@ -1,4 +1,4 @@
-// SRD transport header (PROTOCOL.md section 2, doc/protocol.md): encode and
+// SRD transport header (doc/protocol.md section 2): encode and
 // decode of every packet type over byte spans.
 //
 // The SRD packet is the UDP payload. DATA and ACK, the per-packet types, are
@@ -59,7 +59,11 @@ inline constexpr std::uint8_t kAckEce = 0x01;
 inline constexpr std::uint8_t kAckRetxSeen = 0x02;
 inline constexpr std::uint8_t kAckDup = 0x04;
 inline constexpr std::uint8_t kAckNackFollows = 0x08;
-inline constexpr std::uint8_t kAckFlagsMask = 0x0f;
+// The receiver's host dropped packets lately (its rx ring overflowed, or
+// its driver could not send): losses around now are the host's, not a
+// path's.
+inline constexpr std::uint8_t kAckHostDrop = 0x40;
+inline constexpr std::uint8_t kAckFlagsMask = 0x4f;
 inline constexpr std::uint8_t kNackReasonShift = 4;
 inline constexpr std::uint8_t kNackReasonMask = 0x30;
 enum class NackReason : std::uint8_t { kGap = 1, kTrimmed = 2, kNoBuffer = 3 };

@@ -132,7 +132,7 @@ class PathTimeline {
   std::vector<Change> changes_;
 };
 
-// Loss-recovery latency (PROTOCOL.md T5): drops DATA packets on the given
+// Loss-recovery latency (doc/protocol.md section 7, T5): drops DATA packets on the given
 // links, by probability or by a rule, and times each from the drop to the
 // first arrival of the same segment (connection, message, offset) at the
 // receiving host.

@@ -98,6 +98,7 @@ void Sim::set_stack(std::uint32_t host_node, std::unique_ptr<HostStack> stack) {
     pool_.free(p);
   }
   h.rx_tail = kNoPacket;
+  h.rx_queued = 0;
   h.stack = std::move(stack);
   h.wake_ns = kNever;
   schedule_wake(h, now_ns_);
@@ -189,21 +190,39 @@ bool Sim::step(Nanos end_ns) {
   return true;
 }
 
+void Sim::pause_host(std::uint32_t host_node, Nanos for_ns) {
+  Host& h = host_of(host_node);
+  h.busy_until_ns = std::max(h.busy_until_ns, now_ns_ + for_ns);
+}
+
 void Sim::service(Host& h) {
   if (!h.stack) return;
   HostStack& st = *h.stack;
-  ++h.stats.wakes;
   const Nanos now = now_ns_;
+  if (now < h.busy_until_ns) {
+    // Whatever woke it waits: the host is still busy or paused.
+    h.wake_ns = kNever;
+    schedule_wake(h, h.busy_until_ns);
+    return;
+  }
+  ++h.stats.wakes;
+  if (h.stats.rx_ring_drops != h.rx_ring_drops_told) {
+    h.rx_ring_drops_told = h.stats.rx_ring_drops;
+    st.on_host_drops(now);
+  }
 
-  for (std::uint32_t n = 0; n < h.cfg.rx_burst && h.rx_head != kNoPacket; ++n) {
+  std::uint32_t n = 0;
+  for (; n < h.cfg.rx_burst && h.rx_head != kNoPacket; ++n) {
     const std::uint32_t pi = h.rx_head;
     Packet& p = pool_[pi];
     h.rx_head = p.next;
     if (h.rx_head == kNoPacket) h.rx_tail = kNoPacket;
+    --h.rx_queued;
     const srd::RxMeta meta{p.src, p.path_id, p.ce};
     st.on_packet(p.bytes(), meta, now);
     pool_.free(pi);
   }
+  if (n != 0 && h.cfg.rx_pkt_cost_ns != 0) h.busy_until_ns = now + n * h.cfg.rx_pkt_cost_ns;
 
   if (now >= st.next_expiry()) st.on_expiry(now);
   // The application runs twice: before transmit, and after it for the events
@@ -221,7 +240,7 @@ void Sim::service(Host& h) {
     ++h.stats.stuck_wakes;
     next = now + 1;
   }
-  schedule_wake(h, next);
+  schedule_wake(h, std::max(next, h.busy_until_ns));
 }
 
 void Sim::transmit(Host& h, HostStack& st, Nanos now) {
@@ -418,13 +437,19 @@ void Sim::deliver(Host& h, std::uint32_t pi) {
     }
     ++h.stats.rx_corrupt_passed;
   }
+  if (h.cfg.rx_ring_pkts != 0 && h.rx_queued >= h.cfg.rx_ring_pkts) {
+    ++h.stats.rx_ring_drops;
+    pool_.free(pi);
+    return;
+  }
+  ++h.rx_queued;
   ++h.stats.rx_pkts;
   h.stats.rx_bytes += p.len;
   p.next = kNoPacket;
   if (h.rx_tail == kNoPacket) h.rx_head = pi;
   else pool_[h.rx_tail].next = pi;
   h.rx_tail = pi;
-  schedule_wake(h, now_ns_ + h.cfg.rx_poll_ns);
+  schedule_wake(h, std::max(now_ns_ + h.cfg.rx_poll_ns, h.busy_until_ns));
 }
 
 }  // namespace spray::sim

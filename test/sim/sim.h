@@ -49,6 +49,9 @@ class HostStack {
   virtual void on_service(Nanos /*now_ns*/) {}
   // Earliest time the application wants on_service without any packet or timer.
   virtual Nanos next_app_wake() const noexcept { return kNever; }
+  // The host's rx ring dropped packets since the last poll (a NIC reports
+  // this as imissed); called before the poll's packets.
+  virtual void on_host_drops(Nanos /*now_ns*/) noexcept {}
 };
 
 struct HostConfig {
@@ -56,6 +59,12 @@ struct HostConfig {
   Nanos rx_poll_ns = 0;        // delay from arrival to the poll that sees it (0: same instant)
   std::uint32_t rx_burst = 32; // packets handed to on_packet per poll, as rx_burst() would
   bool l4_checksum = true;     // drop corrupted packets before the transport, as a NIC's UDP check does
+  // A receiver slower than its link: packets waiting for the host beyond
+  // rx_ring_pkts are dropped as a full NIC or socket ring drops them
+  // (0: unbounded), and each packet handed to the stack keeps the host busy
+  // rx_pkt_cost_ns before its next poll (0: free).
+  std::uint32_t rx_ring_pkts = 0;
+  Nanos rx_pkt_cost_ns = 0;
 };
 
 struct HostStats {
@@ -67,6 +76,7 @@ struct HostStats {
   std::uint64_t rx_corrupt_passed = 0; // corrupted, handed to the transport (l4_checksum off)
   std::uint64_t rx_misaddressed = 0; // destination is not this host
   std::uint64_t no_uplink_drops = 0;
+  std::uint64_t rx_ring_drops = 0;    // arrived to a full rx ring
   std::uint64_t wakes = 0;
   std::uint64_t stuck_wakes = 0;     // next_expiry() stayed <= now after a full poll
 };
@@ -80,7 +90,10 @@ struct Host {
   HostStats stats;
   std::uint32_t rx_head = kNoPacket;
   std::uint32_t rx_tail = kNoPacket;
+  std::uint32_t rx_queued = 0;
+  std::uint64_t rx_ring_drops_told = 0;  // stats.rx_ring_drops the stack has heard of
   Nanos wake_ns = kNever;
+  Nanos busy_until_ns = 0;  // no poll before: packet cost or a pause
 };
 
 struct Switch {
@@ -131,6 +144,9 @@ class Sim {
   void every(Nanos first_ns, Nanos period_ns, std::function<bool(Sim&)> fn);
   // Asks for a poll of the host at now (e.g. after submitting work from outside).
   void wake(std::uint32_t host_node) { schedule_wake(host_of(host_node), now_ns_); }
+  // The host stops polling (its process is descheduled) from now for
+  // `for_ns`: packets queue in its rx ring (and overflow it), timers wait.
+  void pause_host(std::uint32_t host_node, Nanos for_ns);
 
   // ---- inspection ----
   Link& link(std::uint32_t id) noexcept { return links_[id]; }

@@ -48,6 +48,7 @@ class SrdHost final : public HostStack {
     if (app_) app_->on_service(ep_, now_ns);
   }
   Nanos next_app_wake() const noexcept override { return app_ ? app_->next_wake() : kNever; }
+  void on_host_drops(Nanos now_ns) noexcept override { ep_.note_host_drops(now_ns); }
 
  private:
   srd::Endpoint ep_;

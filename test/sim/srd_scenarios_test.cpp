@@ -1,4 +1,4 @@
-// The SRD transport in virtual time (issue 3, PROTOCOL.md section 7).
+// The SRD transport in virtual time (doc/protocol.md section 7; doc/simulator.md).
 // Each test states one behaviour and asserts it on outcomes: messages
 // delivered exactly once and intact, times in virtual ns, counters.
 #include <gtest/gtest.h>
@@ -316,7 +316,39 @@ TEST(SrdIncast, BottleneckStaysBusyWithoutDrops) {
   EXPECT_GE(t8().utilisation, 0.90);
 }
 
-// ---- measured targets (PROTOCOL.md section 7) -----------------------------
+// ---- drops and stalls in the hosts ----------------------------------------
+// What a receiver's ring or a paused host drops is congestion, not a path
+// fault: the window answers it, no path is quarantined, nothing is lost.
+
+TEST(SrdHostDrops, SlowReceiverQuarantinesNoPathAndLosesNothing) {
+  const targets::SlowReceiver r = targets::run_slow_receiver(1);
+  ASSERT_TRUE(r.completed);
+  ASSERT_GT(r.ring_drops, 0u) << "the receiver's ring never overflowed: the case is not exercised";
+  EXPECT_EQ(r.counters.path_quarantines, 0u);
+  EXPECT_EQ(r.received, r.sent);
+  EXPECT_EQ(r.duplicates, 0u);
+  EXPECT_EQ(r.missing, 0u);
+  EXPECT_GT(r.counters.shared_losses, 0u);
+  EXPECT_GT(r.counters.shared_loss_events, 0u);  // answered by the window
+}
+
+class HostPauses : public ::testing::TestWithParam<std::uint64_t> {};
+
+TEST_P(HostPauses, QuarantineNoPathAndNoMessageWaitsTwiceThePause) {
+  const targets::HostPause r = targets::run_host_pause(GetParam());
+  ASSERT_TRUE(r.completed);
+  ASSERT_GT(r.pauses, 10u);
+  ASSERT_GT(r.ring_drops, 0u) << "the receiver's ring never overflowed: the case is not exercised";
+  EXPECT_EQ(r.counters.path_quarantines, 0u);
+  EXPECT_EQ(r.received, r.sent);
+  EXPECT_EQ(r.duplicates, 0u);
+  EXPECT_EQ(r.missing, 0u);
+  EXPECT_LE(r.max_completion_ns, 2 * r.longest_pause_ns);
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, HostPauses, ::testing::Values(1, 2, 3, 4));
+
+// ---- measured targets (doc/protocol.md section 7) -----------------------------
 
 TEST(SrdTargets, T4GoodputRetentionUnderRandomLoss) {
   const targets::T4 r = targets::run_t4(1);

@@ -186,6 +186,73 @@ CleanStart run_clean(std::uint64_t seed, std::uint16_t paths, std::uint32_t wind
   return r;
 }
 
+namespace {
+
+void account(PairScenario& s, HostRun& r) {
+  r.ring_drops = s.sim.host(s.topo.b).stats.rx_ring_drops;
+  r.sent = s.ledger.sent_count();
+  r.received = s.ledger.received_unique();
+  r.duplicates = s.ledger.duplicates();
+  r.missing = s.ledger.missing();
+  r.counters = s.conn_stats().counters;
+}
+
+}  // namespace
+
+SlowReceiver run_slow_receiver(std::uint64_t seed) {
+  SlowReceiver r;
+  PairOptions o = bulk(300);
+  o.seed = seed;
+  o.delay_ns = r.delay_ns;
+  PairScenario s(o);
+  HostConfig& rx = s.sim.host(s.topo.b).cfg;
+  rx.rx_pkt_cost_ns = r.pkt_cost_ns;
+  rx.rx_ring_pkts = r.ring_pkts;
+  r.completed = s.run(2'000 * kMs);
+  const std::uint32_t payload = s.a().ep().config().payload_per_pkt();
+  r.capacity_bps = static_cast<double>(payload) * 8e9 / static_cast<double>(r.pkt_cost_ns);
+  r.goodput_bps = steady_goodput_bps(s);
+  account(s, r);
+  return r;
+}
+
+HostPause run_host_pause(std::uint64_t seed) {
+  HostPause r;
+  PairOptions o = bulk(0);
+  o.seed = seed;
+  o.delay_ns = r.delay_ns;
+  o.flow.stop_ns = r.run_ns;
+  PairScenario s(o);
+  s.sim.host(s.topo.b).cfg.rx_ring_pkts = r.ring_pkts;
+  // One schedule for both hosts, so that pauses never overlap and each
+  // message meets at most the pause under way: the one that stops is drawn
+  // at random, and the next pause starts at least max_pause_ns later.
+  Rng rng(mix64(seed ^ 0x9a05e));
+  Nanos t = 0;
+  for (;;) {
+    t += r.max_pause_ns + static_cast<Nanos>(rng.exponential(static_cast<double>(r.mean_gap_ns - r.max_pause_ns)));
+    if (t >= r.run_ns) break;
+    const std::uint32_t node = rng.chance(0.5) ? s.topo.a : s.topo.b;
+    const Nanos len = r.min_pause_ns + rng.below(r.max_pause_ns - r.min_pause_ns + 1);
+    s.sim.at(t, [node, len](Sim& sim) { sim.pause_host(node, len); });
+    r.longest_pause_ns = std::max(r.longest_pause_ns, len);
+    ++r.pauses;
+    t += len;
+  }
+  // The flow runs until run_ns; what it sent must be delivered by the end.
+  s.run(r.run_ns + 200 * kMs);
+  r.completed = s.sender().failures().empty() && s.sender().delivered_msgs() == s.ledger.sent_count();
+  const auto& samples = s.sender().completion_samples();
+  if (!samples.empty()) {
+    r.max_completion_ns = *std::max_element(samples.begin(), samples.end());
+    std::vector<std::uint64_t> sorted(samples.begin(), samples.end());
+    std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+    r.p50_completion_ns = sorted[sorted.size() / 2];
+  }
+  account(s, r);
+  return r;
+}
+
 T7 run_t7(std::uint64_t seed) {
   T7 r;
   PairOptions o = bulk(400);

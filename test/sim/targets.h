@@ -1,4 +1,4 @@
-// The PROTOCOL.md section 7 targets the simulator can measure (T4-T10), as
+// The doc/protocol.md section 7 targets the simulator can measure (T4-T10), as
 // scenario runners returning figures. The sim tests assert on them and
 // sim_report prints them; both use these same definitions.
 #pragma once
@@ -18,7 +18,7 @@ inline constexpr std::uint16_t kT6Path = 3;  // the path T6 black-holes
 // 8 paths x 12.5 Gb/s, 2 us one way, one connection keeping 16 x 64 KB in flight.
 PairOptions bulk(std::uint64_t messages);
 // N senders -> 1 receiver, 100 Gb/s links, 1 us hops, optional ECN at the
-// switch (K = 32 packets or 20 us sojourn, PROTOCOL.md section 4).
+// switch (K = 32 packets or 20 us sojourn, doc/protocol.md section 4).
 IncastOptions incast(std::uint32_t senders, bool ecn);
 // 2 leaves x 8 hosts, 4 spines, 25 Gb/s everywhere; 8 flows of 16 KB
 // messages at 70% of the 100 Gb/s bisection (8.75 Gb/s each, Poisson) for
@@ -82,6 +82,48 @@ struct CleanStart {
 };
 // bulk(300) over `paths` clean paths with `window` messages in flight.
 CleanStart run_clean(std::uint64_t seed, std::uint16_t paths = 8, std::uint32_t window = 16);
+
+// What a run with host drops leaves behind: the receiver's ring drops and
+// the ledger's and the sender's account.
+struct HostRun {
+  std::uint64_t ring_drops = 0;
+  std::uint64_t sent = 0, received = 0, duplicates = 0, missing = 0;
+  srd::ConnCounters counters;
+  bool completed = false;
+};
+
+// A receiver slower than its link (host-side drops): host b spends
+// rx_pkt_cost_ns on each packet, 60 Gb/s of 1,500 B packets behind a
+// 100 Gb/s link, and drops what overflows its 128-packet rx ring, as a NIC
+// ring or an AF_PACKET socket ring does; 20 us one way, so the window
+// (BDP ~330 packets) can overrun the ring. The transport must treat those
+// drops as congestion: no path quarantined, every message delivered once.
+struct SlowReceiver : HostRun {
+  Nanos pkt_cost_ns = 200;
+  Nanos delay_ns = 20 * kUs;
+  std::uint32_t ring_pkts = 128;
+  double capacity_bps = 0;   // what the receiver can take, payload bytes
+  double goodput_bps = 0;    // steady state, as T7 measures it
+};
+SlowReceiver run_slow_receiver(std::uint64_t seed);
+
+// Hosts that stop at random (a descheduled worker): one host or the other
+// pauses for 1-5 ms, every 10 ms on average (never two at once), while
+// messages flow over 20 us paths; the receiver's 256-packet rx ring
+// overflows during its pauses. No path may be quarantined, and no message
+// may take longer than twice the longest pause.
+struct HostPause : HostRun {
+  Nanos min_pause_ns = 1 * kMs, max_pause_ns = 5 * kMs;
+  Nanos mean_gap_ns = 10 * kMs;
+  Nanos delay_ns = 20 * kUs;
+  std::uint32_t ring_pkts = 256;
+  Nanos run_ns = 200 * kMs;
+  std::uint32_t pauses = 0;
+  Nanos longest_pause_ns = 0;
+  Nanos max_completion_ns = 0;   // slowest message, submit to delivered
+  Nanos p50_completion_ns = 0;
+};
+HostPause run_host_pause(std::uint64_t seed);
 
 struct T7 {
   double spurious_share = 0;

@@ -396,6 +396,94 @@ TEST(SrdReliability, PathDeadOneWayStaysInServiceTheOtherWay) {
   EXPECT_LE(acks_lost, 6u);
 }
 
+// A burst of consecutive packets lost over every path at once (a receiver's
+// ring overflowing) is the host's doing: every packet is recovered, no path
+// is blamed, and the window answers instead.
+TEST(SrdHostDrops, BurstLostOverEveryPathBlamesNoPath) {
+  Pair net;
+  const ConnId c = net.connect();
+  for (int i = 0; i < 50; ++i) ASSERT_EQ(net.send(net.a, c, pattern(1440, 1000 + i), i), SendStatus::kOk);
+  net.run(1'000'000, [&] { return net.a.count(EventKind::kDelivered) == 50; });
+  net.b.messages.clear();
+  net.a.events.clear();
+  // 48 consecutive first transmissions, three rounds of the 16 paths.
+  int data_seen = 0;
+  net.hook = [&](const WirePkt& p) {
+    if (!is_data(p) || !p.from_a || (p.data().flags & wire::kDataRetx)) return Verdict::kPass;
+    ++data_seen;
+    return data_seen > 20 && data_seen <= 68 ? Verdict::kDrop : Verdict::kPass;
+  };
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(net.send(net.a, c, pattern(1440, i), i), SendStatus::kOk);
+  net.run(1'000'000'000, [&] { return net.a.count(EventKind::kDelivered) == 200; });
+  ConnStats st;
+  ASSERT_TRUE(net.a.ep->conn_stats(c, st));
+  expect_exactly_once(net.b, 200, 1440, /*first_id=*/50);
+  EXPECT_EQ(st.counters.path_quarantines, 0u);
+  EXPECT_GE(st.counters.shared_losses, 24u);  // the burst's edges may count against their paths
+  EXPECT_GE(st.counters.shared_loss_events, 1u);
+  for (std::uint16_t p = 0; p < 16; ++p) {
+    PathStats ps;
+    ASSERT_TRUE(net.a.ep->path_stats(c, p, ps));
+    EXPECT_EQ(ps.state, PathState::kActive) << "path " << p;
+  }
+}
+
+// The receiver's driver reports that its host dropped packets: for a while
+// every ACK says so (HOST_DROP), and the sender counts them.
+TEST(SrdHostDrops, ReportedHostDropsAreFlaggedInAcks) {
+  Pair net;
+  const ConnId c = net.connect();
+  net.b.ep->note_host_drops(net.now);
+  ASSERT_EQ(net.send(net.a, c, pattern(1000, 0), 1), SendStatus::kOk);
+  net.run(1'000'000, [&] { return net.a.count(EventKind::kDelivered) == 1; });
+  std::size_t flagged = 0;
+  for (const WirePkt& p : net.sent)
+    if (!p.from_a && p.type() == SrdType::kAck) flagged += (p.bytes[1] & wire::kAckHostDrop) != 0;
+  EXPECT_GE(flagged, 1u);
+  ConnStats st;
+  ASSERT_TRUE(net.a.ep->conn_stats(c, st));
+  EXPECT_GE(st.counters.host_drop_acks, 1u);
+  EXPECT_EQ(net.b.ep->counters().c.host_drop_reports, 1u);
+  // Long after the report, ACKs are plain again.
+  net.sent.clear();
+  net.run(10'000'000);
+  ASSERT_EQ(net.send(net.a, c, pattern(1000, 1), 2), SendStatus::kOk);
+  net.run(1'000'000, [&] { return net.a.count(EventKind::kDelivered) == 2; });
+  for (const WirePkt& p : net.sent) {
+    if (!p.from_a && p.type() == SrdType::kAck) {
+      EXPECT_EQ(p.bytes[1] & wire::kAckHostDrop, 0);
+    }
+  }
+}
+
+// Losses the peer's host reported (HOST_DROP) blame no path, even lone
+// ones between deliveries that would otherwise count against their path.
+TEST(SrdHostDrops, LossesThePeerHostReportedBlameNoPath) {
+  Pair net;
+  const ConnId c = net.connect();
+  for (int i = 0; i < 50; ++i) ASSERT_EQ(net.send(net.a, c, pattern(1440, 1000 + i), i), SendStatus::kOk);
+  net.run(1'000'000, [&] { return net.a.count(EventKind::kDelivered) == 50; });
+  net.a.events.clear();
+  net.b.messages.clear();
+  // Path 3 loses everything, but b's host says it dropped them.
+  constexpr std::uint16_t kLossy = 3;
+  net.hook = [&](const WirePkt& p) {
+    if (p.from_a && is_data(p) && p.meta.path_id == kLossy) {
+      net.b.ep->note_host_drops(net.now);
+      return Verdict::kDrop;
+    }
+    return Verdict::kPass;
+  };
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(net.send(net.a, c, pattern(1440, i), i), SendStatus::kOk);
+  net.run(1'000'000'000, [&] { return net.a.count(EventKind::kDelivered) == 200; });
+  expect_exactly_once(net.b, 200, 1440, /*first_id=*/50);
+  ConnStats st;
+  ASSERT_TRUE(net.a.ep->conn_stats(c, st));
+  EXPECT_EQ(st.counters.path_quarantines, 0u);
+  EXPECT_GT(st.counters.host_drop_acks, 0u);
+  EXPECT_GT(st.counters.shared_losses, 0u);
+}
+
 TEST(SrdReliability, QuarantinedPathReturnsAfterASuccessfulProbe) {
   Pair net;
   const ConnId c = net.connect();

@@ -132,9 +132,9 @@ TEST(SrdPaths, RttPenaltyNeedsTheFactorAndAnAbsoluteQueue) {
   const auto share = [&](std::uint32_t min_rtt, std::uint32_t rtt) {
     PathSet ps;
     ps.init(2, cfg, 0);
-    ps.on_rtt(0, 4'000, 0, 0, cfg);
-    ps.on_rtt(1, min_rtt, 0, 0, cfg);
-    ps.on_rtt(1, rtt, 0, 1, cfg);
+    ps.on_rtt(0, 4'000, 0, 0, 0, cfg);
+    ps.on_rtt(1, min_rtt, 0, 0, 0, cfg);
+    ps.on_rtt(1, rtt, 0, 0, 1, cfg);
     int hits = 0;
     bool impaired = false;
     for (int i = 0; i < 500; ++i) hits += ps.pick(2, PathSet::kNone, impaired) == 1;
@@ -171,33 +171,65 @@ TEST(SrdPaths, AckOnSuspectPathClearsIt) {
   EndpointConfig cfg;
   PathSet ps;
   ps.init(2, cfg, 0);
-  ps.on_rto(0, 0, cfg);
+  ps.on_rto(0, 0, 0, cfg);
   EXPECT_EQ(ps[0].state, PathState::kSuspect);
   ps.on_acked(0, 1, cfg);
-  ps.on_rtt(0, 10'000, 10'000, 1, cfg);
-  ps.on_rtt(0, 10'000, 10'000, 2, cfg);
+  ps.on_rtt(0, 10'000, 10'000, 10'000, 1, cfg);
+  ps.on_rtt(0, 10'000, 10'000, 10'000, 2, cfg);
   EXPECT_EQ(ps[0].state, PathState::kActive);
 }
 
 TEST(SrdPaths, OneSlowSampleAloneDoesNotQuarantine) {
-  // A preempted host delays one ACK on some path: SUSPECT, but with no
-  // further evidence the suspicion timer re-arms instead of quarantining,
-  // however few packets the path carries meanwhile.
+  // A path that turned slow (its SRTT well above its siblings') goes
+  // SUSPECT; with no further evidence the suspicion timer re-arms instead of
+  // quarantining, however few packets the path carries meanwhile.
   EndpointConfig cfg;
   PathSet ps;
   ps.init(16, cfg, 0);
-  ps.on_rtt(3, 10'000, 10'000, 1, cfg);  // min RTT 10 us
-  ps.on_rtt(3, 80'000, 10'000, 2, cfg);  // 8x the minimum, 8x the connection's SRTT
+  for (std::uint16_t p = 0; p < 16; ++p) ps.on_rtt(p, 10'000, 10'000, 10'000, 1, cfg);  // min RTT 10 us
+  for (int k = 0; k < 6 && ps[3].state == PathState::kActive; ++k)
+    ps.on_rtt(3, 80'000, 10'000, 10'000, 2, cfg);  // 8x: its SRTT climbs past 2x the others'
   ASSERT_EQ(ps[3].state, PathState::kSuspect);
   const Nanos first = ps.next_deadline();
   EXPECT_EQ(ps.on_timer(first, 100'000, cfg), 0u);
   EXPECT_EQ(ps[3].state, PathState::kSuspect);
   EXPECT_GT(ps.next_deadline(), first);
   // A second slow sample is persistence: the next expiry quarantines.
-  ps.on_rtt(3, 80'000, 10'000, first + 1, cfg);
+  ps.on_rtt(3, 80'000, 10'000, 10'000, first + 1, cfg);
   const Nanos second = ps.next_deadline();
   EXPECT_EQ(ps.on_timer(second, 100'000, cfg), 1u);
   EXPECT_EQ(ps[3].state, PathState::kQuarantined);
+}
+
+// A delay every path shows at once (a stalled host, a receiver behind on
+// its ring) is nobody's path fault: a sample as slow as the siblings'
+// recent ones, or one after a silence with no sibling sample to compare
+// with, leaves the path ACTIVE.
+TEST(SrdPaths, DelayEveryPathSharesSuspectsNone) {
+  EndpointConfig cfg;
+  PathSet ps;
+  ps.init(4, cfg, 0);
+  for (std::uint16_t p = 0; p < 4; ++p) ps.on_rtt(p, 10'000, 10'000, 10'000, 1, cfg);
+  for (int k = 0; k < 6; ++k) {
+    ps.on_rtt(1, 80'000, 10'000, 0, 2, cfg);        // after a silence: nothing to compare with
+    ps.on_rtt(2, 80'000, 10'000, 70'000, 3, cfg);   // the siblings are as slow
+  }
+  EXPECT_EQ(ps[1].state, PathState::kActive);
+  EXPECT_EQ(ps[2].state, PathState::kActive);
+  // One slow sample while the siblings are fast: the path's own SRTT has
+  // not left theirs yet, so no verdict either.
+  ps.on_rtt(3, 80'000, 10'000, 10'000, 4, cfg);
+  EXPECT_EQ(ps[3].state, PathState::kActive);
+}
+
+TEST(SrdPaths, SharedLossesCountButNeverSuspect) {
+  EndpointConfig cfg;
+  PathSet ps;
+  ps.init(2, cfg, 0);
+  for (int i = 0; i < 10; ++i) ps.on_shared_loss(0);
+  EXPECT_EQ(ps[0].lost_pkts, 10u);
+  EXPECT_EQ(ps[0].consec_losses, 0);
+  EXPECT_EQ(ps[0].state, PathState::kActive);
 }
 
 TEST(SrdPaths, NeverZeroPaths) {
@@ -298,7 +330,7 @@ TEST(SrdCc, EcnAtLowDelayHoldsTheWindow) {
   EXPECT_EQ(cc.cwnd_pkts(), w);
 }
 
-TEST(SrdCc, ThirdRtoInARowDropsToTheMinimumWindow) {
+TEST(SrdCc, ThirdRtoInARowDropsToOnePacket) {
   EndpointConfig cfg;
   SwiftCc cc;
   cc.init(cfg, 1500);
@@ -307,8 +339,42 @@ TEST(SrdCc, ThirdRtoInARowDropsToTheMinimumWindow) {
   EXPECT_NEAR(cc.cwnd_pkts(), w / 2, 1e-9);
   cc.on_rto(cfg);
   cc.on_rto(cfg);
-  EXPECT_EQ(cc.cwnd_pkts(), cfg.min_cwnd_pkts);
-  EXPECT_GT(cc.pacing_gap_ns(10'000, cfg), 10'000u);  // below one packet: paced
+  EXPECT_EQ(cc.cwnd_pkts(), 1.0);
+  EXPECT_EQ(cc.consecutive_rtos(), 3);
+  // Delay alone keeps it at one packet; with ECN (a switch's queue, as in
+  // an incast) it goes lower, paced below one packet.
+  cc.on_ack(1'000'000, 1'000'000, 10'000, 10'000, 1, false, cfg);
+  EXPECT_EQ(cc.cwnd_pkts(), 1.0);
+  cc.on_ack(2'000'000, 1'000'000, 10'000, 10'000, 1, true, cfg);
+  EXPECT_LT(cc.cwnd_pkts(), 1.0);
+  EXPECT_GT(cc.pacing_gap_ns(10'000, cfg), 10'000u);
+  // However inflated the RTT, no gap is longer than the longest RTO.
+  EXPECT_EQ(cc.pacing_gap_ns(50'000'000, cfg), cfg.rto_max_ns);
+}
+
+// Timeouts with nothing delivered after them on any path are a stalled
+// host or a dead peer, not congestion: the window halves but keeps one
+// packet, and they do not count towards the minimum window.
+TEST(SrdCc, SilentTimeoutsKeepAWindowOfOnePacket) {
+  EndpointConfig cfg;
+  SwiftCc cc;
+  cc.init(cfg, 1500);
+  for (int i = 0; i < 10; ++i) cc.on_rto(cfg, /*silent=*/true);
+  EXPECT_EQ(cc.cwnd_pkts(), 1.0);
+  EXPECT_EQ(cc.consecutive_rtos(), 0);
+  cc.on_rto(cfg);
+  EXPECT_NEAR(cc.cwnd_pkts(), 0.5, 1e-9);
+}
+
+TEST(SrdCc, LossSharedByThePathsCutsTheWindowOncePerRtt) {
+  EndpointConfig cfg;
+  SwiftCc cc;
+  cc.init(cfg, 1500);
+  const double w = cc.cwnd_pkts();
+  EXPECT_TRUE(cc.on_shared_loss(1'000'000, 10'000, cfg));
+  EXPECT_NEAR(cc.cwnd_pkts(), w * cfg.md_floor, 1e-9);
+  EXPECT_FALSE(cc.on_shared_loss(1'005'000, 10'000, cfg));  // same RTT
+  EXPECT_TRUE(cc.on_shared_loss(1'011'000, 10'000, cfg));
 }
 
 TEST(SrdConfig, RejectsOutOfRangeValuesWithTheFieldName) {
