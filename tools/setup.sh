@@ -28,8 +28,9 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
 )
 # What the tests start or call: namespaces, ping, iperf3, a real Prometheus
-# server and promtool, curl, tshark (the dissector test), clang for fuzzing.
-test_packages=(iproute2 iputils-ping iperf3 python3 prometheus curl clang libclang-rt-14-dev tshark)
+# server and promtool, curl, tshark (the dissector test), clang for fuzzing,
+# nftables (random loss on the kernel path beside kernel TCP).
+test_packages=(iproute2 iputils-ping iperf3 python3 prometheus curl clang libclang-rt-14-dev tshark nftables)
 [[ $mode != build ]] && packages+=("${test_packages[@]}")
 
 missing=()

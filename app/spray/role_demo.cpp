@@ -158,7 +158,9 @@ struct RunResult {
   double quarantine_ms = -1;  // first path quarantined after the failure
   std::vector<int> path_spine;  // forward spine of each path
   std::vector<int> back_spine;  // spine its acknowledgements come back through
+  int lossy_spine = -1;  // the spine of leaf 1's lossy link
   std::vector<bool> quarantined_in_outage;
+  std::vector<bool> quarantined_ever;  // at any time in the run
 };
 
 // One run's objects. The worker writes the path watch; the control thread reads it.
@@ -171,6 +173,7 @@ struct Run {
   std::uint16_t paths = 0;
   std::unique_ptr<std::atomic<std::uint8_t>[]> path_state;
   std::unique_ptr<std::atomic<bool>[]> path_hit;  // quarantined at some point after the failure
+  std::unique_ptr<std::atomic<bool>[]> path_ever;  // quarantined at some point in the run
   std::vector<bool> path_cut;  // crosses the failing spine, either way (set before the run)
   std::atomic<std::uint64_t> fail_tsc{0};
   std::atomic<std::uint64_t> recover_tsc{0};
@@ -305,12 +308,14 @@ int demo_main(const std::vector<std::string>& args) {
     r.paths = phase == 0 ? opt.paths : 1;
     r.path_state = std::make_unique<std::atomic<std::uint8_t>[]>(r.paths);
     r.path_hit = std::make_unique<std::atomic<bool>[]>(r.paths);
+    r.path_ever = std::make_unique<std::atomic<bool>[]>(r.paths);
     RunResult res;
     res.mode = phase == 0 ? "spray" : "single-path";
     res.paths = r.paths;
     res.failed_spine = opt.fail_for_s > 0 ? failing : -1;
     res.path_spine.assign(path_spine.begin(), path_spine.begin() + r.paths);
     res.back_spine.assign(back_spine.begin(), back_spine.begin() + r.paths);
+    res.lossy_spine = static_cast<int>(lossy);
     for (std::uint16_t p = 0; p < r.paths; ++p) r.path_cut.push_back(path_spine[p] == failing || back_spine[p] == failing);
 
     // Switches: the planned configuration with the ports' real MACs.
@@ -371,12 +376,17 @@ int demo_main(const std::vector<std::string>& args) {
       const srd::Endpoint& ep = r.gen_host->endpoint();
       for (std::uint16_t p = 0; p < r.paths; ++p) {
         std::uint8_t worst = kActive;
+        bool ever = false;
         for (srd::ConnId c : r.conns) {
           srd::PathStats ps;
-          if (ep.path_stats(c, p, ps)) worst = std::max(worst, rank(ps.state));
+          if (!ep.path_stats(c, p, ps)) continue;
+          worst = std::max(worst, rank(ps.state));
+          // The counter catches a quarantine shorter than the sampling period.
+          ever |= ps.quarantines > 0;
         }
         const std::uint8_t before = r.path_state[p].load(std::memory_order_relaxed);
         r.path_state[p].store(worst, std::memory_order_relaxed);
+        if (ever || worst == kQuarantined) r.path_ever[p].store(true, std::memory_order_relaxed);
         if (worst == kQuarantined && fail != 0 && now >= fail && (back == 0 || now < back)) {
           r.path_hit[p].store(true, std::memory_order_relaxed);
           // Only a path that enters quarantine after the failure measures how
@@ -527,7 +537,10 @@ int demo_main(const std::vector<std::string>& args) {
       res.spine_share.push_back(total ? static_cast<double>(sp[k] - spine_base[k]) / total : 0.0);
     const std::uint64_t f = r.fail_tsc.load(), q = r.first_quarantine_tsc.load();
     if (f && q >= f) res.quarantine_ms = (q - f) * 1e3 / hz;
-    for (std::uint16_t p = 0; p < r.paths; ++p) res.quarantined_in_outage.push_back(r.path_hit[p].load());
+    for (std::uint16_t p = 0; p < r.paths; ++p) {
+      res.quarantined_in_outage.push_back(r.path_hit[p].load());
+      res.quarantined_ever.push_back(r.path_ever[p].load());
+    }
     for (std::size_t k = 0; k < r.switches.size(); ++k)
       for (std::size_t p = 0; p < plan.switches[k].ports.size(); ++p)
         if (const auto st = r.switches[k]->egress().stats(static_cast<std::uint16_t>(p))) {
@@ -596,24 +609,44 @@ int demo_main(const std::vector<std::string>& args) {
       if (telemetry::hist_lower(i) >= 10'000'000) n += r.rtt.buckets[i];
     return std::to_string(n);
   });
-  // A path is cut when either direction crosses the failed spine.
+  // A path is cut when either direction crosses the failed spine, and
+  // healthy when it crosses neither that spine nor the lossy link (which
+  // leaf 1's data and leaf 1's incoming acknowledgements both cross).
   auto cut = [](const RunResult& r, std::size_t p) {
     return r.path_spine[p] == r.failed_spine || r.back_spine[p] == r.failed_spine;
+  };
+  auto healthy = [&](const RunResult& r, std::size_t p) {
+    return !cut(r, p) && r.path_spine[p] != r.lossy_spine && r.back_spine[p] != r.lossy_spine;
+  };
+  auto cut_quarantined = [&](const RunResult& r) {
+    std::size_t n = 0;
+    for (std::size_t p = 0; p < r.quarantined_in_outage.size(); ++p) n += r.quarantined_in_outage[p] && cut(r, p);
+    return n;
+  };
+  auto other_quarantined = [&](const RunResult& r) {
+    std::size_t n = 0;
+    for (std::size_t p = 0; p < r.quarantined_in_outage.size(); ++p) n += r.quarantined_in_outage[p] && !cut(r, p);
+    return n;
+  };
+  auto healthy_paths = [&](const RunResult& r) {
+    std::size_t n = 0;
+    for (std::size_t p = 0; p < r.path_spine.size(); ++p) n += healthy(r, p);
+    return n;
+  };
+  auto healthy_quarantined = [&](const RunResult& r) {
+    std::size_t n = 0;
+    for (std::size_t p = 0; p < r.quarantined_ever.size(); ++p) n += r.quarantined_ever[p] && healthy(r, p);
+    return n;
   };
   row("paths through failed spine", [&](const RunResult& r) {
     std::size_t n = 0;
     for (std::size_t p = 0; p < r.path_spine.size(); ++p) n += cut(r, p);
     return std::to_string(n) + " of " + std::to_string(r.paths) + " (either way)";
   });
-  row("  quarantined in outage", [&](const RunResult& r) {
-    std::size_t n = 0;
-    for (std::size_t p = 0; p < r.quarantined_in_outage.size(); ++p) n += r.quarantined_in_outage[p] && cut(r, p);
-    return std::to_string(n);
-  });
-  row("other paths quarantined", [&](const RunResult& r) {
-    std::size_t n = 0;
-    for (std::size_t p = 0; p < r.quarantined_in_outage.size(); ++p) n += r.quarantined_in_outage[p] && !cut(r, p);
-    return std::to_string(n);
+  row("  quarantined in outage", [&](const RunResult& r) { return std::to_string(cut_quarantined(r)); });
+  row("other paths quarantined", [&](const RunResult& r) { return std::to_string(other_quarantined(r)); });
+  row("healthy paths quarantined", [&](const RunResult& r) {
+    return std::to_string(healthy_quarantined(r)) + " of " + std::to_string(healthy_paths(r)) + " (whole run)";
   });
   for (const auto& r : results)
     if (!r.failure.empty()) std::printf("%s: %s\n", r.mode.c_str(), r.failure.c_str());
@@ -659,7 +692,11 @@ int demo_main(const std::vector<std::string>& args) {
       for (std::size_t p = 0; p < r.back_spine.size(); ++p) j << (p ? ", " : "") << r.back_spine[p];
       j << "], \"quarantined_in_outage\": [";
       for (std::size_t p = 0; p < r.quarantined_in_outage.size(); ++p) j << (p ? ", " : "") << (r.quarantined_in_outage[p] ? "true" : "false");
-      j << "], \"failure\": \"" << r.failure << "\"}" << (k + 1 < results.size() ? "," : "") << "\n";
+      j << "], \"quarantined_ever\": [";
+      for (std::size_t p = 0; p < r.quarantined_ever.size(); ++p) j << (p ? ", " : "") << (r.quarantined_ever[p] ? "true" : "false");
+      j << "], \"cut_paths_quarantined\": " << cut_quarantined(r) << ", \"other_paths_quarantined\": " << other_quarantined(r)
+        << ", \"healthy_paths\": " << healthy_paths(r) << ", \"healthy_paths_quarantined\": " << healthy_quarantined(r);
+      j << ", \"failure\": \"" << r.failure << "\"}" << (k + 1 < results.size() ? "," : "") << "\n";
     }
     j << "  ]\n}\n";
   }

@@ -34,19 +34,21 @@ FromRings from_rings() {
 }  // namespace
 
 RingLink make_ring_link(const std::string& name_a, const std::string& name_b, unsigned queues,
-                        unsigned ring_size) {
+                        unsigned ring_size, unsigned ring_size_to_a) {
   const FromRings fn = from_rings();
+  const unsigned to_a = ring_size_to_a ? ring_size_to_a : ring_size;
   std::vector<rte_ring*> ab(queues), ba(queues);
   for (unsigned q = 0; q < queues; ++q) {
     const std::string n1 = "rl-" + name_a + "-" + std::to_string(q);
     const std::string n2 = "rl-" + name_b + "-" + std::to_string(q);
     ab[q] = rte_ring_create(n1.substr(0, RTE_RING_NAMESIZE - 1).c_str(), ring_size,
                             static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
-    ba[q] = rte_ring_create(n2.substr(0, RTE_RING_NAMESIZE - 1).c_str(), ring_size,
+    ba[q] = rte_ring_create(n2.substr(0, RTE_RING_NAMESIZE - 1).c_str(), to_a,
                             static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
     if (!ab[q] || !ba[q])
       throw RuntimeError("link " + name_a + "<->" + name_b + ": cannot create rings of " +
-                         std::to_string(ring_size) + " slots (" + rte_strerror(rte_errno) + ")");
+                         std::to_string(ring_size) + (to_a != ring_size ? " and " + std::to_string(to_a) : "") +
+                         " slots (" + rte_strerror(rte_errno) + ")");
   }
   const int a = fn(name_a.c_str(), ba.data(), queues, ab.data(), queues, rte_socket_id());
   const int b = fn(name_b.c_str(), ab.data(), queues, ba.data(), queues, rte_socket_id());

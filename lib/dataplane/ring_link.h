@@ -17,8 +17,11 @@ struct RingLink {
 
 // Creates ports named `name_a` and `name_b` with `queues` queue pairs each;
 // queue q of one feeds queue q of the other through a ring of `ring_size`
-// slots (a power of two). Throws RuntimeError naming what failed.
+// slots (a power of two). A ring is its receiver's rx ring, so
+// `ring_size_to_a` (0: `ring_size`) sizes what a receives apart from what b
+// receives, e.g. to overflow one host's rx ring only. Throws RuntimeError
+// naming what failed.
 RingLink make_ring_link(const std::string& name_a, const std::string& name_b, unsigned queues = 1,
-                        unsigned ring_size = 1024);
+                        unsigned ring_size = 1024, unsigned ring_size_to_a = 0);
 
 }  // namespace spray::dp

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # spray demo end to end: the in-process leaf-spine fabric, a spray run then a
 # single-path run. The spray run must use every spine, quarantine the failed
-# spine's paths, and lose no message; the single-path run must exist. While
-# it runs, one Prometheus scrape shows the fabric's switches routing.
+# spine's paths and no healthy path (one crossing neither the failed spine nor
+# the lossy link), and lose no message; the single-path run must exist.
+# While it runs, one Prometheus scrape shows the fabric's switches routing.
 # usage: demo.sh SPRAY_BINARY
 source "$(dirname "$0")/lib.sh"
 spray=$1
-spines=2
+spines=3
 log=$SMOKE_TMP/demo.log
 json=$SMOKE_TMP/demo.json
 
@@ -46,7 +47,17 @@ assert s["lost"] == 0, f"spray lost {s['lost']} message(s): {s['failure']}"
 assert s["violations"] == 0, f"{s['violations']} violation(s)"
 assert s["completed"] > 0 and s["completed"] == s["sent"], (s["sent"], s["completed"])
 assert one["paths"] == 1, one["paths"]
+# Paths that cross neither the failed spine nor the lossy link carry no
+# fault at all: losing them would leave the flow on fewer paths than the
+# fabric still has. With three spines some always exist.
+assert s["healthy_paths"] > 0, f"no path avoids both the failed spine and the lossy link: {s['path_spine']}"
+assert s["healthy_paths_quarantined"] == 0, (
+    f"spray quarantined {s['healthy_paths_quarantined']} of {s['healthy_paths']} healthy path(s) "
+    f"(not crossing the failed spine or the lossy link) during the run; path_spine {s['path_spine']}, "
+    f"back_spine {s['back_spine']}, quarantined_in_outage {s['quarantined_in_outage']}")
 print(f"ok: spray: {s['completed']} messages over {s['spines_used']} spines, none lost, failed spine quarantined "
-      f"after {s['quarantine_ms']:.2f} ms; single path: {one['completed']} messages")
+      f"after {s['quarantine_ms']:.2f} ms, 0 of {s['healthy_paths']} healthy paths quarantined "
+      f"({s['other_paths_quarantined']} over the lossy link while the spine was down); "
+      f"single path: {one['completed']} messages")
 PY
 echo "1 passed, 0 failed"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # spray gen <-> spray respond beside a raw DPDK echo, same devices, same run
-# (issue 8; PROTOCOL.md section 7, T1 and T2). Prints a Markdown table.
+# (doc/protocol.md section 7, T1 and T2). Prints a Markdown table;
+# doc/benchmarks.md "Generator and responder" has the method and figures.
 #
 #   ring (one process each): spray gen --local-responder (generator and
 #     responder on their own lcores over an in-memory net_ring link) against
@@ -12,7 +13,9 @@
 #
 # Every case runs at 1 message in flight (T1: RTT) and at a window of 32
 # (T2: message rate), 64 B messages (spray: 64 B SRD payload each way; echo:
-# 64 B frames on the wire).
+# 64 B frames on the wire). A second table gives each spray case's tail-loss
+# probes and spurious retransmissions (of every cause, so also an upper bound
+# on spurious probes), as counts and as percentages of the DATA packets sent.
 #
 # usage: tools/bench/gen.sh [--build DIR] [--runs N] [--seconds S] [--quick]
 #   --build DIR   meson build directory with spray and echo_bench (build-genbench)
@@ -32,7 +35,7 @@ while (($#)); do
     --runs) runs=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
     --quick) runs=1 seconds=2; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 { if (!/^#/) exit; print }' "$0"; exit 0 ;;
     *) echo "gen.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -48,6 +51,7 @@ prefix=spraygen-$$
 eal=(--no-huge -m 512 --no-pci --log-level=error)
 results=$tmp/results   # lines: case metric value
 notes=$tmp/notes
+retx=$tmp/retx         # lines: setup window data_packets tlp spurious
 name=gen.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -58,16 +62,19 @@ record() {
   log "  $1: rate=$2/s rtt_p50=$3 us rtt_p99=$4 us"
 }
 
-# spray_json FILE: "rate p50 p99 counters..." from spray gen's --json report
+# spray_json FILE: "rate p50 p99 data_packets tlp spurious counters..." from
+# spray gen's --json report
 spray_json() {
   python3 - "$1" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
 x = r["retransmits"]
-print(r["rate_msgs_per_s"], r["rtt_us"]["p50"], r["rtt_us"]["p99"],
-      "measured=%d rto_events=%d tlp=%d spurious=%d quarantines=%d exit_code=%d %s" % (
-          r["messages"]["measured"], x["rto_events"], x["tlp"], x["spurious"], r["path_quarantines"],
-          r["exit_code"], r["failure"].replace(" ", "_")))
+data = r["data_packets"]
+pct = lambda n: 100.0 * n / data if data else 0.0
+print(r["rate_msgs_per_s"], r["rtt_us"]["p50"], r["rtt_us"]["p99"], data, x["tlp"], x["spurious"],
+      "measured=%d data_packets=%d rto_events=%d tlp=%d (%.4f%%) spurious=%d (%.4f%%) quarantines=%d exit_code=%d %s" % (
+          r["messages"]["measured"], data, x["rto_events"], x["tlp"], pct(x["tlp"]), x["spurious"],
+          pct(x["spurious"]), r["path_quarantines"], r["exit_code"], r["failure"].replace(" ", "_")))
 EOF
 }
 
@@ -87,13 +94,14 @@ ring_echo() {  # ring_echo WINDOW
 }
 
 ring_spray() {  # ring_spray WINDOW RUN
-  local rate p50 p99 counters
+  local rate p50 p99 data tlp spurious counters
   rm -f "$tmp/gen.json"
   "$spray" gen --local-responder --lcores "$main_cpu,$peer_cpu" --ip 10.0.0.1/24 --peer 10.0.0.2 \
     $(spray_gen_args "$1") --file-prefix "$prefix-gen" >"$tmp/gen.out" 2>&1 || true
   [[ -s $tmp/gen.json ]] || { cat "$tmp/gen.out" >&2; die "spray gen --local-responder wrote no report"; }
-  read -r rate p50 p99 counters < <(spray_json "$tmp/gen.json")
+  read -r rate p50 p99 data tlp spurious counters < <(spray_json "$tmp/gen.json")
   record "ring/$1/spray" "$rate" "$p50" "$p99"
+  echo "ring $1 $data $tlp $spurious" >>"$retx"
   echo "- ring window $1, run $2: $counters" >>"$notes"
 }
 
@@ -118,7 +126,7 @@ memif_echo() {  # memif_echo RUN WINDOW: testpmd macswap server, echo_bench clie
 }
 
 memif_spray() {  # memif_spray RUN WINDOW: spray respond server, spray gen client
-  local sock=$tmp/spray-$1-$2.sock resp rate p50 p99 counters gen_rc
+  local sock=$tmp/spray-$1-$2.sock resp rate p50 p99 data tlp spurious counters gen_rc
   rm -f "$tmp/resp.log" "$tmp/gen.json"
   "$spray" respond --port "m=net_memif0,role=server,socket=$sock,socket-abstract=no" --ip 10.0.0.2/24 \
     --lcores "$peer_cpu" --idle poll --stats-period 0 --metrics off --log-level error \
@@ -134,14 +142,16 @@ memif_spray() {  # memif_spray RUN WINDOW: spray respond server, spray gen clien
     echo "- memif window $2, run $1: spray respond exited with status $stopped_rc when its peer had gone" >>"$notes"
   fi
   [[ -s $tmp/gen.json ]] || { cat "$tmp/gen.out" "$tmp/resp.log" >&2; die "spray gen (memif) failed ($gen_rc)"; }
-  read -r rate p50 p99 counters < <(spray_json "$tmp/gen.json")
+  read -r rate p50 p99 data tlp spurious counters < <(spray_json "$tmp/gen.json")
   record "memif/$2/spray" "$rate" "$p50" "$p99"
+  echo "memif $2 $data $tlp $spurious" >>"$retx"
   echo "- memif window $2, run $1: $counters" >>"$notes"
 }
 
 log "gen.sh: $runs run(s) of ${seconds} s per case, one poller on CPU $main_cpu, its peer on CPU $peer_cpu"
 : >"$results"
 : >"$notes"
+: >"$retx"
 for ((r = 1; r <= runs; r++)); do
   log "run $r/$runs"
   for w in 1 32; do
@@ -175,6 +185,20 @@ awk '
              median(sr, c), median(er, c), median(q, c)
     }
   }' "$results"
+# Sums over the runs: a rare probe is then not lost to rounding.
+printf '\nTail-loss probes and spurious retransmissions of spray gen, summed over the runs; %% of the DATA\npackets it sent (retransmissions included):\n\n'
+awk '
+  { k = $1 "/" $2; d[k] += $3; t[k] += $4; s[k] += $5 }
+  END {
+    print "| setup | in flight | data packets | TLPs | TLPs % | spurious retx | spurious % |"
+    print "|---|---|---|---|---|---|---|"
+    split("ring memif", setups, " ")
+    for (i = 1; i <= 2; i++) for (w = 1; w <= 32; w += 31) {
+      k = setups[i] "/" w
+      printf "| %s | %d | %d | %d | %.4f | %d | %.4f |\n", setups[i], w, d[k], t[k], d[k] ? 100 * t[k] / d[k] : 0,
+             s[k], d[k] ? 100 * s[k] / d[k] : 0
+    }
+  }' "$retx"
 printf '\nPer run (case metric value; rate per second, RTT in us):\n\n```\n'
 cat "$results"
 printf '```\n'
