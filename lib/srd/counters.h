@@ -28,7 +28,7 @@ namespace spray::srd {
   X(retx_rto, "retransmissions after a retransmission timeout")                 \
   X(spurious_retx, "retransmissions the receiver reported as duplicates")       \
   X(rto_events, "retransmission timeouts")                                      \
-  X(spurious_rtos, "timeouts that proved spurious and raised the RTO's floor (the packet was only late)") \
+  X(spurious_rtos, "timeouts or tail probes that proved spurious and raised the RTO's floor (the packet was only late)") \
   X(silent_rtos, "timeouts with nothing sent later delivered on any path: no path blamed") \
   X(shared_losses, "packets declared lost with no evidence against their path (a burst over several paths, or every path silent): no path blamed") \
   X(shared_loss_events, "window cuts for losses shared by several paths")        \

@@ -284,8 +284,9 @@ struct Connection {
   // (receiver hold time and both hosts' scheduling): the tail probe waits
   // for it, so a late ACK is not taken for a lost tail.
   Nanos ack_jitter_ns = 0;
-  // Floor of the RTO learned from timeouts that proved spurious (the packet
-  // was only late): 1.25 x the longest such wait, fading with clean samples.
+  // Floor of the RTO learned from timeouts and tail probes that proved
+  // spurious (the packet was only late): 1.25 x the longest such wait,
+  // fading with clean samples.
   Nanos rto_slack_ns = 0;
   Nanos srtt_ns = 0;
   Nanos rttvar_ns = 0;

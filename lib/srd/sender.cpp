@@ -450,10 +450,12 @@ static void ack_record(EndpointImpl& ep, Connection& c, std::uint32_t ri, bool d
   // one did, so the loss charged to its path was not one (Eifel-style undo).
   const bool earlier_copy = r.attempt > 1 && now - r.tx_ns < c.paths.min_rtt_any();
   if (earlier_copy && r.prev_path != r.path) c.paths.undo_loss(r.prev_path, now);
-  // A timeout gave up on a packet that was only late (a host held it, or
-  // its ACK): the RTO learns how long such a wait can be, so the next one
-  // does not fire inside it (Eifel's response to a spurious timeout).
-  if (r.cause == RetxCause::kRto && (earlier_copy || dup_flag || (echo_ts != 0 && ambiguous))) {
+  // A timeout or a tail probe gave up on a packet that was only late (a
+  // host held it, or its ACK): the RTO learns how long such a wait can be,
+  // so the next one does not fire inside it (Eifel's response to a
+  // spurious timeout; a probe's is the earlier warning of the same wait).
+  if ((r.cause == RetxCause::kRto || r.cause == RetxCause::kTlp) &&
+      (earlier_copy || dup_flag || (echo_ts != 0 && ambiguous))) {
     const Nanos first_tx = r.tx_ns - (static_cast<std::uint32_t>(r.tx_ns) - r.first_tx_lo);
     if (now > first_tx) {
       const Nanos waited = std::min<Nanos>(now - first_tx, ep.cfg.rto_max_ns);
@@ -469,12 +471,13 @@ static void ack_record(EndpointImpl& ep, Connection& c, std::uint32_t ri, bool d
   // only late, behind a deeper queue or a receiver's burst, would count
   // against a sound path); a probe's charge is also what takes a path that
   // only ever carries lone packets (an RPC's request) out of service.
-  // Which copy arrived is certain when the ACK echoes this one; a copy acked
-  // as part of a SACK counts once this copy has had a round trip to arrive
-  // (earlier, only the previous copy can have earned it, and a late previous
-  // copy brings a DUP with this one). A host drop reported since the loss
+  // Which copy arrived is certain when the ACK echoes one (this one, or an
+  // earlier one: then not this); a copy acked as part of a SACK counts once
+  // this copy has had a round trip to arrive (earlier, only the previous
+  // copy can have earned it, and a late previous copy brings a DUP with
+  // this one). A host drop reported since the loss
   // was declared clears the path too.
-  const bool this_copy = !ambiguous || now - r.tx_ns >= c.paths.min_rtt_any();
+  const bool this_copy = !ambiguous || (echo_ts == 0 && now - r.tx_ns >= c.paths.min_rtt_any());
   if (r.blame && r.attempt > 1 && this_copy && !dup_flag && r.prev_path != r.path &&
       !host_dropped(ep, c, r.tx_ns - (static_cast<std::uint32_t>(r.tx_ns) - r.first_tx_lo)) &&
       c.paths.on_lost(r.prev_path, now, ep.cfg))
@@ -683,9 +686,10 @@ void EndpointImpl::on_ack_pkt(Connection& c, const wire::SrdAck& a, bool nack,
                           ((a.flags & wire::kAckHostDrop) || host_dropped(*this, c, now));
   if (host_noise) ++c.ctr.host_rtt_samples;
   if (rtt != 0 && path_ok && !host_noise) {
-    // The slack a spurious timeout added fades over ~1,000 clean samples
-    // (a few hundred round trips of bulk traffic).
-    c.rto_slack_ns -= c.rto_slack_ns / 1024;
+    // The slack a spurious timeout added fades over ~8,000 clean samples
+    // (about a hundred 1 MiB messages): a host that stalled once stalls
+    // again, and the tail probe still answers a real tail loss early.
+    c.rto_slack_ns -= c.rto_slack_ns / 8192;
     if (c.srtt_ns == 0) {
       c.srtt_ns = rtt;
       c.rttvar_ns = rtt / 2;
