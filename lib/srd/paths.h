@@ -13,7 +13,8 @@
 //                          (the sender decides: a burst lost over several
 //                          paths at once, or an RTO while no path delivered
 //                          anything later, blames none)
-//   SUSPECT -> ACTIVE      2 clean ACKs of packets sent on it
+//   SUSPECT -> ACTIVE      2 clean RTT samples of packets sent on it, or 8
+//                          of its packets delivered with no loss between
 //   SUSPECT -> QUARANTINED 2 RTOs in a row, 4 losses in a row, or still
 //                          SUSPECT after suspect_rtts x SRTT
 //   QUARANTINED -> PROBING after the backoff (1 ms, x2 per failed probe,

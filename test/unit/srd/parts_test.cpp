@@ -222,6 +222,25 @@ TEST(SrdPaths, DelayEveryPathSharesSuspectsNone) {
   EXPECT_EQ(ps[3].state, PathState::kActive);
 }
 
+// On a link that loses 1%, two losses in a row now and then make a path
+// SUSPECT; its deliveries clear it (8 with no loss between), so a third loss
+// later does not quarantine a path that delivers 99%.
+TEST(SrdPaths, SuspectPathThatKeepsDeliveringIsCleared) {
+  EndpointConfig cfg;
+  PathSet ps;
+  ps.init(4, cfg, 0);
+  ps.on_lost(1, 10, cfg);
+  ps.on_lost(1, 10, cfg);
+  ASSERT_EQ(ps[1].state, PathState::kSuspect);
+  for (int i = 0; i < 7; ++i) ps.on_acked(1, 20, cfg);
+  EXPECT_EQ(ps[1].state, PathState::kSuspect);
+  ps.on_lost(1, 30, cfg);  // a loss starts the count again
+  for (int i = 0; i < 7; ++i) ps.on_acked(1, 40, cfg);
+  EXPECT_EQ(ps[1].state, PathState::kSuspect);
+  ps.on_acked(1, 50, cfg);
+  EXPECT_EQ(ps[1].state, PathState::kActive);
+}
+
 TEST(SrdPaths, SharedLossesCountButNeverSuspect) {
   EndpointConfig cfg;
   PathSet ps;
