@@ -167,6 +167,8 @@ struct TxRec {
   // charged with the loss.
   bool blame = false;
   bool lost_now = false;  // found lost by the detection pass under way
+  // When the first copy left (within 4.29 s of the latest transmission).
+  Nanos first_tx_ns() const noexcept { return tx_ns - (static_cast<std::uint32_t>(tx_ns) - first_tx_lo); }
 };
 
 // A message handed to send(): the application's memory, not a copy.

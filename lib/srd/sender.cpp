@@ -418,6 +418,9 @@ namespace {
 struct AckScratch {
   std::uint32_t newly_acked = 0;
   bool any_retx_clean = false;
+  // The ACK's trigger is this very transmission of a packet that asked for
+  // an immediate ACK (a message's last segment or a retransmission).
+  bool trigger_at_once = false;
 };
 
 }  // namespace
@@ -456,7 +459,7 @@ static void ack_record(EndpointImpl& ep, Connection& c, std::uint32_t ri, bool d
   // spurious timeout; a probe's is the earlier warning of the same wait).
   if ((r.cause == RetxCause::kRto || r.cause == RetxCause::kTlp) &&
       (earlier_copy || dup_flag || (echo_ts != 0 && ambiguous))) {
-    const Nanos first_tx = r.tx_ns - (static_cast<std::uint32_t>(r.tx_ns) - r.first_tx_lo);
+    const Nanos first_tx = r.first_tx_ns();
     if (now > first_tx) {
       const Nanos waited = std::min<Nanos>(now - first_tx, ep.cfg.rto_max_ns);
       if (waited > c.rto_slack_ns) {
@@ -479,7 +482,7 @@ static void ack_record(EndpointImpl& ep, Connection& c, std::uint32_t ri, bool d
   // was declared clears the path too.
   const bool this_copy = !ambiguous || (echo_ts == 0 && now - r.tx_ns >= c.paths.min_rtt_any());
   if (r.blame && r.attempt > 1 && this_copy && !dup_flag && r.prev_path != r.path &&
-      !host_dropped(ep, c, r.tx_ns - (static_cast<std::uint32_t>(r.tx_ns) - r.first_tx_lo)) &&
+      !host_dropped(ep, c, r.first_tx_ns()) &&
       c.paths.on_lost(r.prev_path, now, ep.cfg))
     ep.note_quarantines(c, 1, now);
   if (!ambiguous && (!p.any_acked || seq_lt(p.last_acked_tx_seq, r.tx_seq))) {
@@ -500,6 +503,9 @@ static void ack_record(EndpointImpl& ep, Connection& c, std::uint32_t ri, bool d
     c.rack_rtt_ns = now - r.tx_ns;
   }
   if (r.attempt > 1 && !dup_flag) s.any_retx_clean = true;
+  if (echo_ts != 0 && !ambiguous && (r.attempt > 1 || r.msg_off + r.len == ep.msgs[r.msg].len) &&
+      echo_ts == static_cast<std::uint32_t>(r.tx_ns))
+    s.trigger_at_once = true;
   if (r.attempt > 1) ep.hist.loss_recovery_ns.record(static_cast<std::uint32_t>(now) - r.first_tx_lo);
   ++s.newly_acked;
 
@@ -634,18 +640,6 @@ static std::uint32_t sibling_rtt_floor(Connection& c, Nanos rtt, Nanos now) noex
   return floor;
 }
 
-// Whether the ACK's trigger is a packet that asked for an immediate ACK:
-// a message's last segment or a retransmission (both carry ACK_REQ), and
-// this very transmission of it.
-static bool acks_at_once(const EndpointImpl& ep, const Connection& c, const wire::SrdAck& a) noexcept {
-  if (seq_lt(a.ack_psn, c.snd_una) || !seq_lt(a.ack_psn, c.next_psn)) return false;
-  const std::uint32_t ri = ep.rec_index.find(rec_key(EndpointImpl::slot_of(c), a.ack_psn));
-  if (ri == FlatIndex::kNone) return false;
-  const TxRec& r = ep.recs[ri];
-  if (a.echo_ts != static_cast<std::uint32_t>(r.tx_ns)) return false;
-  return r.attempt > 1 || r.msg_off + r.len == ep.msgs[r.msg].len;
-}
-
 void EndpointImpl::on_ack_pkt(Connection& c, const wire::SrdAck& a, bool nack,
                               Nanos now) noexcept {
   ++c.ctr.acks_rx;
@@ -698,16 +692,6 @@ void EndpointImpl::on_ack_pkt(Connection& c, const wire::SrdAck& a, bool nack,
       c.rttvar_ns = c.rttvar_ns - c.rttvar_ns / 4 + err / 4;
       c.srtt_ns = c.srtt_ns - c.srtt_ns / 8 + rtt / 8;
     }
-    // The whole wait for an ACK beyond SRTT, the receiver's hold time and
-    // both hosts' scheduling included, learned from ACKs the receiver sends
-    // at once (of a message's last packet or a retransmission, which ask
-    // for one), the kind a tail probe waits for; a delayed ACK's hold is
-    // deliberate. Rises at once, decays by 1/16 per sample.
-    if (acks_at_once(*this, c, a)) {
-      const Nanos raw = rtt + a.rx_delay_ns;
-      const Nanos extra = raw > c.srtt_ns ? raw - c.srtt_ns : 0;
-      c.ack_jitter_ns = extra >= c.ack_jitter_ns ? extra : c.ack_jitter_ns - (c.ack_jitter_ns - extra) / 16;
-    }
     c.paths.on_rtt(a.path_id, static_cast<std::uint32_t>(rtt), c.srtt_ns, sibling_rtt_floor(c, rtt, now),
                    now, cfg);
     hist.path_rtt_ns[a.path_id].record(rtt);
@@ -748,6 +732,17 @@ void EndpointImpl::on_ack_pkt(Connection& c, const wire::SrdAck& a, bool nack,
   if (!nack && !seq_lt(a.ack_psn, c.snd_una) && seq_lt(a.ack_psn, c.next_psn)) {
     const std::uint32_t ri = rec_index.find(rec_key(slot_of(c), a.ack_psn));
     if (ri != FlatIndex::kNone) ack_record(*this, c, ri, dup, now, s, a.echo_ts);
+  }
+
+  // The whole wait for an ACK beyond SRTT, the receiver's hold time and
+  // both hosts' scheduling included, learned from ACKs the receiver sends at
+  // once (of a message's last packet or a retransmission, which ask for
+  // one), the kind a tail probe waits for; a delayed ACK's hold is
+  // deliberate. Rises at once, decays by 1/16 per sample.
+  if (rtt != 0 && path_ok && !host_noise && s.trigger_at_once) {
+    const Nanos raw = rtt + a.rx_delay_ns;
+    const Nanos extra = raw > c.srtt_ns ? raw - c.srtt_ns : 0;
+    c.ack_jitter_ns = extra >= c.ack_jitter_ns ? extra : c.ack_jitter_ns - (c.ack_jitter_ns - extra) / 16;
   }
 
   if (dup) {
