@@ -69,7 +69,7 @@ void EndpointImpl::setup_paths(Connection& c, std::uint16_t paths, std::uint16_t
     c.paths.init(1, cfg, now);
   }
   c.mtu = mtu;
-  c.payload = mtu - 20u - 8u - static_cast<std::uint32_t>(wire::kSrdDataHdrLen);
+  c.payload = mtu - kIpUdpSrdDataHdrLen;
   c.cc.init(cfg, mtu);
 }
 

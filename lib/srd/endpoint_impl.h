@@ -143,6 +143,9 @@ class Pool {
 // One transmission unit of the sender (doc/protocol.md section 3, sender per packet).
 // Lives in exactly one list of its connection: the in-flight list (in
 // transmit order) or the retransmit queue.
+// IPv4 and UDP headers (no options) and the DATA header, before the payload.
+inline constexpr std::uint32_t kIpUdpSrdDataHdrLen = 20 + 8 + static_cast<std::uint32_t>(wire::kSrdDataHdrLen);
+
 struct TxRec {
   enum Where : std::uint8_t { kFree = 0, kInFlight, kRetxQueue };
   Nanos tx_ns = 0;
@@ -260,6 +263,9 @@ struct Connection {
   std::uint32_t fl_head = kNil, fl_tail = kNil;  // in flight, transmit order
   std::uint32_t rq_head = kNil, rq_tail = kNil;  // retransmit queue
   std::uint32_t inflight = 0;
+  // What the packets in flight weigh in the window, in bytes (window_weight
+  // in sender.cpp): the window is a number of full packets, mtu bytes each.
+  std::uint32_t inflight_bytes = 0;
   std::uint32_t retx_queued = 0;
   std::uint32_t peer_rwnd = 1;
   std::uint32_t sack_hi = 0;      // end of the PSN range the newest ACK described

@@ -200,6 +200,7 @@ void EndpointImpl::release_sender(Connection& c, FailReason reason) noexcept {
   }
   c.fl_tail = c.rq_tail = kNil;
   c.inflight = c.retx_queued = 0;
+  c.inflight_bytes = 0;
   while (c.msg_head != kNil) {
     const std::uint32_t mi = c.msg_head;
     Event ev;
@@ -229,10 +230,21 @@ void EndpointImpl::release_sender(Connection& c, FailReason reason) noexcept {
 
 namespace {
 
+// What a packet weighs in the window. A message that fits in one packet
+// weighs its IP bytes: counted as full packets, 64 B requests would be held
+// to a few in flight, a few hundred bytes on a link whose delay-bandwidth
+// product is kilobytes. A segment of a longer message weighs a full packet
+// even when it is the short last one, so bulk transfers keep the window
+// they had when it counted packets.
+inline std::uint32_t window_weight(const Connection& c, const TxMsg& m, const TxRec& r) noexcept {
+  return m.len <= c.payload ? kIpUdpSrdDataHdrLen + r.len : c.mtu;
+}
+
 inline bool cwnd_allows(const Connection& c) noexcept {
   // Below one packet the window still lets one packet out; pacing spaces them.
-  const double limit = std::min(c.cc.cwnd_pkts(), static_cast<double>(c.peer_rwnd));
-  return c.inflight == 0 || static_cast<double>(c.inflight) < limit;
+  if (c.inflight == 0) return true;
+  if (c.inflight >= c.peer_rwnd) return false;
+  return static_cast<double>(c.inflight_bytes) < c.cc.cwnd_pkts() * c.mtu;
 }
 
 }  // namespace
@@ -305,6 +317,7 @@ std::size_t EndpointImpl::sender_tx(Connection& c, std::span<std::uint8_t> buf, 
                          recs[before].path != recs[ri].path);
       list_unlink(recs, c.fl_head, c.fl_tail, ri);
       --c.inflight;
+      c.inflight_bytes -= window_weight(c, msgs[recs[ri].msg], recs[ri]);
       c.paths.on_leave_flight(recs[ri].path);
     }
   }
@@ -373,13 +386,15 @@ std::size_t EndpointImpl::sender_tx(Connection& c, std::span<std::uint8_t> buf, 
     m.sent_off += r.len;
     if (m.sent_off == m.len) c.send_cursor = m.next;
     rec_index.insert(rec_key(slot_of(c), r.psn), ri);
-    const bool fills_window = static_cast<double>(c.inflight + 1) >= c.cc.cwnd_pkts();
+    const bool fills_window =
+        static_cast<double>(c.inflight_bytes + window_weight(c, m, r)) >= c.cc.cwnd_pkts() * c.mtu;
     h.flags = static_cast<std::uint8_t>((r.msg_off == 0 ? wire::kDataSom : 0) |
                                         (m.sent_off == m.len ? wire::kDataEom | wire::kDataAckReq : 0) |
                                         (fills_window ? wire::kDataAckReq : 0) |
                                         (c.ordered ? wire::kDataOrdered : 0));
     h.msg_id = m.msg_id;
     h.msg_len = m.len;
+    // The gap is a full packet's; a smaller one takes its share.
     const Nanos gap = c.cc.pacing_gap_ns(c.srtt_ns ? c.srtt_ns : cfg.initial_rtt_ns, cfg);
     c.pace_next_ns = gap == 0 ? 0 : std::max(c.pace_next_ns, now) + gap;
   }
@@ -393,6 +408,7 @@ std::size_t EndpointImpl::sender_tx(Connection& c, std::span<std::uint8_t> buf, 
   r.where = TxRec::kInFlight;
   list_append(recs, c.fl_head, c.fl_tail, ri);
   ++c.inflight;
+  c.inflight_bytes += window_weight(c, msgs[r.msg], r);
   c.paths.on_sent(r.path);
   Path& p = c.paths[r.path];
 
@@ -434,6 +450,7 @@ static void ack_record(EndpointImpl& ep, Connection& c, std::uint32_t ri, bool d
   if (r.where == TxRec::kInFlight) {
     list_unlink(ep.recs, c.fl_head, c.fl_tail, ri);
     --c.inflight;
+    c.inflight_bytes -= window_weight(c, ep.msgs[r.msg], r);
     c.paths.on_leave_flight(r.path);
   } else if (r.where == TxRec::kRetxQueue) {
     list_unlink(ep.recs, c.rq_head, c.rq_tail, ri);
@@ -537,6 +554,7 @@ static void mark_lost(EndpointImpl& ep, Connection& c, std::uint32_t ri, RetxCau
   c.last_lost_path = r.path;
   list_unlink(ep.recs, c.fl_head, c.fl_tail, ri);
   --c.inflight;
+  c.inflight_bytes -= window_weight(c, ep.msgs[r.msg], r);
   c.paths.on_leave_flight(r.path);
   r.where = TxRec::kRetxQueue;
   r.cause = cause;

@@ -133,6 +133,41 @@ TEST(SrdTransfer, LargeMessageIsReassembledInOrder) {
 }
 
 
+// DATA packets A sends before B's first ACK leaves, with `msgs` messages of
+// `bytes` queued at once: what the window lets out in the first round trip.
+std::size_t first_round_packets(std::size_t msgs, std::size_t bytes, double* cwnd) {
+  Pair net;
+  const ConnId c = net.connect();
+  ConnStats st;
+  EXPECT_TRUE(net.a.ep->conn_stats(c, st));
+  *cwnd = st.cwnd_pkts;
+  std::size_t data = 0;
+  bool acked = false;
+  net.hook = [&](const WirePkt& p) {
+    if (!p.from_a && p.type() == SrdType::kAck) acked = true;
+    if (p.from_a && p.type() == SrdType::kData && !acked) ++data;
+    return Verdict::kPass;
+  };
+  for (std::size_t i = 0; i < msgs; ++i) EXPECT_EQ(net.send(net.a, c, pattern(bytes, i), i), SendStatus::kOk);
+  net.run(100'000'000, [&] { return net.a.count(EventKind::kDelivered) == msgs; });
+  EXPECT_EQ(net.b.messages.size(), msgs);
+  return data;
+}
+
+// The window is cwnd full packets' worth of bytes: single-packet messages
+// weigh their size, so 64 B requests are not held to cwnd of them per round
+// trip, while a bulk transfer's packets (its short last one included) weigh
+// a full packet each, as before.
+TEST(SrdTransfer, SmallMessagesFillTheWindowByTheirBytes) {
+  double cwnd = 0;
+  const std::size_t small = first_round_packets(100, 64, &cwnd);
+  ASSERT_GT(cwnd, 1.0);
+  EXPECT_GE(small, static_cast<std::size_t>(4 * cwnd)) << "cwnd " << cwnd;
+  const std::size_t bulk = first_round_packets(4, 64 * 1024 + 100, &cwnd);
+  EXPECT_LE(bulk, static_cast<std::size_t>(cwnd) + 1) << "cwnd " << cwnd;
+  EXPECT_GE(bulk, static_cast<std::size_t>(cwnd)) << "cwnd " << cwnd;
+}
+
 TEST(SrdTransfer, ScatteredMessageArrivesAsOneBuffer) {
   Pair net;
   const ConnId c = net.connect();
