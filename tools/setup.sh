@@ -29,8 +29,10 @@ packages=(
 )
 # What the tests start or call: namespaces, ping, iperf3, a real Prometheus
 # server and promtool, curl, tshark (the dissector test), clang for fuzzing,
-# nftables (random loss on the kernel path beside kernel TCP).
-test_packages=(iproute2 iputils-ping iperf3 python3 prometheus curl clang libclang-rt-14-dev tshark nftables)
+# nftables (random loss on the kernel path beside kernel TCP), python3-yaml
+# (deploy/check.py reads kustomize's output). deploy/check.py also needs
+# kubectl, which Debian 12 does not package in a version with kustomize v5.
+test_packages=(iproute2 iputils-ping iperf3 python3 python3-yaml prometheus curl clang libclang-rt-14-dev tshark nftables)
 [[ $mode != build ]] && packages+=("${test_packages[@]}")
 
 missing=()

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -84,7 +85,9 @@ RoleParser::RoleParser(std::string role, std::string summary, bool uses_ports)
     add("port", po::value<std::vector<std::string>>()->value_name("NAME=DEVARGS"),
         "a port, repeatable: NAME labels it in output and metrics; DEVARGS is a PCI address "
         "(0000:03:00.0) or a vdev (net_ring0, net_tap0,iface=sw0, net_memif0,role=server,"
-        "socket=/run/spray.sock, net_vhost0,iface=/tmp/vm1.sock,client=1)");
+        "socket=/run/spray.sock, net_vhost0,iface=/tmp/vm1.sock,client=1), or env:VAR for the "
+        "PCI addresses a device plugin puts in VAR, comma-separated (one port NAME, or NAME0, "
+        "NAME1, ... when there are several)");
     add("lcores", po::value<std::string>()->value_name("CPUS"),
         "CPUs for the workers, one worker each (e.g. 1 or 2,3); default: the last usable CPU. "
         "The control thread runs on the others");
@@ -158,13 +161,19 @@ bool RoleParser::parse(const std::vector<std::string>& all_args) {
 
 void RoleParser::fill_common() {
   if (vm_.count("port")) {
+    const auto env = [](const std::string& var) -> std::optional<std::string> {
+      const char* v = std::getenv(var.c_str());
+      return v ? std::optional<std::string>(v) : std::nullopt;
+    };
     for (const auto& p : vm_["port"].as<std::vector<std::string>>()) {
-      auto r = dp::parse_port_spec(p);
-      if (!r.spec) throw UsageError(r.error);
-      for (const auto& q : common_.ports)
-        if (q.name == r.spec->name)
-          throw UsageError("--port '" + p + "': the name '" + q.name + "' is used twice; names must be unique");
-      common_.ports.push_back(*r.spec);
+      auto r = dp::expand_port_spec(p, env);
+      if (!r.error.empty()) throw UsageError(r.error);
+      for (auto& spec : r.specs) {
+        for (const auto& q : common_.ports)
+          if (q.name == spec.name)
+            throw UsageError("--port '" + p + "': the name '" + q.name + "' is used twice; names must be unique");
+        common_.ports.push_back(std::move(spec));
+      }
     }
   }
   if (vm_.count("lcores")) common_.worker_cpus = parse_cpu_list(vm_["lcores"].as<std::string>(), "--lcores");

@@ -34,6 +34,13 @@ expect 2 "--port 'a': missing '='" switch --port a
 expect 2 "'ring0' is neither a PCI address" switch --port a=ring0 --port b=net_null1
 expect 2 "needs at least two ports" switch --port a=net_null0
 expect 2 "the name 'a' is used twice" switch --port a=net_null0 --port a=net_null1
+# Ports from a device plugin's variable (the SR-IOV device plugin's PCIDEVICE_<RESOURCE>).
+unset SPRAY_TEST_NO_VFS
+export SPRAY_TEST_EMPTY_VFS= SPRAY_TEST_BAD_VFS=0000:3b:02.0,eth0
+expect 2 "environment variable SPRAY_TEST_NO_VFS is not set" switch --port up=env:SPRAY_TEST_NO_VFS
+expect 2 "environment variable SPRAY_TEST_EMPTY_VFS is empty" gen --port p=env:SPRAY_TEST_EMPTY_VFS \
+  --ip 10.0.0.1/24 --peer 10.0.0.2
+expect 2 "'eth0' is not a PCI address" respond --port p=env:SPRAY_TEST_BAD_VFS --ip 10.0.0.2/24
 expect 2 "CPU 1000 does not exist" switch "${two[@]}" --lcores 1000
 expect 2 "'x' is not a CPU list" switch "${two[@]}" --lcores x
 expect 2 "--config '/nonexistent.ini'" switch --config /nonexistent.ini

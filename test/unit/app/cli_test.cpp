@@ -2,7 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +54,86 @@ TEST(PortSpec, RejectionsNameTheValueAndTheAcceptedForm) {
     EXPECT_NE(r.error.find(bad), std::string::npos) << r.error;
   }
   EXPECT_NE(dp::parse_port_spec("a=ring0").error.find("net_ring0"), std::string::npos);
+}
+
+// A fake environment for --port NAME=env:VAR.
+dp::EnvLookup fake_env(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const std::string& k) -> std::optional<std::string> {
+    const auto it = vars.find(k);
+    return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+}
+
+TEST(PortSpec, EnvWithOneAddressMakesOnePortNamedAsGiven) {
+  const auto r = dp::expand_port_spec("p=env:PCIDEVICE_INTEL_COM_SRIOV_NETDEVICE",
+                                      fake_env({{"PCIDEVICE_INTEL_COM_SRIOV_NETDEVICE", "0000:3b:02.1"}}));
+  ASSERT_EQ(r.error, "");
+  ASSERT_EQ(r.specs.size(), 1u);
+  EXPECT_EQ(r.specs[0].name, "p");
+  EXPECT_EQ(r.specs[0].devargs, "0000:3b:02.1");
+  EXPECT_TRUE(r.specs[0].is_pci());
+}
+
+TEST(PortSpec, EnvWithSeveralAddressesNumbersThePortsInOrder) {
+  const auto r = dp::expand_port_spec("up=env:VFS", fake_env({{"VFS", "0000:3b:02.1,0000:3b:02.0,3b:0a.7"}}));
+  ASSERT_EQ(r.error, "");
+  ASSERT_EQ(r.specs.size(), 3u);
+  EXPECT_EQ(r.specs[0].name, "up0");
+  EXPECT_EQ(r.specs[0].devargs, "0000:3b:02.1");
+  EXPECT_EQ(r.specs[1].name, "up1");
+  EXPECT_EQ(r.specs[1].devargs, "0000:3b:02.0");
+  EXPECT_EQ(r.specs[2].name, "up2");
+  EXPECT_EQ(r.specs[2].devargs, "3b:0a.7");
+}
+
+TEST(PortSpec, PlainDevargsPassThroughTheEnvExpansion) {
+  const auto r = dp::expand_port_spec("sw0=net_tap0,iface=sw0", fake_env({}));
+  ASSERT_EQ(r.error, "");
+  ASSERT_EQ(r.specs.size(), 1u);
+  EXPECT_EQ(r.specs[0].devargs, "net_tap0,iface=sw0");
+  EXPECT_NE(dp::expand_port_spec("a=ring0", fake_env({})).error.find("'ring0' is neither"), std::string::npos);
+}
+
+TEST(PortSpec, EnvRejectionsNameTheVariable) {
+  const auto env = fake_env({{"EMPTY", ""},
+                             {"NOTPCI", "eth0"},
+                             {"TRAILING", "0000:3b:02.1,"},
+                             {"DEVARGS", "0000:3b:02.1,txq_inline=128"},
+                             {"BADFN", "0000:3b:02.9"}});
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"p=env:UNSET", "environment variable UNSET is not set"},
+      {"p=env:EMPTY", "environment variable EMPTY is empty"},
+      {"p=env:NOTPCI", "environment variable NOTPCI = 'eth0': 'eth0' is not a PCI address"},
+      {"p=env:TRAILING", "environment variable TRAILING = '0000:3b:02.1,': '' is not a PCI address"},
+      {"p=env:DEVARGS", "'txq_inline=128' is not a PCI address"},
+      {"p=env:BADFN", "'0000:3b:02.9' is not a PCI address"},
+      {"p=env:", "'' is not an environment variable name"},
+      {"p=env:1X", "'1X' is not an environment variable name"},
+      {"p=env:A,b=1", "'A,b=1' is not an environment variable name"},
+      {"bad name=env:EMPTY", "bad character ' ' in port name"},
+  };
+  for (const auto& [arg, want] : cases) {
+    const auto r = dp::expand_port_spec(arg, env);
+    EXPECT_TRUE(r.specs.empty()) << arg;
+    EXPECT_NE(r.error.find("--port '" + arg + "'"), std::string::npos) << r.error;
+    EXPECT_NE(r.error.find(want), std::string::npos) << arg << " -> " << r.error;
+    EXPECT_EQ(r.error.find('\n'), std::string::npos) << r.error;
+  }
+}
+
+TEST(PortSpec, EnvPortsFromTheCommandLineAreCheckedForDuplicateNames) {
+  ::setenv("SPRAY_TEST_VFS", "0000:3b:02.0,0000:3b:02.1", 1);
+  RoleParser p("switch", "test");
+  ASSERT_TRUE(p.parse({"--port", "up=env:SPRAY_TEST_VFS", "--port", "host=net_tap0"}));
+  ASSERT_EQ(p.common().ports.size(), 3u);
+  EXPECT_EQ(p.common().ports[0].name, "up0");
+  EXPECT_EQ(p.common().ports[1].name, "up1");
+  EXPECT_EQ(p.common().ports[2].name, "host");
+  RoleParser q("switch", "test");
+  EXPECT_NE(usage_error([&] { q.parse({"--port", "up1=net_null0", "--port", "up=env:SPRAY_TEST_VFS"}); })
+                .find("the name 'up1' is used twice"),
+            std::string::npos);
+  ::unsetenv("SPRAY_TEST_VFS");
 }
 
 TEST(CpuList, ParsesSinglesListsAndRanges) {
