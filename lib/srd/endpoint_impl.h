@@ -296,6 +296,14 @@ struct Connection {
   // spurious (the packet was only late): 1.25 x the longest such wait,
   // fading with clean samples.
   Nanos rto_slack_ns = 0;
+  // Floor of the tail probe's timeout while its probes keep proving
+  // spurious (from the second in a row): 1.25 x the longest wait a
+  // spurious probe cut short, doubled by each further one, fading like
+  // rto_slack_ns. A probe that repairs a real loss clears it, so a lossy
+  // path keeps its fast tail recovery while a host whose stalls outlast
+  // the ACK jitter's memory stops drawing probes.
+  Nanos tlp_slack_ns = 0;
+  std::uint8_t tlp_spurious_run = 0;  // spurious probes since the last real one
   Nanos srtt_ns = 0;
   Nanos rttvar_ns = 0;
   Nanos base_rtt_ns = 0;          // fastest path's min RTT
@@ -449,7 +457,8 @@ class EndpointImpl {
   Nanos rto_ns(const Connection& c) const noexcept;
   Nanos reo_wnd_ns(const Connection& c) const noexcept;
   // Tail loss probe timeout: 2 SRTT plus the ACK jitter measured on the
-  // connection (Connection::ack_jitter_ns).
+  // connection (Connection::ack_jitter_ns), at least the floor spurious
+  // probes taught it (Connection::tlp_slack_ns).
   Nanos tlp_ns(const Connection& c) const noexcept;
   void release_sender(Connection& c, FailReason reason) noexcept;
 

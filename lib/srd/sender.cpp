@@ -61,7 +61,7 @@ Nanos EndpointImpl::reo_wnd_ns(const Connection& c) const noexcept {
 
 Nanos EndpointImpl::tlp_ns(const Connection& c) const noexcept {
   const Nanos srtt = c.srtt_ns ? c.srtt_ns : cfg.initial_rtt_ns;
-  return 2 * srtt + c.ack_jitter_ns;
+  return std::max(2 * srtt + c.ack_jitter_ns, c.tlp_slack_ns);
 }
 
 // Whether losing `r` says something about its path. A packet lost together
@@ -483,6 +483,14 @@ static void ack_record(EndpointImpl& ep, Connection& c, std::uint32_t ri, bool d
         c.rto_slack_ns = waited + waited / 4;
         ++c.ctr.spurious_rtos;
       }
+      // Only a run of spurious probes raises the probe's floor: where real
+      // tail losses come between them (a lossy link) it stays at zero. The
+      // wait a spurious probe measured may be short of the stall (its DUP
+      // can beat the late ACK back), so the floor also doubles: stalls of
+      // any length stop drawing probes after a few.
+      if (r.cause == RetxCause::kTlp && c.tlp_spurious_run < 255) ++c.tlp_spurious_run;
+      if (r.cause == RetxCause::kTlp && c.tlp_spurious_run >= 2)
+        c.tlp_slack_ns = std::min<Nanos>(std::max(waited + waited / 4, 2 * c.tlp_slack_ns), ep.cfg.rto_max_ns);
     }
   }
   // This copy arrived and the receiver had not seen the packet before: the
@@ -520,6 +528,11 @@ static void ack_record(EndpointImpl& ep, Connection& c, std::uint32_t ri, bool d
     c.rack_rtt_ns = now - r.tx_ns;
   }
   if (r.attempt > 1 && !dup_flag) s.any_retx_clean = true;
+  // The probe found the packet missing: tail losses are real here.
+  if (r.cause == RetxCause::kTlp && r.attempt > 1 && !dup_flag && !earlier_copy && this_copy) {
+    c.tlp_slack_ns = 0;
+    c.tlp_spurious_run = 0;
+  }
   if (echo_ts != 0 && !ambiguous && (r.attempt > 1 || r.msg_off + r.len == ep.msgs[r.msg].len) &&
       echo_ts == static_cast<std::uint32_t>(r.tx_ns))
     s.trigger_at_once = true;
@@ -702,6 +715,7 @@ void EndpointImpl::on_ack_pkt(Connection& c, const wire::SrdAck& a, bool nack,
     // (about a hundred 1 MiB messages): a host that stalled once stalls
     // again, and the tail probe still answers a real tail loss early.
     c.rto_slack_ns -= c.rto_slack_ns / 8192;
+    c.tlp_slack_ns -= c.tlp_slack_ns / 8192;
     if (c.srtt_ns == 0) {
       c.srtt_ns = rtt;
       c.rttvar_ns = rtt / 2;

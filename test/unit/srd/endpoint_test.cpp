@@ -309,6 +309,64 @@ TEST(SrdReliability, LostTailIsRecoveredByTheLossProbe) {
   expect_exactly_once(net.b, 1, 4 * 1440);
 }
 
+// A peer whose host stalls now and then (its ACK 60 us late, long after the
+// ACK jitter of the previous stall has faded) draws a few spurious tail
+// probes, not one per stall: the probe's wait learns the stall. A tail the probe
+// then finds really lost makes tail losses real again, and the next stall
+// draws a probe at the short timeout once more.
+TEST(SrdReliability, SpuriousTailProbesTeachTheProbeToWaitUntilALossIsReal) {
+  Pair net;
+  const ConnId c = net.connect();
+  net.run(1'000'000);
+  bool stall = false, drop = false;
+  net.delay = [&](const WirePkt& p) {
+    if (!p.from_a && p.type() == SrdType::kAck && stall) {
+      stall = false;
+      return Nanos{65'000};
+    }
+    return Nanos{5'000};
+  };
+  net.hook = [&](const WirePkt& p) {
+    if (is_data(p) && p.from_a && drop && !(p.data().flags & wire::kDataRetx)) {
+      drop = false;
+      return Verdict::kDrop;
+    }
+    return Verdict::kPass;
+  };
+  std::uint64_t sent = 0;
+  const auto one = [&](bool stall_it, bool drop_it) {
+    stall = stall_it;
+    drop = drop_it;
+    ASSERT_EQ(net.send(net.a, c, pattern(500, static_cast<std::uint32_t>(sent)), sent), SendStatus::kOk);
+    ++sent;
+    net.run(10'000'000, [&] { return net.a.count(EventKind::kDelivered) == sent; });
+    ASSERT_EQ(net.a.count(EventKind::kDelivered), sent);
+  };
+  const auto tlps = [&] {
+    ConnStats st;
+    EXPECT_TRUE(net.a.ep->conn_stats(c, st));
+    return st.counters.retx_tlp;
+  };
+  for (int stalls = 0; stalls < 5; ++stalls) {
+    for (int i = 0; i < 40; ++i) one(false, false);
+    one(true, false);
+  }
+  // Three stalls draw a probe: the first (one spurious probe proves
+  // nothing), the second (it sets the floor, but its DUP came back before
+  // the late ACK, so it measured less than the stall) and the third (it
+  // doubles the floor). The last two pass unprobed.
+  EXPECT_EQ(tlps(), 3u);
+  one(false, true);  // a real tail loss, repaired by the probe
+  EXPECT_EQ(tlps(), 4u);
+  for (int i = 0; i < 40; ++i) one(false, false);
+  one(true, false);
+  EXPECT_EQ(tlps(), 5u);
+  ConnStats st;
+  ASSERT_TRUE(net.a.ep->conn_stats(c, st));
+  EXPECT_EQ(st.counters.rto_events, 0u);
+  expect_exactly_once(net.b, sent, 500);
+}
+
 TEST(SrdReliability, OutageIsRecoveredByTimeoutWithBackoff) {
   Pair net;
   const ConnId c = net.connect();
