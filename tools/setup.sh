@@ -29,8 +29,9 @@ packages=(
 )
 # What the tests start or call: namespaces, ping, iperf3, a real Prometheus
 # server and promtool, curl, tshark (the dissector test), clang for fuzzing,
-# nftables (random loss on the kernel path beside kernel TCP).
-test_packages=(iproute2 iputils-ping iperf3 python3 prometheus curl clang libclang-rt-14-dev tshark nftables)
+# nftables (random loss on the kernel path beside kernel TCP), ethtool
+# (checksum offload off on the fabric lab's kernel hosts).
+test_packages=(iproute2 iputils-ping iperf3 python3 prometheus curl clang libclang-rt-14-dev tshark nftables ethtool)
 [[ $mode != build ]] && packages+=("${test_packages[@]}")
 
 missing=()
