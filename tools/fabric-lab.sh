@@ -31,6 +31,10 @@
 #   packets; the kernel hosts negotiate ECN (tcp_ecn=1) and pace their streams.
 #   Addresses: leaf L's kernel host 10.2L.1.2/24, its spray host
 #   10.2L.2.2/24, the link leaf L - spine S 10.10L.S.0/31 (leaf .0, spine .1).
+#   The default load (4 TCP streams of 10 Mbit/s, spray's closed loop) fits
+#   two spines' 50 Mbit/s links and overfills one's: while a spine is down,
+#   the survivor's queues fill and mark CE, as when a fabric loses half its
+#   capacity. Low rates keep six DPDK processes on two CPUs.
 #
 #   Leaf-spine links are net_memif, not veth and net_af_packet: both ends are
 #   spray, and shared memory costs no system call and no kernel copy per
@@ -56,9 +60,9 @@
 #   --outage S            seconds from the kill to the restart (5)
 #   --spine N             the spine to kill, 1 or 2 (1)
 #   --no-kill             the same run without killing a spine
-#   --uplink-rate RATE    shaper rate of every leaf-spine link, each way (100Mbps)
+#   --uplink-rate RATE    shaper rate of every leaf-spine link, each way (50Mbps)
 #   --tcp-streams N       parallel iperf3 TCP streams, each its own ECMP flow (4)
-#   --tcp-rate RATE       iperf3 rate per stream (-b), 0 = as fast as TCP goes (15M)
+#   --tcp-rate RATE       iperf3 rate per stream (-b), 0 = as fast as TCP goes (10M)
 #   --connections N       spray gen connections, each sprayed over 16 paths (2)
 #   --outstanding N       spray gen requests in flight per connection (4)
 #   --scrape-interval S   Prometheus scrape interval in seconds (1)
@@ -78,8 +82,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 spray=$root/build/app/spray/spray
-duration=30 kill_at=10 outage=5 spine=1 do_kill=1 uplink_rate=100Mbps
-tcp_streams=4 tcp_rate=15M connections=2 outstanding=4 scrape=1 out='' keep=0
+duration=30 kill_at=10 outage=5 spine=1 do_kill=1 uplink_rate=50Mbps
+tcp_streams=4 tcp_rate=10M connections=2 outstanding=4 scrape=1 out='' keep=0
 usage_err() { echo "fabric-lab: $*" >&2; exit 2; }
 need_val() { [[ $# -ge 2 ]] || usage_err "$1 needs a value (see --help)"; }
 while (($#)); do
@@ -272,7 +276,7 @@ done
 
 # ---- switch configurations -----------------------------------------------------
 # CE above 32 queued packets only: the sojourn criterion's default, 20 us, is
-# meant for 10 Gbit/s and up; at 100 Mbit/s one full frame takes 120 us to
+# meant for 10 Gbit/s and up; at 50 Mbit/s one full frame takes 240 us to
 # leave, so it would mark every packet that queued behind another one.
 shape() { echo "shape = $1=$uplink_rate,depth=1024,ecn-pkts=32,ecn-us=0"; }
 # mac L S SIDE: fixed MACs, so that a restarted spine keeps the one its
@@ -349,8 +353,12 @@ launch() {  # launch PROC: start it in its namespace; its output, time-stamped, 
   pid[$p]=$!
 }
 wait_up() {  # wait_up PROC: until its metrics endpoint answers (EAL, ports and workers started)
-  wait_until 60 scrape "$1" || { tail -20 "$out/$1.log" >&2; die "$1 did not come up within 60 s"; }
-  alive "${pid[$1]}" || { tail -20 "$out/$1.log" >&2; die "$1 exited at start"; }
+  local deadline=$((SECONDS + 60))
+  until scrape "$1" >/dev/null 2>&1; do
+    alive "${pid[$1]}" || { tail -20 "$out/$1.log" >&2; die "$1 exited at start"; }
+    ((SECONDS < deadline)) || { tail -20 "$out/$1.log" >&2; die "$1 did not come up within 60 s"; }
+    sleep 0.1
+  done
 }
 
 # ---- Prometheus ----------------------------------------------------------------
