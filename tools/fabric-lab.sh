@@ -374,7 +374,7 @@ wait_up() {  # wait_up PROC: until its metrics endpoint answers (EAL, ports and 
 ip netns exec "$N-mgmt" prometheus --config.file="$out/prometheus.yml" --storage.tsdb.path="$tmp/tsdb" \
   --web.listen-address=127.0.0.1:9090 --log.level=warn >"$out/prometheus.log" 2>&1 &
 prom_pid=$!
-other_pids+=($prom_pid)
+other_pids+=("$prom_pid")
 api=http://127.0.0.1:9090/api/v1
 prom() { in_ns mgmt curl -sf --max-time 10 "$api/$1" "${@:2}"; }
 
@@ -410,13 +410,14 @@ t0=$EPOCHREALTIME
 # With a rate, the kernel paces each stream (SO_MAX_PACING_RATE) instead of
 # iperf3 writing 128 KB blocks at once: bursts of a hundred packets would
 # fill the shaped queues and mark CE for TCP's burstiness, not for load.
-fq_rate() { [[ $tcp_rate == 0 ]] || echo "--fq-rate $tcp_rate"; }
-ip netns exec "$N-h1k" iperf3 -c 10.22.1.2 -t "$duration" -i 1 -P "$tcp_streams" -b "$tcp_rate" $(fq_rate) -J \
+pacing=()
+[[ $tcp_rate == 0 ]] || pacing=(--fq-rate "$tcp_rate")
+ip netns exec "$N-h1k" iperf3 -c 10.22.1.2 -t "$duration" -i 1 -P "$tcp_streams" -b "$tcp_rate" "${pacing[@]}" -J \
   >"$out/iperf3.json" 2>"$out/iperf3.err" &
 iperf_pid=$!
-other_pids+=($iperf_pid)
-log "traffic for $duration s (lab time $(rel "$lab_t0" | tr -d -) s): iperf3, $tcp_streams TCP streams h1k -> h2k;" \
-  "spray gen, $connections connections x 16 paths h1s -> h2s"
+other_pids+=("$iperf_pid")
+log "traffic for $duration s, after $(rel "$lab_t0" | tr -d -) s of setup: iperf3, $tcp_streams TCP streams" \
+  "h1k -> h2k; spray gen, $connections connections x 16 paths h1s -> h2s; times from here on are the traffic's"
 # spray gen's counters as it ends: the last of scrapes every 0.5 s.
 (
   f=$out/metrics/end-gen.txt
@@ -496,9 +497,10 @@ range() {  # range NAME QUERY: one value a second over the traffic
   prom query_range --data-urlencode "query=$2" --data-urlencode "start=$t0" --data-urlencode "end=$t_end" \
     --data-urlencode "step=1" >"$out/prom/$1.json" || log "warning: Prometheus did not answer $2"
 }
-w=$(awk -v s="$scrape" 'BEGIN { w = 3 * s; printf "%d", (w < 3 ? 3 : w) + 0.5 }')
-range gen_completed_rate "sum(rate(spray_gen_completed_total[${w}s]))"
-range spine_forwarded_rate "sum by (process) (rate(spray_router_forwarded_total{process=~\"spine.\"}[${w}s]))"
+# rate() over three scrapes at least
+rw=$(awk -v s="$scrape" 'BEGIN { w = 3 * s; printf "%d", (w < 3 ? 3 : w) + 0.5 }')
+range gen_completed_rate "sum(rate(spray_gen_completed_total[${rw}s]))"
+range spine_forwarded_rate "sum by (process) (rate(spray_router_forwarded_total{process=~\"spine.\"}[${rw}s]))"
 
 # ---- stop (unless --keep) and summarize ------------------------------------------
 exit_json=''

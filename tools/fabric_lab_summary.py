@@ -103,7 +103,8 @@ summary = {"killed": killed, "victim": victim}
 print()
 print("=" * 100)
 print(f"fabric-lab summary: {ev['duration']} s of traffic (both clients done {t_end - t0:.1f} s after the start); "
-      f"uplinks shaped at {ev['uplink_rate']} with ECN; iperf3 {ev['tcp_streams']} streams at {ev['tcp_rate']} each")
+      f"uplinks shaped at {ev['uplink_rate']} with ECN; iperf3: {ev['tcp_streams']} stream(s), "
+      + ("unpaced" if ev["tcp_rate"] == "0" else f"{ev['tcp_rate']}bit/s each"))
 if killed:
     print(f"  {victim} killed (SIGKILL) at {rel(t_kill)}, leaves saw its links down at {rel(ev.get('t_down'))}, "
           f"restarted at {rel(ev.get('t_restart'))}, forwarding again at {rel(t_back)} "

@@ -21,7 +21,7 @@ out=$SMOKE_TMP/lab
 "$root/tools/fabric-lab.sh" --spray "$spray" --duration 18 --kill-at 6 --outage 3 --out "$out" \
   >"$SMOKE_TMP/lab.txt" 2>&1 &
 lab=$!
-SMOKE_PIDS+=($lab)
+SMOKE_PIDS+=("$lab")
 rc=0
 wait $lab || rc=$?
 cat "$SMOKE_TMP/lab.txt"
