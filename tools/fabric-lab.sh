@@ -363,7 +363,9 @@ wait_up() {  # wait_up PROC: until its metrics endpoint answers (EAL, ports and 
 
 # ---- Prometheus ----------------------------------------------------------------
 {
-  echo "global: {scrape_interval: ${scrape}s, scrape_timeout: ${scrape}s, evaluation_interval: ${scrape}s}"
+  # Prometheus takes whole units only: 0.5 s is 500ms.
+  ms=$(awk -v s="$scrape" 'BEGIN { printf "%d", s * 1000 + 0.5 }')
+  echo "global: {scrape_interval: ${ms}ms, scrape_timeout: ${ms}ms, evaluation_interval: ${ms}ms}"
   echo "scrape_configs:"
   echo "  - job_name: spray"
   echo "    static_configs:"
@@ -398,7 +400,12 @@ wait_until 30 ping_from h1k 10.22.2.2 || die "h1k cannot reach spray respond (10
 ip netns exec "$N-h2k" iperf3 -s -1 -B 10.22.1.2 >"$out/iperf3-server.log" 2>&1 &
 other_pids+=($!)
 wait_until 10 sh -c "nsenter --net=/run/netns/$N-h2k ss -ltn | grep -q 10.22.1.2:5201" || die "iperf3 server did not listen"
-log "fabric up: both kernel hosts reach both spines, each other and spray respond"
+# Prometheus starts scraping some seconds after it is ready (it batches
+# target updates): the traffic waits for its first samples of every process
+# that runs already, so that the run's first seconds are on record.
+prom_has_scraped() { prom query --data-urlencode 'query=count(up == 1) >= 5' | grep -q '"result":\[{'; }
+wait_until 30 prom_has_scraped || die "Prometheus did not scrape the switches and spray respond within 30 s"
+log "fabric up: both kernel hosts reach both spines, each other and spray respond; Prometheus scrapes them"
 
 # ---- traffic -------------------------------------------------------------------
 launch gen
