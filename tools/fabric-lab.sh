@@ -32,9 +32,9 @@
 #   Addresses: leaf L's kernel host 10.2L.1.2/24, its spray host
 #   10.2L.2.2/24, the link leaf L - spine S 10.10L.S.0/31 (leaf .0, spine .1).
 #   The default load (4 TCP streams of 10 Mbit/s, spray's closed loop) fits
-#   two spines' 50 Mbit/s links and overfills one's: while a spine is down,
-#   the survivor's queues fill and mark CE, as when a fabric loses half its
-#   capacity. Low rates keep six DPDK processes on two CPUs.
+#   two spines' 50 Mbit/s links and fills one's: while a spine is down, the
+#   survivor carries all of it, as when a fabric loses half its capacity.
+#   Low rates keep six DPDK processes on two CPUs.
 #
 #   Leaf-spine links are net_memif, not veth and net_af_packet: both ends are
 #   spray, and shared memory costs no system call and no kernel copy per
