@@ -182,13 +182,10 @@ void add_runtime_metrics(telemetry::Registry& reg, const Runtime& rt, const std:
 
 namespace {
 
+// The switch logic's reasons, then the glue's, as one `reason` label.
 #define SPRAY_TEL_L2_INFO(e, name, help) telemetry::CounterInfo{#name, help},
 #define SPRAY_TEL_GLUE_INFO(name, help) telemetry::CounterInfo{#name, help},
-constexpr std::array kSwitchCounterInfo{SPRAY_L2_COUNTERS(SPRAY_TEL_L2_INFO)};
 constexpr std::array kSwitchDropInfo{SPRAY_L2_DROPS(SPRAY_TEL_L2_INFO) SPRAY_L2_GLUE_DROPS(SPRAY_TEL_GLUE_INFO)};
-constexpr std::array kRouterCounterInfo{SPRAY_L3_COUNTERS(SPRAY_TEL_L2_INFO)};
-constexpr std::array kRouterDropInfo{SPRAY_L3_DROPS(SPRAY_TEL_L2_INFO)};
-constexpr std::array kEgressCounterInfo{SPRAY_EGRESS_COUNTERS(SPRAY_TEL_L2_INFO)};
 #undef SPRAY_TEL_L2_INFO
 #undef SPRAY_TEL_GLUE_INFO
 
@@ -196,7 +193,7 @@ constexpr std::array kEgressCounterInfo{SPRAY_EGRESS_COUNTERS(SPRAY_TEL_L2_INFO)
 
 void add_switch_metrics(telemetry::Registry& reg, const std::vector<std::unique_ptr<SwitchPipeline>>& pipes,
                         const Runtime& rt) {
-  reg.add_counters("spray_switch_", kSwitchCounterInfo, [&pipes](std::span<std::uint64_t> out) {
+  reg.add_counters("spray_switch_", tor::kL2CounterInfo, [&pipes](std::span<std::uint64_t> out) {
     for (const auto& p : pipes) {
       const auto s = p->snapshot();
       for (std::size_t i = 0; i < tor::kL2CounterCount; ++i) out[i] += s.counters[i];
@@ -221,14 +218,14 @@ void add_switch_metrics(telemetry::Registry& reg, const std::vector<std::unique_
   });
   // The router: counters of every worker's router summed (zero while no
   // port is routed, so dashboards need no special case).
-  reg.add_counters("spray_router_", kRouterCounterInfo, [&pipes](std::span<std::uint64_t> out) {
+  reg.add_counters("spray_router_", tor::kL3CounterInfo, [&pipes](std::span<std::uint64_t> out) {
     for (const auto& p : pipes) {
       const auto s = p->l3_snapshot();
       for (std::size_t i = 0; i < tor::kL3CounterCount; ++i) out[i] += s.counters[i];
     }
   });
   reg.add_counters_by_label("spray_router_drops_total", "packets the router dropped, by reason", "reason",
-                            kRouterDropInfo, [&pipes](std::span<std::uint64_t> out) {
+                            tor::kL3DropInfo, [&pipes](std::span<std::uint64_t> out) {
                               for (const auto& p : pipes) {
                                 const auto s = p->l3_snapshot();
                                 for (std::size_t i = 0; i < tor::kL3DropCount; ++i) out[i] += s.drops[i];
@@ -248,7 +245,7 @@ void add_switch_metrics(telemetry::Registry& reg, const std::vector<std::unique_
                                for (const auto& p : rt.ports()) v.push_back(p.spec.name);
                                return v;
                              }));
-  reg.add_counters("spray_egress_", kEgressCounterInfo, ports,
+  reg.add_counters("spray_egress_", tor::kEgressCounterInfo, ports,
                    [&pipes](std::size_t port, std::span<std::uint64_t> out) {
                      for (const auto& p : pipes)
                        if (const auto s = p->egress().stats(static_cast<std::uint16_t>(port)))

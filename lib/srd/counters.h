@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "telemetry/counter.h"
+
 namespace spray::srd {
 
 // Per connection.  X(name, help)
@@ -83,10 +85,7 @@ struct EndpointCounterFields {
 #undef SPRAY_SRD_X
 };
 
-struct CounterInfo {
-  const char* name;
-  const char* help;
-};
+using telemetry::CounterInfo;
 
 inline constexpr CounterInfo kConnCounterInfo[] = {
 #define SPRAY_SRD_X(name, help) {#name, help},
