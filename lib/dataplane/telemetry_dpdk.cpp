@@ -270,17 +270,6 @@ constexpr std::array kRespondViolationInfo{SPRAY_RESPOND_VIOLATIONS(SPRAY_TEL_IN
 constexpr std::array kHostCounterInfo{SPRAY_HOST_COUNTERS(SPRAY_TEL_INFO)};
 #undef SPRAY_TEL_INFO
 
-// Retransmission causes, as TransportSummary sums them per connection.
-#define SPRAY_TRANSPORT_RETX_CAUSES(X)                                   \
-  X(nack, retx_nack, "retransmissions triggered by a NACK")               \
-  X(same_path, retx_same_path, "a later packet on the same path was acked") \
-  X(rack, retx_rack, "the RACK time guard expired")                       \
-  X(tlp, retx_tlp, "tail loss probes")                                    \
-  X(rto, retx_rto, "retransmission timeouts")
-#define SPRAY_TEL_CAUSE_INFO(cause, field, help) telemetry::CounterInfo{#cause, help},
-constexpr std::array kRetxCauseInfo{SPRAY_TRANSPORT_RETX_CAUSES(SPRAY_TEL_CAUSE_INFO)};
-#undef SPRAY_TEL_CAUSE_INFO
-
 constexpr telemetry::CounterInfo kTransportCounterInfo[] = {
     {"spurious_retransmits", "retransmissions the receiver reported as duplicates"},
     {"rto_events", "retransmission timeouts"},
@@ -295,13 +284,9 @@ constexpr telemetry::CounterInfo kTransportCounterInfo[] = {
 
 void add_transport_metrics(telemetry::Registry& reg, std::vector<const TransportSummary*> sums) {
   reg.add_counters_by_label("spray_transport_retransmits_total", "DATA retransmissions, by what triggered them",
-                            "cause", kRetxCauseInfo, [sums](std::span<std::uint64_t> out) {
-                              for (const auto* s : sums) {
-                                std::size_t k = 0;
-#define SPRAY_TEL_CAUSE_READ(cause, field, help) out[k++] += s->field.read();
-                                SPRAY_TRANSPORT_RETX_CAUSES(SPRAY_TEL_CAUSE_READ)
-#undef SPRAY_TEL_CAUSE_READ
-                              }
+                            "cause", srd::kRetxCauseInfo, [sums](std::span<std::uint64_t> out) {
+                              for (const auto* s : sums)
+                                for (std::size_t k = 0; k < srd::kRetxCauseCount; ++k) out[k] += s->retx[k].read();
                             });
   reg.add_counters("spray_transport_", kTransportCounterInfo, [sums](std::span<std::uint64_t> out) {
     for (const auto* s : sums) {
