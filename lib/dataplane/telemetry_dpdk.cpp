@@ -146,13 +146,11 @@ void add_runtime_metrics(telemetry::Registry& reg, const Runtime& rt, const std:
   telemetry::add_build_info(reg, version, rte_version(), git_sha);
   telemetry::Instances ports("port", std::vector<std::string>{});
   for (const auto& p : rt.ports()) ports.values.push_back(p.spec.name);
-  reg.add_counters("spray_port_", kPortCounterInfo, ports, [&rt](std::size_t i, std::span<std::uint64_t> out) {
-    const auto s = rt.port_stats(i);
-    const std::uint64_t v[] = {s.rx_packets, s.tx_packets, s.rx_bytes,  s.tx_bytes,
-                               s.rx_missed,  s.rx_errors,  s.tx_errors, s.rx_nombuf};
-    static_assert(std::size(v) == kPortCounterInfo.size());
-    std::copy(std::begin(v), std::end(v), out.begin());
-  });
+  reg.add_counters("spray_port_", Runtime::PortStats::kInfo, ports,
+                   [&rt](std::size_t i, std::span<std::uint64_t> out) {
+                     const auto v = rt.port_stats(i).values();
+                     std::copy(v.begin(), v.end(), out.begin());
+                   });
   reg.add_gauge("spray_port_link_up", "1 when the port's link is up (tap ports moved to another namespace "
                 "report down here)", ports,
                 [&rt](std::size_t i) { return link_up(rt.ports()[i].id) ? 1.0 : 0.0; });
@@ -270,15 +268,20 @@ constexpr std::array kRespondViolationInfo{SPRAY_RESPOND_VIOLATIONS(SPRAY_TEL_IN
 constexpr std::array kHostCounterInfo{SPRAY_HOST_COUNTERS(SPRAY_TEL_INFO)};
 #undef SPRAY_TEL_INFO
 
-constexpr telemetry::CounterInfo kTransportCounterInfo[] = {
-    {"spurious_retransmits", "retransmissions the receiver reported as duplicates"},
-    {"rto_events", "retransmission timeouts"},
-    {"path_quarantines", "paths moved to QUARANTINED, all connections"},
-    {"tx_data_packets", "DATA packets sent, first transmissions and retransmissions"},
-    {"shared_losses", "packets lost with no evidence against their path (a burst over several paths, a silence)"},
-    {"silent_rtos", "timeouts with nothing sent later delivered on any path"},
-    {"host_drop_acks", "ACKs received saying the peer's host dropped packets"},
-};
+// TransportSummary's counters exported as spray_transport_<name>_total.
+// X(name, TransportSummary field, help)
+#define SPRAY_TRANSPORT_COUNTERS(X)                                                                           \
+  X(spurious_retransmits, spurious_retx, "retransmissions the receiver reported as duplicates")              \
+  X(rto_events, rto_events, "retransmission timeouts")                                                        \
+  X(path_quarantines, path_quarantines, "paths moved to QUARANTINED, all connections")                       \
+  X(tx_data_packets, tx_data_pkts, "DATA packets sent, first transmissions and retransmissions")             \
+  X(shared_losses, shared_losses,                                                                             \
+    "packets lost with no evidence against their path (a burst over several paths, a silence)")              \
+  X(silent_rtos, silent_rtos, "timeouts with nothing sent later delivered on any path")                      \
+  X(host_drop_acks, host_drop_acks, "ACKs received saying the peer's host dropped packets")
+#define SPRAY_TEL_TRANSPORT_INFO(name, field, help) telemetry::CounterInfo{#name, help},
+constexpr std::array kTransportCounterInfo{SPRAY_TRANSPORT_COUNTERS(SPRAY_TEL_TRANSPORT_INFO)};
+#undef SPRAY_TEL_TRANSPORT_INFO
 
 }  // namespace
 
@@ -290,13 +293,10 @@ void add_transport_metrics(telemetry::Registry& reg, std::vector<const Transport
                             });
   reg.add_counters("spray_transport_", kTransportCounterInfo, [sums](std::span<std::uint64_t> out) {
     for (const auto* s : sums) {
-      out[0] += s->spurious_retx.read();
-      out[1] += s->rto_events.read();
-      out[2] += s->path_quarantines.read();
-      out[3] += s->tx_data_pkts.read();
-      out[4] += s->shared_losses.read();
-      out[5] += s->silent_rtos.read();
-      out[6] += s->host_drop_acks.read();
+      std::size_t k = 0;
+#define SPRAY_TEL_TRANSPORT_READ(name, field, help) out[k++] += s->field.read();
+      SPRAY_TRANSPORT_COUNTERS(SPRAY_TEL_TRANSPORT_READ)
+#undef SPRAY_TEL_TRANSPORT_READ
     }
   });
   auto gauge = [&](const char* name, const char* help, telemetry::SingleWriterCounter TransportSummary::*field) {
