@@ -5,6 +5,7 @@
 #include <rte_cycles.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -24,6 +25,7 @@
 #include "roles.h"
 #include "rte_pmd_impair.h"
 #include "spray_version.h"
+#include "srd/counters.h"
 #include "telemetry/service.h"
 #include "tor/l3_router.h"
 
@@ -149,7 +151,8 @@ struct RunResult {
   std::uint64_t sent = 0, completed = 0, failed = 0, lost = 0, measured = 0, violations = 0;
   double goodput_bps = 0;
   telemetry::HistogramSnapshot rtt;
-  std::uint64_t retx[5] = {};
+  std::array<std::uint64_t, srd::kRetxCauseCount> retx{};  // by srd::RetxCause
+  std::uint64_t retx_of(srd::RetxCause c) const { return retx[static_cast<std::size_t>(c)]; }
   std::uint64_t quarantines = 0;
   std::uint64_t ce_marks = 0, queue_drops = 0;  // in the fabric's egress queues (--fabric-rate)
   std::vector<double> spine_share;  // fraction of fabric packets per spine
@@ -482,8 +485,11 @@ int demo_main(const std::vector<std::string>& args) {
       std::snprintf(b, sizeof b, "%6s msg/s %7sbit/s  rtt p50 %6s p99 %7s us  retx nack %llu rack %llu tlp %llu rto %llu",
                     human((done - prev_done) / period).c_str(), human((bytes - prev_bytes) * 8.0 / period).c_str(),
                     win.empty() ? "-" : fmt_us(win.quantile(0.5)).c_str(), win.empty() ? "-" : fmt_us(win.quantile(0.99)).c_str(),
-                    (unsigned long long)s.retx_nack.read(), (unsigned long long)(s.retx_rack.read() + s.retx_same_path.read()),
-                    (unsigned long long)s.retx_tlp.read(), (unsigned long long)s.retx_rto.read());
+                    (unsigned long long)s.retx_of(srd::RetxCause::kNack).read(),
+                    (unsigned long long)(s.retx_of(srd::RetxCause::kRack).read() +
+                                         s.retx_of(srd::RetxCause::kSamePath).read()),
+                    (unsigned long long)s.retx_of(srd::RetxCause::kTlp).read(),
+                    (unsigned long long)s.retx_of(srd::RetxCause::kRto).read());
       out << b << "\n          spines";
       for (unsigned k = 0; k < opt.spines; ++k) {
         std::snprintf(b, sizeof b, " s%u %3.0f%%%s", k, total ? 100.0 * (sp[k] - prev_spine[k]) / total : 0.0,
@@ -521,11 +527,7 @@ int demo_main(const std::vector<std::string>& args) {
     if (res.seconds > 0) res.goodput_bps = (c.tx_bytes.read() + c.rx_bytes.read()) * 8.0 / res.seconds;
     res.rtt = gen.rtt().snapshot();
     const auto& s = r.gen->summary();
-    res.retx[0] = s.retx_nack.read();
-    res.retx[1] = s.retx_same_path.read();
-    res.retx[2] = s.retx_rack.read();
-    res.retx[3] = s.retx_tlp.read();
-    res.retx[4] = s.retx_rto.read();
+    for (std::size_t k = 0; k < res.retx.size(); ++k) res.retx[k] = s.retx[k].read();
     res.quarantines = s.path_quarantines.read();
     if (c.conn_failed.read()) res.failure = "connection failed: " + gen.last_failure();
     else if (res.failed) res.failure = std::to_string(res.failed) + " message(s) failed: " + gen.last_failure();
@@ -584,9 +586,12 @@ int demo_main(const std::vector<std::string>& args) {
   row("round trip p99 us", [&](const RunResult& r) { return pct(r.rtt, 0.99); });
   row("round trip p99.9 us", [&](const RunResult& r) { return pct(r.rtt, 0.999); });
   row("round trip max us", [&](const RunResult& r) { return r.rtt.empty() ? std::string("-") : fmt_us(r.rtt.max); });
+  // The table keeps to four columns, as the progress line does: same_path
+  // (RACK's per-path inference) counts under rack. The JSON keeps every cause.
   row("retx nack/rack/tlp/rto", [](const RunResult& r) {
-    return std::to_string(r.retx[0]) + "/" + std::to_string(r.retx[1] + r.retx[2]) + "/" + std::to_string(r.retx[3]) +
-           "/" + std::to_string(r.retx[4]);
+    using C = srd::RetxCause;
+    return std::to_string(r.retx_of(C::kNack)) + "/" + std::to_string(r.retx_of(C::kSamePath) + r.retx_of(C::kRack)) +
+           "/" + std::to_string(r.retx_of(C::kTlp)) + "/" + std::to_string(r.retx_of(C::kRto));
   });
   if (opt.fabric_rate_bps)
     row("ECN marks / queue drops", [](const RunResult& r) {
@@ -679,8 +684,10 @@ int demo_main(const std::vector<std::string>& args) {
       auto q = [&](double x) { return r.rtt.empty() ? 0.0 : r.rtt.quantile(x) / 1000.0; };
       j << ", \"rtt_us\": {\"p50\": " << q(0.5) << ", \"p99\": " << q(0.99) << ", \"p999\": " << q(0.999)
         << ", \"max\": " << (r.rtt.empty() ? 0.0 : r.rtt.max / 1000.0) << "}";
-      j << ", \"retransmits\": {\"nack\": " << r.retx[0] << ", \"same_path\": " << r.retx[1] << ", \"rack\": " << r.retx[2]
-        << ", \"tlp\": " << r.retx[3] << ", \"rto\": " << r.retx[4] << "}, \"quarantines\": " << r.quarantines;
+      j << ", \"retransmits\": {";
+      for (std::size_t c = 0; c < r.retx.size(); ++c)
+        j << (c ? ", " : "") << "\"" << srd::kRetxCauseInfo[c].name << "\": " << r.retx[c];
+      j << "}, \"quarantines\": " << r.quarantines;
       j << ", \"spine_share\": [";
       for (std::size_t s = 0; s < r.spine_share.size(); ++s) j << (s ? ", " : "") << r.spine_share[s];
       j << "], \"spines_used\": " << std::count_if(r.spine_share.begin(), r.spine_share.end(), [](double x) { return x > 0.01; });

@@ -2,12 +2,15 @@
 // SrdHostPipeline on one port, shows progress, prints the report.
 #include <rte_cycles.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <string>
 
 #include "dataplane/host_apps.h"
 #include "dataplane/runtime.h"
@@ -16,6 +19,7 @@
 #include "role_common.h"
 #include "roles.h"
 #include "spray_version.h"
+#include "srd/counters.h"
 #include "telemetry/service.h"
 #include "wire/ipv4.h"
 
@@ -31,14 +35,12 @@ struct Report {
   std::uint32_t conns_lost = 0;
   telemetry::HistogramSnapshot rtt;
   std::vector<dp::PathSummary> paths;
-  std::uint64_t retx[5] = {};
+  std::array<std::uint64_t, srd::kRetxCauseCount> retx{};  // by srd::RetxCause
   std::uint64_t spurious = 0, rto_events = 0, quarantines = 0;
   std::uint64_t shared_losses = 0, silent_rtos = 0, host_drop_acks = 0;
   std::uint64_t data_pkts = 0;  // DATA packets sent, retransmissions included
   double offered_msgs = 0;
 };
-
-const char* kRetxNames[5] = {"nack", "same_path", "rack", "tlp", "rto"};
 
 std::string json_escape(const std::string& s) {
   std::string o;
@@ -84,7 +86,8 @@ void write_json(const std::string& path, const GenOptions& o, const Report& r, i
     << ", \"p50\": " << q(0.5) << ", \"p90\": " << q(0.9) << ", \"p99\": " << q(0.99) << ", \"p99.9\": " << q(0.999)
     << ", \"p99.99\": " << q(0.9999) << "},\n"
     << "  \"retransmits\": {";
-  for (int i = 0; i < 5; ++i) f << (i ? ", " : "") << "\"" << kRetxNames[i] << "\": " << r.retx[i];
+  for (std::size_t i = 0; i < r.retx.size(); ++i)
+    f << (i ? ", " : "") << "\"" << srd::kRetxCauseInfo[i].name << "\": " << r.retx[i];
   f << ", \"spurious\": " << r.spurious << ", \"rto_events\": " << r.rto_events
     << ", \"silent_rtos\": " << r.silent_rtos << ", \"shared_losses\": " << r.shared_losses
     << ", \"host_drop_acks\": " << r.host_drop_acks << "},\n"
@@ -131,9 +134,13 @@ void print_report(const GenOptions& o, const Report& r) {
                 usec(r.rtt.quantile(0.99)).c_str(), usec(r.rtt.quantile(0.999)).c_str(),
                 usec(r.rtt.quantile(0.9999)).c_str(), usec(r.rtt.max).c_str(), r.rtt.mean() / 1000.0);
   }
-  std::printf("  %-22s nack %llu, same-path %llu, rack %llu, tlp %llu, rto %llu; spurious %llu; rto events %llu\n",
-              "retransmits", (unsigned long long)r.retx[0], (unsigned long long)r.retx[1],
-              (unsigned long long)r.retx[2], (unsigned long long)r.retx[3], (unsigned long long)r.retx[4],
+  std::string causes;
+  for (std::size_t i = 0; i < r.retx.size(); ++i) {
+    std::string name = srd::kRetxCauseInfo[i].name;
+    std::replace(name.begin(), name.end(), '_', '-');  // prose, not a key
+    causes += (i ? ", " : "") + name + " " + std::to_string(r.retx[i]);
+  }
+  std::printf("  %-22s %s; spurious %llu; rto events %llu\n", "retransmits", causes.c_str(),
               (unsigned long long)r.spurious, (unsigned long long)r.rto_events);
   std::printf("  %-22s %llu lost with no path to blame, %llu silent timeouts, %llu HOST_DROP ACKs\n", "host drops",
               (unsigned long long)r.shared_losses, (unsigned long long)r.silent_rtos,
@@ -307,11 +314,7 @@ int gen_main(const std::vector<std::string>& args) {
   dp::TransportSummary ts;
   dp::summarize_transport(host.endpoint(), conns, ts);
   const auto& s = app.summary();
-  r.retx[0] = std::max(ts.retx_nack.read(), s.retx_nack.read());
-  r.retx[1] = std::max(ts.retx_same_path.read(), s.retx_same_path.read());
-  r.retx[2] = std::max(ts.retx_rack.read(), s.retx_rack.read());
-  r.retx[3] = std::max(ts.retx_tlp.read(), s.retx_tlp.read());
-  r.retx[4] = std::max(ts.retx_rto.read(), s.retx_rto.read());
+  for (std::size_t i = 0; i < r.retx.size(); ++i) r.retx[i] = std::max(ts.retx[i].read(), s.retx[i].read());
   r.spurious = std::max(ts.spurious_retx.read(), s.spurious_retx.read());
   r.rto_events = std::max(ts.rto_events.read(), s.rto_events.read());
   r.quarantines = std::max(ts.path_quarantines.read(), s.path_quarantines.read());

@@ -81,7 +81,8 @@ telemetry::HistogramExport bucketed_export(std::span<const std::uint64_t> bounds
 }
 
 void summarize_transport(const srd::Endpoint& ep, const std::vector<srd::ConnId>& conns, TransportSummary& out) {
-  std::uint64_t nack = 0, same = 0, rack = 0, tlp = 0, rto = 0, spurious = 0, rto_ev = 0, quar = 0;
+  std::array<std::uint64_t, srd::kRetxCauseCount> retx{};
+  std::uint64_t spurious = 0, rto_ev = 0, quar = 0;
   std::uint64_t shared = 0, silent = 0, host_acks = 0;
   std::uint64_t data = 0, active = 0, quarantined = 0, established = 0, inflight = 0;
   srd::BucketHistogram<kCwndBoundsMicroPkts> cwnd;
@@ -89,11 +90,7 @@ void summarize_transport(const srd::Endpoint& ep, const std::vector<srd::ConnId>
     srd::ConnStats cs;
     if (!ep.conn_stats(id, cs)) continue;
     const auto& c = cs.counters;
-    nack += c.retx_nack;
-    same += c.retx_same_path;
-    rack += c.retx_rack;
-    tlp += c.retx_tlp;
-    rto += c.retx_rto;
+    for (std::size_t k = 0; k < srd::kRetxCauseCount; ++k) retx[k] += c.*srd::kRetxCounter[k];
     spurious += c.spurious_retx;
     rto_ev += c.rto_events;
     quar += c.path_quarantines;
@@ -119,11 +116,7 @@ void summarize_transport(const srd::Endpoint& ep, const std::vector<srd::ConnId>
   auto keep = [](telemetry::SingleWriterCounter& c, std::uint64_t v) {
     if (v > c.read()) c.set(v);
   };
-  keep(out.retx_nack, nack);
-  keep(out.retx_same_path, same);
-  keep(out.retx_rack, rack);
-  keep(out.retx_tlp, tlp);
-  keep(out.retx_rto, rto);
+  for (std::size_t k = 0; k < srd::kRetxCauseCount; ++k) keep(out.retx[k], retx[k]);
   keep(out.spurious_retx, spurious);
   keep(out.rto_events, rto_ev);
   keep(out.path_quarantines, quar);

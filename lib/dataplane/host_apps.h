@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dataplane/srd_host.h"
+#include "srd/counters.h"
 #include "srd/histograms.h"
 #include "telemetry/counter.h"
 #include "telemetry/histogram.h"
@@ -83,7 +84,9 @@ struct TransportSummary {
         path_rtt(std::make_unique<telemetry::Histogram[]>(paths)),
         path_pkt_rtt(std::make_unique<PublishedHistogram<srd::kLatencyBoundsNs>[]>(paths)) {}
 
-  telemetry::SingleWriterCounter retx_nack, retx_same_path, retx_rack, retx_tlp, retx_rto;
+  // Retransmissions by cause, indexed by srd::RetxCause (SPRAY_SRD_RETX_CAUSES
+  // names them), so a new cause needs no new field here.
+  std::array<telemetry::SingleWriterCounter, srd::kRetxCauseCount> retx;
   telemetry::SingleWriterCounter spurious_retx, rto_events, path_quarantines, tx_data_pkts;
   // Losses no path was blamed for, and the peers' HOST_DROP reports heard
   // (doc/transport.md, Drops and stalls in the hosts).
@@ -106,8 +109,14 @@ struct TransportSummary {
   // Each established connection's cwnd (millionths of a packet), sampled at
   // every publication.
   PublishedHistogram<kCwndBoundsMicroPkts> cwnd;
+  telemetry::SingleWriterCounter& retx_of(srd::RetxCause c) noexcept { return retx[static_cast<std::size_t>(c)]; }
+  const telemetry::SingleWriterCounter& retx_of(srd::RetxCause c) const noexcept {
+    return retx[static_cast<std::size_t>(c)];
+  }
   std::uint64_t retx_total() const noexcept {
-    return retx_nack.read() + retx_same_path.read() + retx_rack.read() + retx_tlp.read() + retx_rto.read();
+    std::uint64_t n = 0;
+    for (const auto& c : retx) n += c.read();
+    return n;
   }
 };
 

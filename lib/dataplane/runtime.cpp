@@ -230,7 +230,11 @@ void Runtime::run(const std::function<Pipeline*(unsigned)>& make, const Hooks& h
 Runtime::PortStats Runtime::port_stats(std::size_t i) const {
   rte_eth_stats s{};
   rte_eth_stats_get(ports_[i].id, &s);
-  return {s.ipackets, s.opackets, s.ibytes, s.obytes, s.imissed, s.ierrors, s.oerrors, s.rx_nombuf};
+  PortStats p;
+#define SPRAY_PORT_COPY(name, field, help) p.name = s.field;
+  SPRAY_PORT_COUNTERS(SPRAY_PORT_COPY)
+#undef SPRAY_PORT_COPY
+  return p;
 }
 
 void Runtime::print_final_counters() const {

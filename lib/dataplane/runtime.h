@@ -4,7 +4,9 @@
 // Control thread only, except the Pipelines it runs on workers.
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -15,10 +17,24 @@
 #include "dataplane/eal.h"
 #include "dataplane/port.h"
 #include "dataplane/worker.h"
+#include "telemetry/counter.h"
 
 struct rte_mempool;
 
 namespace spray::dp {
+
+// Device counters of a port, each defined once: X(name, rte_eth_stats
+// field, help) gives the PortStats field, its copy from rte_eth_stats_get,
+// the metric spray_port_<name>_total{port} and the `/spray/ports` key.
+#define SPRAY_PORT_COUNTERS(X)                                                    \
+  X(rx_packets, ipackets, "packets received by the port")                         \
+  X(tx_packets, opackets, "packets transmitted by the port")                      \
+  X(rx_bytes, ibytes, "bytes received by the port")                               \
+  X(tx_bytes, obytes, "bytes transmitted by the port")                            \
+  X(rx_missed, imissed, "packets the device dropped because the rx ring was full") \
+  X(rx_errors, ierrors, "erroneous packets received")                             \
+  X(tx_errors, oerrors, "packets the device failed to transmit")                  \
+  X(rx_nombuf, rx_nombuf, "rx mbuf allocation failures")
 
 struct RuntimeOptions {
   std::vector<PortSpec> ports;
@@ -92,10 +108,22 @@ class Runtime {
 
   const std::vector<std::unique_ptr<Worker>>& workers() const noexcept { return workers_; }
 
-  // Per-port figures from the devices (control thread).
+  // Per-port figures from the devices (control thread): one field per line
+  // of SPRAY_PORT_COUNTERS, in list order.
   struct PortStats {
-    std::uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes, rx_missed, rx_errors, tx_errors,
-        rx_nombuf;
+#define SPRAY_PORT_FIELD(name, field, help) std::uint64_t name = 0;
+    SPRAY_PORT_COUNTERS(SPRAY_PORT_FIELD)
+#undef SPRAY_PORT_FIELD
+#define SPRAY_PORT_INFO(name, field, help) telemetry::CounterInfo{#name, help},
+    static constexpr std::array kInfo{SPRAY_PORT_COUNTERS(SPRAY_PORT_INFO)};
+#undef SPRAY_PORT_INFO
+    static constexpr std::size_t kCount = kInfo.size();
+    // The values in kInfo's order.
+    std::array<std::uint64_t, kCount> values() const noexcept {
+#define SPRAY_PORT_VALUE(name, field, help) name,
+      return {SPRAY_PORT_COUNTERS(SPRAY_PORT_VALUE)};
+#undef SPRAY_PORT_VALUE
+    }
   };
   PortStats port_stats(std::size_t port_index) const;
 

@@ -146,13 +146,11 @@ void add_runtime_metrics(telemetry::Registry& reg, const Runtime& rt, const std:
   telemetry::add_build_info(reg, version, rte_version(), git_sha);
   telemetry::Instances ports("port", std::vector<std::string>{});
   for (const auto& p : rt.ports()) ports.values.push_back(p.spec.name);
-  reg.add_counters("spray_port_", kPortCounterInfo, ports, [&rt](std::size_t i, std::span<std::uint64_t> out) {
-    const auto s = rt.port_stats(i);
-    const std::uint64_t v[] = {s.rx_packets, s.tx_packets, s.rx_bytes,  s.tx_bytes,
-                               s.rx_missed,  s.rx_errors,  s.tx_errors, s.rx_nombuf};
-    static_assert(std::size(v) == kPortCounterInfo.size());
-    std::copy(std::begin(v), std::end(v), out.begin());
-  });
+  reg.add_counters("spray_port_", Runtime::PortStats::kInfo, ports,
+                   [&rt](std::size_t i, std::span<std::uint64_t> out) {
+                     const auto v = rt.port_stats(i).values();
+                     std::copy(v.begin(), v.end(), out.begin());
+                   });
   reg.add_gauge("spray_port_link_up", "1 when the port's link is up (tap ports moved to another namespace "
                 "report down here)", ports,
                 [&rt](std::size_t i) { return link_up(rt.ports()[i].id) ? 1.0 : 0.0; });
@@ -182,13 +180,10 @@ void add_runtime_metrics(telemetry::Registry& reg, const Runtime& rt, const std:
 
 namespace {
 
+// The switch logic's reasons, then the glue's, as one `reason` label.
 #define SPRAY_TEL_L2_INFO(e, name, help) telemetry::CounterInfo{#name, help},
 #define SPRAY_TEL_GLUE_INFO(name, help) telemetry::CounterInfo{#name, help},
-constexpr std::array kSwitchCounterInfo{SPRAY_L2_COUNTERS(SPRAY_TEL_L2_INFO)};
 constexpr std::array kSwitchDropInfo{SPRAY_L2_DROPS(SPRAY_TEL_L2_INFO) SPRAY_L2_GLUE_DROPS(SPRAY_TEL_GLUE_INFO)};
-constexpr std::array kRouterCounterInfo{SPRAY_L3_COUNTERS(SPRAY_TEL_L2_INFO)};
-constexpr std::array kRouterDropInfo{SPRAY_L3_DROPS(SPRAY_TEL_L2_INFO)};
-constexpr std::array kEgressCounterInfo{SPRAY_EGRESS_COUNTERS(SPRAY_TEL_L2_INFO)};
 #undef SPRAY_TEL_L2_INFO
 #undef SPRAY_TEL_GLUE_INFO
 
@@ -196,7 +191,7 @@ constexpr std::array kEgressCounterInfo{SPRAY_EGRESS_COUNTERS(SPRAY_TEL_L2_INFO)
 
 void add_switch_metrics(telemetry::Registry& reg, const std::vector<std::unique_ptr<SwitchPipeline>>& pipes,
                         const Runtime& rt) {
-  reg.add_counters("spray_switch_", kSwitchCounterInfo, [&pipes](std::span<std::uint64_t> out) {
+  reg.add_counters("spray_switch_", tor::kL2CounterInfo, [&pipes](std::span<std::uint64_t> out) {
     for (const auto& p : pipes) {
       const auto s = p->snapshot();
       for (std::size_t i = 0; i < tor::kL2CounterCount; ++i) out[i] += s.counters[i];
@@ -221,14 +216,14 @@ void add_switch_metrics(telemetry::Registry& reg, const std::vector<std::unique_
   });
   // The router: counters of every worker's router summed (zero while no
   // port is routed, so dashboards need no special case).
-  reg.add_counters("spray_router_", kRouterCounterInfo, [&pipes](std::span<std::uint64_t> out) {
+  reg.add_counters("spray_router_", tor::kL3CounterInfo, [&pipes](std::span<std::uint64_t> out) {
     for (const auto& p : pipes) {
       const auto s = p->l3_snapshot();
       for (std::size_t i = 0; i < tor::kL3CounterCount; ++i) out[i] += s.counters[i];
     }
   });
   reg.add_counters_by_label("spray_router_drops_total", "packets the router dropped, by reason", "reason",
-                            kRouterDropInfo, [&pipes](std::span<std::uint64_t> out) {
+                            tor::kL3DropInfo, [&pipes](std::span<std::uint64_t> out) {
                               for (const auto& p : pipes) {
                                 const auto s = p->l3_snapshot();
                                 for (std::size_t i = 0; i < tor::kL3DropCount; ++i) out[i] += s.drops[i];
@@ -248,7 +243,7 @@ void add_switch_metrics(telemetry::Registry& reg, const std::vector<std::unique_
                                for (const auto& p : rt.ports()) v.push_back(p.spec.name);
                                return v;
                              }));
-  reg.add_counters("spray_egress_", kEgressCounterInfo, ports,
+  reg.add_counters("spray_egress_", tor::kEgressCounterInfo, ports,
                    [&pipes](std::size_t port, std::span<std::uint64_t> out) {
                      for (const auto& p : pipes)
                        if (const auto s = p->egress().stats(static_cast<std::uint16_t>(port)))
@@ -273,48 +268,35 @@ constexpr std::array kRespondViolationInfo{SPRAY_RESPOND_VIOLATIONS(SPRAY_TEL_IN
 constexpr std::array kHostCounterInfo{SPRAY_HOST_COUNTERS(SPRAY_TEL_INFO)};
 #undef SPRAY_TEL_INFO
 
-// Retransmission causes, as TransportSummary sums them per connection.
-#define SPRAY_TRANSPORT_RETX_CAUSES(X)                                   \
-  X(nack, retx_nack, "retransmissions triggered by a NACK")               \
-  X(same_path, retx_same_path, "a later packet on the same path was acked") \
-  X(rack, retx_rack, "the RACK time guard expired")                       \
-  X(tlp, retx_tlp, "tail loss probes")                                    \
-  X(rto, retx_rto, "retransmission timeouts")
-#define SPRAY_TEL_CAUSE_INFO(cause, field, help) telemetry::CounterInfo{#cause, help},
-constexpr std::array kRetxCauseInfo{SPRAY_TRANSPORT_RETX_CAUSES(SPRAY_TEL_CAUSE_INFO)};
-#undef SPRAY_TEL_CAUSE_INFO
-
-constexpr telemetry::CounterInfo kTransportCounterInfo[] = {
-    {"spurious_retransmits", "retransmissions the receiver reported as duplicates"},
-    {"rto_events", "retransmission timeouts"},
-    {"path_quarantines", "paths moved to QUARANTINED, all connections"},
-    {"tx_data_packets", "DATA packets sent, first transmissions and retransmissions"},
-    {"shared_losses", "packets lost with no evidence against their path (a burst over several paths, a silence)"},
-    {"silent_rtos", "timeouts with nothing sent later delivered on any path"},
-    {"host_drop_acks", "ACKs received saying the peer's host dropped packets"},
-};
+// TransportSummary's counters exported as spray_transport_<name>_total.
+// X(name, TransportSummary field, help)
+#define SPRAY_TRANSPORT_COUNTERS(X)                                                                           \
+  X(spurious_retransmits, spurious_retx, "retransmissions the receiver reported as duplicates")              \
+  X(rto_events, rto_events, "retransmission timeouts")                                                        \
+  X(path_quarantines, path_quarantines, "paths moved to QUARANTINED, all connections")                       \
+  X(tx_data_packets, tx_data_pkts, "DATA packets sent, first transmissions and retransmissions")             \
+  X(shared_losses, shared_losses,                                                                             \
+    "packets lost with no evidence against their path (a burst over several paths, a silence)")              \
+  X(silent_rtos, silent_rtos, "timeouts with nothing sent later delivered on any path")                      \
+  X(host_drop_acks, host_drop_acks, "ACKs received saying the peer's host dropped packets")
+#define SPRAY_TEL_TRANSPORT_INFO(name, field, help) telemetry::CounterInfo{#name, help},
+constexpr std::array kTransportCounterInfo{SPRAY_TRANSPORT_COUNTERS(SPRAY_TEL_TRANSPORT_INFO)};
+#undef SPRAY_TEL_TRANSPORT_INFO
 
 }  // namespace
 
 void add_transport_metrics(telemetry::Registry& reg, std::vector<const TransportSummary*> sums) {
   reg.add_counters_by_label("spray_transport_retransmits_total", "DATA retransmissions, by what triggered them",
-                            "cause", kRetxCauseInfo, [sums](std::span<std::uint64_t> out) {
-                              for (const auto* s : sums) {
-                                std::size_t k = 0;
-#define SPRAY_TEL_CAUSE_READ(cause, field, help) out[k++] += s->field.read();
-                                SPRAY_TRANSPORT_RETX_CAUSES(SPRAY_TEL_CAUSE_READ)
-#undef SPRAY_TEL_CAUSE_READ
-                              }
+                            "cause", srd::kRetxCauseInfo, [sums](std::span<std::uint64_t> out) {
+                              for (const auto* s : sums)
+                                for (std::size_t k = 0; k < srd::kRetxCauseCount; ++k) out[k] += s->retx[k].read();
                             });
   reg.add_counters("spray_transport_", kTransportCounterInfo, [sums](std::span<std::uint64_t> out) {
     for (const auto* s : sums) {
-      out[0] += s->spurious_retx.read();
-      out[1] += s->rto_events.read();
-      out[2] += s->path_quarantines.read();
-      out[3] += s->tx_data_pkts.read();
-      out[4] += s->shared_losses.read();
-      out[5] += s->silent_rtos.read();
-      out[6] += s->host_drop_acks.read();
+      std::size_t k = 0;
+#define SPRAY_TEL_TRANSPORT_READ(name, field, help) out[k++] += s->field.read();
+      SPRAY_TRANSPORT_COUNTERS(SPRAY_TEL_TRANSPORT_READ)
+#undef SPRAY_TEL_TRANSPORT_READ
     }
   });
   auto gauge = [&](const char* name, const char* help, telemetry::SingleWriterCounter TransportSummary::*field) {

@@ -22,20 +22,7 @@ class RespondHostApp;
 class SrdHostPipeline;
 struct TransportSummary;
 
-// Device counters of a port, as rte_eth_stats_get reports them.
-#define SPRAY_PORT_COUNTERS(X)                                                   \
-  X(rx_packets, "packets received by the port")                                  \
-  X(tx_packets, "packets transmitted by the port")                               \
-  X(rx_bytes, "bytes received by the port")                                      \
-  X(tx_bytes, "bytes transmitted by the port")                                   \
-  X(rx_missed, "packets the device dropped because the rx ring was full")       \
-  X(rx_errors, "erroneous packets received")                                     \
-  X(tx_errors, "packets the device failed to transmit")                          \
-  X(rx_nombuf, "rx mbuf allocation failures")
-
-inline constexpr auto kPortCounterInfo = SPRAY_COUNTER_INFO_ARRAY(SPRAY_PORT_COUNTERS);
-
-// spray_port_*{port}, spray_port_link_up{port}, spray_port_info{port,driver,
+// spray_port_*{port} (SPRAY_PORT_COUNTERS, runtime.h), spray_port_link_up{port}, spray_port_info{port,driver,
 // name,numa}, spray_worker_*_total{worker}: what every role exports.
 // `version` and `git_sha` label spray_build_info, with rte_version().
 void add_runtime_metrics(telemetry::Registry& reg, const Runtime& rt, const std::string& version,

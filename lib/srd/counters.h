@@ -4,10 +4,49 @@
 // threads read copies (Endpoint::conn_stats / counters) taken by the worker.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 
+#include "telemetry/counter.h"
+
 namespace spray::srd {
+
+// Why a packet was retransmitted (doc/protocol.md section 3, loss tiers),
+// one line per cause: X(name, enumerator, help). The line is the enumerator
+// RetxCause::enumerator, the connection counter retx_<name> (placed in
+// SPRAY_SRD_CONN_COUNTERS in this order) and `name` wherever it is exported:
+// the `cause` label of spray_transport_retransmits_total, the key under
+// "retransmits" in the gen and demo JSON, the gen report's column. Names are
+// stable: dashboards, alerts, the bench scripts and tests read them.
+#define SPRAY_SRD_RETX_CAUSES(X) SPRAY_SRD_RETX_CAUSES_(SPRAY_SRD_RETX_CAUSE_, X)
+
+// The list itself, as A(X, name, enumerator, help), so that one list expands
+// into both shapes: causes (above) and counter lines X(retx_<name>, help).
+#define SPRAY_SRD_RETX_CAUSES_(A, X)                                                    \
+  A(X, nack, kNack, "retransmissions triggered by a NACK")                              \
+  A(X, same_path, kSamePath, "retransmissions after a later packet on the same path was acked") \
+  A(X, rack, kRack, "retransmissions after the RACK time guard expired")                \
+  A(X, tlp, kTlp, "tail loss probes sent")                                              \
+  A(X, rto, kRto, "retransmissions after a retransmission timeout")
+#define SPRAY_SRD_RETX_CAUSE_(X, name, e, help) X(name, e, help)
+#define SPRAY_SRD_RETX_COUNTER_(X, name, e, help) X(retx_##name, help)
+
+#define SPRAY_SRD_X(name, e, help) e,
+enum class RetxCause : std::uint8_t { SPRAY_SRD_RETX_CAUSES(SPRAY_SRD_X) };
+#undef SPRAY_SRD_X
+
+#define SPRAY_SRD_X(name, e, help) +1
+inline constexpr std::size_t kRetxCauseCount = 0 SPRAY_SRD_RETX_CAUSES(SPRAY_SRD_X);
+#undef SPRAY_SRD_X
+
+// {name, help} per cause, in RetxCause order.
+#define SPRAY_SRD_X(name, e, help) telemetry::CounterInfo{#name, help},
+inline constexpr std::array<telemetry::CounterInfo, kRetxCauseCount> kRetxCauseInfo{
+    SPRAY_SRD_RETX_CAUSES(SPRAY_SRD_X)};
+#undef SPRAY_SRD_X
+
+constexpr const char* to_string(RetxCause c) noexcept { return kRetxCauseInfo[static_cast<std::size_t>(c)].name; }
 
 // Per connection.  X(name, help)
 #define SPRAY_SRD_CONN_COUNTERS(X)                                              \
@@ -21,11 +60,7 @@ namespace spray::srd {
   X(failed_msgs, "sent messages reported failed")                               \
   X(rx_msgs, "received messages handed to the application")                     \
   X(retx_pkts, "DATA retransmissions, all causes")                              \
-  X(retx_nack, "retransmissions triggered by a NACK")                           \
-  X(retx_same_path, "retransmissions after a later packet on the same path was acked") \
-  X(retx_rack, "retransmissions after the RACK time guard expired")             \
-  X(retx_tlp, "tail loss probes sent")                                          \
-  X(retx_rto, "retransmissions after a retransmission timeout")                 \
+  SPRAY_SRD_RETX_CAUSES_(SPRAY_SRD_RETX_COUNTER_, X) /* retx_<cause> */          \
   X(spurious_retx, "retransmissions the receiver reported as duplicates")       \
   X(rto_events, "retransmission timeouts")                                      \
   X(spurious_rtos, "timeouts or tail probes that proved spurious and raised the RTO's floor (the packet was only late)") \
@@ -83,10 +118,7 @@ struct EndpointCounterFields {
 #undef SPRAY_SRD_X
 };
 
-struct CounterInfo {
-  const char* name;
-  const char* help;
-};
+using telemetry::CounterInfo;
 
 inline constexpr CounterInfo kConnCounterInfo[] = {
 #define SPRAY_SRD_X(name, help) {#name, help},
@@ -98,6 +130,21 @@ inline constexpr CounterInfo kEndpointCounterInfo[] = {
     SPRAY_SRD_ENDPOINT_COUNTERS(SPRAY_SRD_X)
 #undef SPRAY_SRD_X
 };
+
+// The connection counter of each cause, in RetxCause order: the sender
+// counts a retransmission with ++retx_counter(c, cause) and readers sum
+// them without naming each cause.
+#define SPRAY_SRD_X(name, e, help) &ConnCounters::retx_##name,
+inline constexpr std::array<std::uint64_t ConnCounters::*, kRetxCauseCount> kRetxCounter{
+    SPRAY_SRD_RETX_CAUSES(SPRAY_SRD_X)};
+#undef SPRAY_SRD_X
+
+inline std::uint64_t& retx_counter(ConnCounters& c, RetxCause cause) noexcept {
+  return c.*kRetxCounter[static_cast<std::size_t>(cause)];
+}
+inline std::uint64_t retx_counter(const ConnCounters& c, RetxCause cause) noexcept {
+  return c.*kRetxCounter[static_cast<std::size_t>(cause)];
+}
 
 // Generic access for exporters: the i-th counter in list order.
 inline std::uint64_t counter_at(const ConnCounters& c, std::size_t i) noexcept {

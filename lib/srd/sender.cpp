@@ -347,17 +347,7 @@ std::size_t EndpointImpl::sender_tx(Connection& c, std::span<std::uint8_t> buf, 
     r.path = c.paths.pick(now, old_path, impaired);
     if (r.path != old_path) ++c.ctr.path_changes;
     ++c.ctr.retx_pkts;
-    if (is_tlp) {
-      ++c.ctr.retx_tlp;
-    } else {
-      switch (r.cause) {
-        case RetxCause::kNack: ++c.ctr.retx_nack; break;
-        case RetxCause::kSamePath: ++c.ctr.retx_same_path; break;
-        case RetxCause::kRack: ++c.ctr.retx_rack; break;
-        case RetxCause::kTlp: ++c.ctr.retx_tlp; break;
-        case RetxCause::kRto: ++c.ctr.retx_rto; break;
-      }
-    }
+    ++retx_counter(c.ctr, is_tlp ? RetxCause::kTlp : r.cause);
     const TxMsg& m = msgs[r.msg];
     h.flags = static_cast<std::uint8_t>(wire::kDataRetx | wire::kDataAckReq |
                                         (r.msg_off == 0 ? wire::kDataSom : 0) |

@@ -66,8 +66,8 @@ enum class PathState : std::uint8_t {
 };
 const char* to_string(PathState s) noexcept;
 
-// Why a packet was retransmitted (doc/protocol.md section 3, loss tiers).
-enum class RetxCause : std::uint8_t { kNack = 0, kSamePath, kRack, kTlp, kRto };
+// RetxCause, why a packet was retransmitted, is declared with its counters
+// from one list in counters.h.
 
 // A complete received message. `data` stays valid until the application
 // passes the message back to Endpoint::release(); the bytes were copied once,

@@ -44,15 +44,12 @@ inline constexpr std::size_t kEgressCounterCount = 0 SPRAY_EGRESS_COUNTERS(SPRAY
 inline constexpr std::size_t kEgressGaugeCount = 0 SPRAY_EGRESS_GAUGES(SPRAY_EGRESS_ONE);
 #undef SPRAY_EGRESS_ONE
 
-struct EgressCounterInfo {
-  const char* name;  // snake_case, stable: exported as a metric name stem or label value
-  const char* help;
-};
-
-#define SPRAY_EGRESS_INFO(e, name, help) EgressCounterInfo{#name, help},
-inline constexpr std::array<EgressCounterInfo, kEgressCounterCount> kEgressCounterInfo{
+// {name, help} per counter and gauge, in enum order; a name is exported as a
+// metric name stem or label value.
+#define SPRAY_EGRESS_INFO(e, name, help) telemetry::CounterInfo{#name, help},
+inline constexpr std::array<telemetry::CounterInfo, kEgressCounterCount> kEgressCounterInfo{
     SPRAY_EGRESS_COUNTERS(SPRAY_EGRESS_INFO)};
-inline constexpr std::array<EgressCounterInfo, kEgressGaugeCount> kEgressGaugeInfo{
+inline constexpr std::array<telemetry::CounterInfo, kEgressGaugeCount> kEgressGaugeInfo{
     SPRAY_EGRESS_GAUGES(SPRAY_EGRESS_INFO)};
 #undef SPRAY_EGRESS_INFO
 

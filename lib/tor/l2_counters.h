@@ -60,15 +60,12 @@ inline constexpr std::size_t kL2DropCount = 0 SPRAY_L2_DROPS(SPRAY_L2_ONE);
 inline constexpr std::size_t kL2CounterCount = 0 SPRAY_L2_COUNTERS(SPRAY_L2_ONE);
 #undef SPRAY_L2_ONE
 
-struct L2CounterInfo {
-  const char* name;  // snake_case, stable: exported as a metric label value
-  const char* help;
-};
-
-#define SPRAY_L2_INFO(e, name, help) L2CounterInfo{#name, help},
-inline constexpr std::array<L2CounterInfo, kL2DropCount> kL2DropInfo{
+// {name, help} per reason and counter, in enum order; a name is a metric
+// label value (drops) or name stem (counters).
+#define SPRAY_L2_INFO(e, name, help) telemetry::CounterInfo{#name, help},
+inline constexpr std::array<telemetry::CounterInfo, kL2DropCount> kL2DropInfo{
     SPRAY_L2_DROPS(SPRAY_L2_INFO)};
-inline constexpr std::array<L2CounterInfo, kL2CounterCount> kL2CounterInfo{
+inline constexpr std::array<telemetry::CounterInfo, kL2CounterCount> kL2CounterInfo{
     SPRAY_L2_COUNTERS(SPRAY_L2_INFO)};
 #undef SPRAY_L2_INFO
 

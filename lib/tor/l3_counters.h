@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "telemetry/counter.h"
+
 namespace spray::tor {
 
 // X(enumerator, snake_case_name, "help text")
@@ -58,14 +60,11 @@ inline constexpr std::size_t kL3DropCount = 0 SPRAY_L3_DROPS(SPRAY_L3_ONE);
 inline constexpr std::size_t kL3CounterCount = 0 SPRAY_L3_COUNTERS(SPRAY_L3_ONE);
 #undef SPRAY_L3_ONE
 
-struct L3CounterInfo {
-  const char* name;  // snake_case, stable: a metric label value
-  const char* help;
-};
-
-#define SPRAY_L3_INFO(e, name, help) L3CounterInfo{#name, help},
-inline constexpr std::array<L3CounterInfo, kL3DropCount> kL3DropInfo{SPRAY_L3_DROPS(SPRAY_L3_INFO)};
-inline constexpr std::array<L3CounterInfo, kL3CounterCount> kL3CounterInfo{
+// {name, help} per reason and counter, in enum order; a name is a metric
+// label value (drops) or name stem (counters).
+#define SPRAY_L3_INFO(e, name, help) telemetry::CounterInfo{#name, help},
+inline constexpr std::array<telemetry::CounterInfo, kL3DropCount> kL3DropInfo{SPRAY_L3_DROPS(SPRAY_L3_INFO)};
+inline constexpr std::array<telemetry::CounterInfo, kL3CounterCount> kL3CounterInfo{
     SPRAY_L3_COUNTERS(SPRAY_L3_INFO)};
 #undef SPRAY_L3_INFO
 

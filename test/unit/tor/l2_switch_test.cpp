@@ -324,7 +324,7 @@ TEST(L2Switch, CountsEveryFrameInExactlyOneOutcome) {
 
 TEST(L2Counters, NamesAreUniqueSnakeCaseWithHelp) {
   std::set<std::string> names;
-  auto check = [&](const L2CounterInfo& i) {
+  auto check = [&](const telemetry::CounterInfo& i) {
     EXPECT_TRUE(names.insert(i.name).second) << i.name;
     for (const char* p = i.name; *p; ++p)
       EXPECT_TRUE((*p >= 'a' && *p <= 'z') || *p == '_' || (*p >= '0' && *p <= '9')) << i.name;
