@@ -18,9 +18,12 @@
 #     warm-up + 8 MB;
 #   - the switch exits 0 on SIGTERM.
 #
-# usage: tools/soak.sh [SPRAY_BINARY] [--minutes M | --seconds S] [--seed N] [--no-impair]
+# usage: tools/soak.sh [SPRAY_BINARY] [--minutes M | --seconds S] [--seed N]
+#                      [--no-impair | --impair PARAMS]
 #   default: 30 minutes, seed 1. --no-impair runs the same processes and
-#   checks on a clean link: the baseline for the figures. The smoke suite
+#   checks on a clean link: the baseline for the figures. --impair holds one
+#   net_impair setting all run (e.g. 'ge_p=0.0076,ge_r=0.478,delay_us=368',
+#   a spell copied from a failing run's schedule) to reproduce it. The smoke suite
 #   runs test/smoke/soak.sh (45 s). SOAK_LOGS=DIR keeps the three processes' logs, gen's JSON report
 #   and the driver's summary there. Needs python3 and curl.
 #
@@ -40,14 +43,15 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 spray=$here/../build/app/spray/spray
 if [[ $# -gt 0 && $1 != --* ]]; then spray=$1; shift; fi
-seconds=1800 seed=1 schedule=random
+seconds=1800 seed=1 schedule=random impair=
 while [[ $# -gt 0 ]]; do
   case $1 in
     --minutes) seconds=$((${2:?--minutes needs a value} * 60)); shift 2 ;;
     --seconds) seconds=${2:?--seconds needs a value}; shift 2 ;;
     --seed) seed=${2:?--seed needs a value}; shift 2 ;;
     --no-impair) schedule=clean; shift ;;
-    *) echo "soak: unknown argument '$1'; accepted: [SPRAY_BINARY] --minutes M | --seconds S, --seed N, --no-impair" >&2; exit 2 ;;
+    --impair) schedule=fixed impair=${2:?--impair needs net_impair parameters}; shift 2 ;;
+    *) echo "soak: unknown argument '$1'; accepted: [SPRAY_BINARY] --minutes M | --seconds S, --seed N, --no-impair | --impair PARAMS" >&2; exit 2 ;;
   esac
 done
 [[ $seconds =~ ^[0-9]+$ && $seconds -ge 20 ]] ||
@@ -120,14 +124,21 @@ pids+=($gen)
 wait_for grep -q 'metrics http://' "$tmp/gen.log" || { cat "$tmp/gen.log"; fail "spray gen did not start"; }
 
 echo "soak: $seconds s, seed $seed, warm-up $warmup s; switch $sw, respond $resp, gen $gen"
-python3 "$here/soak_driver.py" --seconds "$seconds" --warmup "$warmup" --seed "$seed" --schedule $schedule \
+python3 "$here/soak_driver.py" --seconds "$seconds" --warmup "$warmup" --seed "$seed" --schedule $schedule --impair "$impair" \
   --impair-prefix "${prefixes[0]}" \
   --proc "switch:$sw:$(metrics_of "$tmp/sw.log")" \
   --proc "respond:$resp:$(metrics_of "$tmp/resp.log")" \
   --proc "gen:$gen:$(metrics_of "$tmp/gen.log")" \
   --report "$tmp/driver.json"
 drv=$?
-[[ $drv -eq 0 ]] || { tail -20 "$tmp/gen.log" "$tmp/sw.log" "$tmp/resp.log"; fail "the driver found a violation (above)"; }
+if ((drv != 0)); then
+  # Stopped, each process prints its final report (counters, the last
+  # connection failure and its reason) before the logs are shown.
+  for p in $gen $resp $sw; do kill -TERM "$p" 2>/dev/null; done
+  for p in $gen $resp $sw; do wait "$p" 2>/dev/null; done
+  tail -n 45 "$tmp/gen.log" "$tmp/resp.log" "$tmp/sw.log"
+  fail "the driver found a violation (above)"
+fi
 
 # gen stops by itself after --duration (plus the time to drain).
 for _ in $(seq 300); do kill -0 $gen 2>/dev/null || break; sleep 0.1; done

@@ -98,7 +98,8 @@ def main():
     ap.add_argument("--seconds", type=int, required=True)
     ap.add_argument("--warmup", type=int, required=True)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--schedule", choices=["random", "clean"], default="random")
+    ap.add_argument("--schedule", choices=["random", "clean", "fixed"], default="random")
+    ap.add_argument("--impair", default="", help="with --schedule fixed: net_impair parameters held all run")
     ap.add_argument("--impair-prefix", required=True)
     ap.add_argument("--proc", action="append", required=True, help="NAME:PID:HOST:PORT")
     ap.add_argument("--report", required=True)
@@ -159,7 +160,12 @@ def main():
             for name, pid, _ in procs:
                 rss[name]["start"] = rss_kb(pid)
         if t >= next_step:
-            kind, params = pick_step(rng) if a.schedule == "random" else ("clean", CLEAR)
+            if a.schedule == "random":
+                kind, params = pick_step(rng)
+            elif a.schedule == "fixed":
+                kind, params = "fixed", CLEAR + "," + a.impair
+            else:
+                kind, params = "clean", CLEAR
             steps[kind] = steps.get(kind, 0) + 1
             set_impair(tel, port, params)
             timeline.append((time.monotonic() - start, f"{kind}: {params[len(CLEAR) + 1:] or '-'}"))

@@ -88,13 +88,14 @@ int respond_main(const std::vector<std::string>& args) {
     const auto& v = r.violations();
     std::printf("host %s (port '%s')\n", wire::format_ipv4(opt.host.hosts[i].ip).c_str(),
                 rt.ports()[i].spec.name.c_str());
-#define X(name, help) std::printf("  %-22s %14llu\n", #name, (unsigned long long)c.name.read());
+#define X(name, help) std::printf("  %-26s %14llu\n", #name, (unsigned long long)c.name.read());
     SPRAY_RESPOND_COUNTERS(X)
 #undef X
-#define X(name, help) std::printf("  violation %-12s %14llu\n", #name, (unsigned long long)v.name.read());
+    if (!r.last_failure().empty()) std::printf("  last failure: %s\n", r.last_failure().c_str());
+#define X(name, help) std::printf("  violation %-16s %14llu\n", #name, (unsigned long long)v.name.read());
     SPRAY_RESPOND_VIOLATIONS(X)
 #undef X
-#define X(name, help) std::printf("  %-22s %14llu\n", #name, (unsigned long long)hosts[i]->counters().name.read());
+#define X(name, help) std::printf("  %-26s %14llu\n", #name, (unsigned long long)hosts[i]->counters().name.read());
     SPRAY_HOST_COUNTERS(X)
 #undef X
     violations += v.total();

@@ -71,6 +71,9 @@ void Responder::on_event(const srd::Event& ev, Nanos) {
       break;
     case EventKind::kConnectionFailed:
       c_.conns_failed.add();
+      if (ev.reason == srd::FailReason::kUnresponsive) c_.conns_failed_unresponsive.add();
+      if (ev.reason == srd::FailReason::kReset) c_.conns_failed_reset.add();
+      last_failure_ = std::string(srd::to_string(ev.reason)) + (ev.hint ? std::string(": ") + ev.hint : "");
       close_conn(ev.conn, false);
       break;
     case EventKind::kMessage: {

@@ -40,6 +40,8 @@ struct RespondConfig {
   X(conns_accepted, "connections accepted")                                         \
   X(conns_closed, "connections closed by the peer")                                 \
   X(conns_failed, "connections failed (reset, unresponsive)")                       \
+  X(conns_failed_unresponsive, "connections that failed: the peer stopped acknowledging") \
+  X(conns_failed_reset, "connections that failed: the peer reset them (lost its state)") \
   X(reply_backlog, "replies the transport queue refused for a while (retried)")
 
 // Verification failures, each a reason a run is not clean.
@@ -81,6 +83,8 @@ class Responder {
   const RespondCounters& counters() const noexcept { return c_; }
   const RespondViolations& violations() const noexcept { return v_; }
   std::size_t open_connections() const noexcept { return conns_.size(); }
+  // The reason and hint of the last connection failure ("" when none).
+  const std::string& last_failure() const noexcept { return last_failure_; }
 
  private:
   struct Conn;
@@ -97,6 +101,7 @@ class Responder {
   std::vector<Reply> replies_;           // reply buffers, reused
   std::vector<std::uint32_t> free_replies_;
   std::vector<std::uint32_t> backlog_;   // replies waiting for transport room
+  std::string last_failure_;
 };
 
 }  // namespace spray::traffic
