@@ -39,6 +39,12 @@ struct GilbertElliott {
   double p_bad_to_good = 0.25;
   double loss_in_good = 0;
   double loss_in_bad = 0.5;
+  // > 0: the bad state also ends this long after it began. Transitions
+  // drawn per packet make a burst's length in time grow as the traffic
+  // thins: a sender backing off after the burst's first losses sends one
+  // packet per timeout, and a burst of a few packets then lasts longer than
+  // any real one, past the connection timeout.
+  srd::Nanos max_bad_ns = 0;
 };
 
 struct LinkConfig {
@@ -122,6 +128,7 @@ struct Link {
   } ser_cache;
   srd::Nanos last_arrival_ns = 0;       // FIFO order under jitter
   bool ge_bad = false;
+  srd::Nanos ge_bad_since_ns = 0;
   Rng rng;
   // Finish times and sizes of queued packets, oldest first (ring).
   struct Slot {

@@ -345,7 +345,10 @@ void Sim::enqueue(std::uint32_t link_id, std::uint32_t pi) {
   if (l.drop_if && l.drop_if(p, now)) return drop(l, pi, DropCause::kPattern);
   if (l.rng.chance(l.cfg.loss_rate)) return drop(l, pi, DropCause::kRandom);
   if (const GilbertElliott& ge = l.cfg.bursty; ge.p_good_to_bad > 0) {
+    const bool was_bad = l.ge_bad;
     l.ge_bad = l.ge_bad ? !l.rng.chance(ge.p_bad_to_good) : l.rng.chance(ge.p_good_to_bad);
+    if (l.ge_bad && !was_bad) l.ge_bad_since_ns = now;
+    if (l.ge_bad && ge.max_bad_ns && now - l.ge_bad_since_ns >= ge.max_bad_ns) l.ge_bad = false;
     if (l.rng.chance(l.ge_bad ? ge.loss_in_bad : ge.loss_in_good))
       return drop(l, pi, DropCause::kBursty);
   }

@@ -5,6 +5,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
 #include <vector>
 
 #include "scenario.h"
@@ -201,6 +206,105 @@ TEST(SrdOutage, LongerOutageFailsUnresponsiveAndOverstatesNothing) {
   // Every message is accounted for: delivered, or reported failed.
   EXPECT_TRUE(s.sender().done());
   EXPECT_GT(s.sender().conns().front().failed_msgs, 0u);
+}
+
+// ---- soak: impairments that change every 1-2 s ---------------------------
+
+// tools/soak.sh in virtual time: four connections of 3,000 B messages, open
+// loop, over one link whose impairment changes at random every 1-2 s (loss,
+// loss bursts, delay with jitter, reordering, clean spells, and flaps of
+// 10-40 ms, shorter than the connection timeout). A loss burst also ends
+// 5 ms after it began (GilbertElliott::max_bad_ns): drawn per packet only,
+// a burst outlasts the connection timeout once the sender backs off, and
+// the connection fails as designed (seeds 60 and 165 of 400 did so).
+struct Soak {
+  std::unique_ptr<PairScenario> s;
+  std::vector<std::string> schedule;
+  std::uint32_t flaps = 0;
+};
+
+Soak soak(std::uint64_t seed, std::uint32_t seconds) {
+  PairOptions o;
+  o.seed = seed;
+  o.paths = 1;
+  o.total_rate_bps = 10'000'000'000ULL;
+  o.delay_ns = 150 * kUs;
+  o.flow.conns = 4;
+  o.flow.msg_bytes = 3000;
+  o.flow.window = 64;
+  o.flow.mean_gap_ns = 1'000'000'000 / 150;
+  o.flow.stop_ns = Nanos{seconds} * 1'000'000'000;
+  Soak k{std::make_unique<PairScenario>(o), {}, 0};
+  PairScenario* s = k.s.get();
+  std::mt19937_64 rng(seed);
+  auto uni = [&](double a, double b) { return std::uniform_real_distribution<double>(a, b)(rng); };
+  auto each_link = [s](const std::function<void(Link&)>& f) {
+    for (auto id : s->topo.ab) f(s->sim.link(id));
+    for (auto id : s->topo.ba) f(s->sim.link(id));
+  };
+  const char* kinds[] = {"clean", "loss", "burst", "delay", "reorder", "burst+delay", "flap", "flap"};
+  for (double t = 1.0; t < seconds - 3.0; t += uni(1.0, 2.0)) {
+    const std::string kind = kinds[rng() % std::size(kinds)];
+    LinkConfig c = s->sim.link(s->topo.ab[0]).cfg;
+    c.delay_ns = o.delay_ns;
+    c.jitter_ns = 0;
+    c.loss_rate = c.reorder_rate = 0;
+    c.bursty = {};
+    if (kind == "loss") c.loss_rate = uni(0.001, 0.03);
+    if (kind == "burst" || kind == "burst+delay")
+      c.bursty = {.p_good_to_bad = uni(0.002, 0.02), .p_bad_to_good = uni(0.2, 0.6), .loss_in_good = 0,
+                  .loss_in_bad = 1, .max_bad_ns = 5 * kMs};
+    if (kind == "delay" || kind == "burst+delay") {
+      const double d = uni(20, kind == "delay" ? 2000 : 1000) * kUs;
+      c.delay_ns += static_cast<Nanos>(d);
+      c.jitter_ns = static_cast<Nanos>(uni(0, d / 4));
+    }
+    if (kind == "reorder") {
+      c.reorder_rate = uni(0.01, 0.2);
+      c.reorder_delay_ns = static_cast<Nanos>(uni(5, 50) * kUs);
+    }
+    const auto at = static_cast<Nanos>(t * 1e9);
+    s->sim.at(at, [each_link, c](Sim&) { each_link([&c](Link& l) { l.cfg = c; }); });
+    if (kind == "flap") {
+      const auto down = static_cast<Nanos>(uni(10, 40) * kMs);
+      s->sim.at(at, [each_link](Sim&) { each_link([](Link& l) { l.up = false; }); });
+      s->sim.at(at + down, [each_link](Sim&) { each_link([](Link& l) { l.up = true; }); });
+      ++k.flaps;
+    }
+    char line[64];
+    std::snprintf(line, sizeof line, "%.2f s %s", t, kind.c_str());
+    k.schedule.push_back(line);
+  }
+  s->run((Nanos{seconds} + 30) * 1'000'000'000);
+  return k;
+}
+
+TEST(SrdSoak, ChangingImpairmentsFailNoConnectionAndLoseNothing) {
+  std::uint32_t flaps = 0;
+  std::uint64_t bursty = 0;
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+    Soak k = soak(seed, 45);
+    PairScenario& s = *k.s;
+    std::string schedule;
+    for (const auto& w : k.schedule) schedule += "\n  " + w;
+    std::uint64_t sent = 0;
+    for (const auto& c : s.sender().conns()) sent += c.sent_msgs;
+    EXPECT_GT(sent, 25'000u) << "seed " << seed;
+    for (const auto& f : s.sender().failures())
+      ADD_FAILURE() << "seed " << seed << ": connection failed " << srd::to_string(f.reason) << " at "
+                    << f.at_ns / 1e9 << " s; the schedule:" << schedule;
+    EXPECT_TRUE(s.receiver().failures().empty()) << "seed " << seed << schedule;
+    EXPECT_EQ(s.sender().delivered_msgs(), sent) << "seed " << seed;
+    EXPECT_EQ(s.ledger.received_unique(), sent) << "seed " << seed;
+    EXPECT_EQ(s.ledger.duplicates(), 0u) << "seed " << seed;
+    EXPECT_EQ(s.ledger.missing(), 0u) << "seed " << seed;
+    EXPECT_EQ(s.ledger.corrupt(), 0u) << "seed " << seed;
+    flaps += k.flaps;
+    for (auto id : s.topo.ab) bursty += s.sim.link(id).stats.drop(DropCause::kBursty);
+  }
+  // The schedules did what they say.
+  EXPECT_GT(flaps, 8u);
+  EXPECT_GT(bursty, 100u);
 }
 
 TEST(SrdOutage, RestartedPeerIsReportedAsResetNotResumed) {
