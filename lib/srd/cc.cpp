@@ -14,6 +14,10 @@ constexpr double kMinInitialWindow = 10;  // packets, as TCP's IW10
 // has been full, and doubling into it only builds the next queue (in an
 // incast the windows overshoot together, and the cut below idles the link).
 constexpr Nanos kQuietRttsAfterEcn = 16;
+// Round trips at one packet, every delay sample above target, before the
+// excess is taken for a step in the path's delay rather than a queue.
+constexpr Nanos kFloorRttsToLift = 16;
+constexpr Nanos kMaxLiftNs = 10'000'000;  // a step longer than this is an outage, not a path
 }  // namespace
 
 void SwiftCc::init(const EndpointConfig& cfg, std::uint32_t pkt_bytes) noexcept {
@@ -69,7 +73,34 @@ SwiftCc::Verdict SwiftCc::on_ack(Nanos now, Nanos delay_ns, Nanos base_rtt_ns, N
   if (delay_ns == 0 || base_rtt_ns == 0) {
     return Verdict::kHold;
   }
-  const Nanos target = target_ns(base_rtt_ns, cfg);
+  // The base is the path's lowest RTT over base_rtt_refresh_ns, so a step
+  // in the path's own delay (a longer route, a slower hop, a hypervisor
+  // that started queueing) reads as a standing queue for seconds: the
+  // window would sit at one packet per RTT while it lasts, and an
+  // application's backlog grows without bound. A window of one packet
+  // cannot be causing a queue that stays above target for many round
+  // trips; when no switch marks it, that excess is taken as the path's and
+  // lifts the base. Any lower sample lowers the lift, so it leaves with
+  // the step.
+  const auto excess = static_cast<std::uint32_t>(
+      std::min<Nanos>(delay_ns > base_rtt_ns ? delay_ns - base_rtt_ns : 0, kMaxLiftNs));
+  if (excess < lift_ns_) lift_ns_ = excess;
+  const Nanos target = target_ns(base_rtt_ns + lift_ns_, cfg);
+  const bool marked_lately = ece_seen_ && now - last_ece_ns_ < kQuietRttsAfterEcn * std::max<Nanos>(srtt_ns, 1);
+  if (delay_ns >= target && cwnd_ <= 1.0 && !ece && !marked_lately) {
+    if (floor_since_ns_ == 0) {
+      floor_since_ns_ = std::max<Nanos>(now, 1);
+      floor_min_excess_ns_ = excess;
+    }
+    floor_min_excess_ns_ = std::min(floor_min_excess_ns_, excess);
+    if (now - floor_since_ns_ >= kFloorRttsToLift * std::max<Nanos>(srtt_ns, 1)) {
+      lift_ns_ = floor_min_excess_ns_;
+      floor_since_ns_ = 0;
+      return Verdict::kHold;
+    }
+  } else {
+    floor_since_ns_ = 0;
+  }
   if (delay_ns < target) {
     if (ece) return Verdict::kEcnHold;
     const double n = static_cast<double>(acked_pkts);
@@ -77,8 +108,7 @@ SwiftCc::Verdict SwiftCc::on_ack(Nanos now, Nanos delay_ns, Nanos base_rtt_ns, N
     // delay in the lowest quarter of the headroom (no queue to speak of),
     // the window may double per RTT instead of growing by ai_pkts; this is
     // what fills a pipe far wider than the start window (skewed paths).
-    const Nanos quiet = base_rtt_ns + (target - base_rtt_ns) / 4;
-    const bool marked_lately = ece_seen_ && now - last_ece_ns_ < kQuietRttsAfterEcn * std::max<Nanos>(srtt_ns, 1);
+    const Nanos quiet = base_rtt_ns + lift_ns_ + (target - base_rtt_ns - lift_ns_) / 4;
     if (delay_ns <= quiet && cwnd_ >= 1.0 && cwnd_ < wide_bdp_pkts_ && !marked_lately)
       cwnd_ += n;
     else

@@ -13,6 +13,10 @@
 //                            max(1 - md_beta (d - t) / d, md_floor),
 //                            at most once per RTT; below one packet only
 //                            with ECN
+//   at one packet, every     the delay over base is a step the window is
+//   sample above target      not causing (a longer path, a slower hop):
+//   for 16 RTTs, no ECN      the lowest excess of those RTTs lifts the
+//                            base, and falls with any lower sample
 //   RTO                      cwnd x 0.5; the third in a row at most 1 packet
 //   losses shared by paths   cwnd x md_floor, at most once per RTT
 //
@@ -58,6 +62,9 @@ class SwiftCc {
                     const EndpointConfig& cfg) noexcept;
 
   double cwnd_pkts() const noexcept { return cwnd_; }
+  // What the base RTT is lifted by (0 unless a delay step held the window
+  // at one packet, see above).
+  Nanos base_lift_ns() const noexcept { return lift_ns_; }
   double bdp_pkts() const noexcept { return bdp_pkts_; }
   double max_cwnd_pkts() const noexcept { return max_cwnd_; }
   Nanos target_ns(Nanos base_rtt_ns, const EndpointConfig& cfg) const noexcept;
@@ -79,6 +86,10 @@ class SwiftCc {
   bool decreased_ = false;
   std::uint32_t pkt_bytes_ = 1500;
   std::uint8_t consec_rtos_ = 0;
+  // Both at most kMaxLiftNs (cc.cpp): 32 bits keep an idle connection small.
+  std::uint32_t lift_ns_ = 0;
+  std::uint32_t floor_min_excess_ns_ = 0;
+  Nanos floor_since_ns_ = 0;   // at one packet, every sample above target since
 };
 
 }  // namespace spray::srd

@@ -371,6 +371,38 @@ TEST(SrdCc, ThirdRtoInARowDropsToOnePacket) {
   EXPECT_EQ(cc.pacing_gap_ns(50'000'000, cfg), cfg.rto_max_ns);
 }
 
+// A step in the path's delay (the base RTT was learnt before it) holds the
+// window at one packet; after 16 RTTs there, every sample above target and
+// no ECN, the step lifts the base and the window grows again. A lower
+// sample takes the lift down with it; a switch's marks never lift it.
+TEST(SrdCc, ADelayStepTheWindowCannotCauseLiftsTheBase) {
+  EndpointConfig cfg;
+  for (const bool ecn : {false, true}) {
+    SwiftCc cc;
+    cc.init(cfg, 1500);
+    constexpr Nanos kBase = 10'000, kRtt = 100'000;  // a 90 us step
+    Nanos now = 1'000'000;
+    for (int i = 0; i < 40 && cc.cwnd_pkts() > 1.0; ++i, now += kRtt)
+      cc.on_ack(now, kRtt, kBase, kRtt, 1, ecn, cfg);
+    ASSERT_LE(cc.cwnd_pkts(), 1.0) << ecn;
+    SwiftCc::Verdict v = SwiftCc::Verdict::kDecrease;
+    for (int i = 0; i < 20; ++i, now += kRtt) v = cc.on_ack(now, kRtt, kBase, kRtt, 1, ecn, cfg);
+    if (ecn) {
+      EXPECT_EQ(cc.base_lift_ns(), 0u);
+      EXPECT_LT(cc.cwnd_pkts(), 1.0);
+      continue;
+    }
+    EXPECT_EQ(cc.base_lift_ns(), static_cast<Nanos>(kRtt - kBase));
+    EXPECT_EQ(v, SwiftCc::Verdict::kIncrease);
+    EXPECT_GT(cc.cwnd_pkts(), 1.0);
+    // The step ends: the first lower sample lowers the lift to what it shows.
+    cc.on_ack(now, 30'000, kBase, kRtt, 1, false, cfg);
+    EXPECT_EQ(cc.base_lift_ns(), 20'000u);
+    cc.on_ack(now + kRtt, kBase, kBase, kRtt, 1, false, cfg);
+    EXPECT_EQ(cc.base_lift_ns(), 0u);
+  }
+}
+
 // Timeouts with nothing delivered after them on any path are a stalled
 // host or a dead peer, not congestion: the window halves but keeps one
 // packet, and they do not count towards the minimum window.
