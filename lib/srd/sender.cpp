@@ -496,9 +496,15 @@ static void ack_record(EndpointImpl& ep, Connection& c, std::uint32_t ri, bool d
   // this one). A host drop reported since the loss
   // was declared clears the path too.
   const bool this_copy = !ambiguous || (echo_ts == 0 && now - r.tx_ns >= c.paths.min_rtt_any());
+  // A silent timeout confirmed this way counts as a timeout of that path
+  // (suspect at once, quarantined at the second), as one with evidence
+  // does: a connection with a packet or two out sees few of them, and four
+  // losses in a row on one path would take a dead path out of service
+  // only after dozens of timeouts.
   if (r.blame && r.attempt > 1 && this_copy && !dup_flag && r.prev_path != r.path &&
       !host_dropped(ep, c, r.first_tx_ns()) &&
-      c.paths.on_lost(r.prev_path, now, ep.cfg))
+      (r.cause == RetxCause::kRto ? c.paths.on_rto(r.prev_path, r.first_tx_ns(), now, ep.cfg)
+                                  : c.paths.on_lost(r.prev_path, now, ep.cfg)))
     ep.note_quarantines(c, 1, now);
   if (!ambiguous && (!p.any_acked || seq_lt(p.last_acked_tx_seq, r.tx_seq))) {
     p.last_acked_tx_seq = r.tx_seq;
@@ -561,8 +567,16 @@ static void mark_lost(EndpointImpl& ep, Connection& c, std::uint32_t ri, RetxCau
   c.paths.on_leave_flight(r.path);
   r.where = TxRec::kRetxQueue;
   r.cause = cause;
-  // A timeout has already judged the path (PathSet::on_rto).
-  r.blame = evidence && cause != RetxCause::kRto;
+  // A timeout with evidence has already judged the path (PathSet::on_rto).
+  // One without (nothing sent later was delivered: a quiet peer, a stalled
+  // host, or a connection with one packet out) leaves it to the
+  // retransmission: sent on another path and acknowledged as new, not as a
+  // duplicate, with no host drop reported, it shows the peer alive and
+  // this path the one that lost the packet. Without that charge a path
+  // that drops everything is never taken out of service while the
+  // connection has only a packet or two in flight, and every timeout after
+  // the first is as silent, backing off towards rto_max.
+  r.blame = cause == RetxCause::kRto ? !evidence : evidence;
   list_append(ep.recs, c.rq_head, c.rq_tail, ri);
   ++c.retx_queued;
   if (!evidence) {
