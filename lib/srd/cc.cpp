@@ -85,14 +85,12 @@ SwiftCc::Verdict SwiftCc::on_ack(Nanos now, Nanos delay_ns, Nanos base_rtt_ns, N
   const auto excess = static_cast<std::uint32_t>(
       std::min<Nanos>(delay_ns > base_rtt_ns ? delay_ns - base_rtt_ns : 0, kMaxLiftNs));
   if (excess < lift_ns_) lift_ns_ = excess;
-  const Nanos target = target_ns(base_rtt_ns + lift_ns_, cfg);
+  const Nanos base = base_rtt_ns + lift_ns_;
+  const Nanos target = target_ns(base, cfg);
   const bool marked_lately = ece_seen_ && now - last_ece_ns_ < kQuietRttsAfterEcn * std::max<Nanos>(srtt_ns, 1);
-  if (delay_ns >= target && cwnd_ <= 1.0 && !ece && !marked_lately) {
-    if (floor_since_ns_ == 0) {
-      floor_since_ns_ = std::max<Nanos>(now, 1);
-      floor_min_excess_ns_ = excess;
-    }
-    floor_min_excess_ns_ = std::min(floor_min_excess_ns_, excess);
+  if (delay_ns >= target && cwnd_ <= 1.0 && !marked_lately) {  // marked_lately covers this ACK's CE
+    floor_min_excess_ns_ = floor_since_ns_ == 0 ? excess : std::min(floor_min_excess_ns_, excess);
+    if (floor_since_ns_ == 0) floor_since_ns_ = std::max<Nanos>(now, 1);
     if (now - floor_since_ns_ >= kFloorRttsToLift * std::max<Nanos>(srtt_ns, 1)) {
       lift_ns_ = floor_min_excess_ns_;
       floor_since_ns_ = 0;
@@ -108,7 +106,7 @@ SwiftCc::Verdict SwiftCc::on_ack(Nanos now, Nanos delay_ns, Nanos base_rtt_ns, N
     // delay in the lowest quarter of the headroom (no queue to speak of),
     // the window may double per RTT instead of growing by ai_pkts; this is
     // what fills a pipe far wider than the start window (skewed paths).
-    const Nanos quiet = base_rtt_ns + lift_ns_ + (target - base_rtt_ns - lift_ns_) / 4;
+    const Nanos quiet = base + (target - base) / 4;
     if (delay_ns <= quiet && cwnd_ >= 1.0 && cwnd_ < wide_bdp_pkts_ && !marked_lately)
       cwnd_ += n;
     else

@@ -26,6 +26,12 @@ const char* to_string(FailReason r) noexcept {
   return "?";
 }
 
+std::string failure_text(FailReason r, const char* hint) {
+  std::string s = to_string(r);
+  if (hint != nullptr) s.append(": ").append(hint);
+  return s;
+}
+
 const char* to_string(PathState s) noexcept {
   switch (s) {
     case PathState::kActive: return "ACTIVE";

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 
 namespace spray::srd {
 
@@ -57,6 +58,9 @@ enum class FailReason : std::uint8_t {
   kClosed,        // the application closed or aborted the connection
 };
 const char* to_string(FailReason r) noexcept;
+// "UNRESPONSIVE: <hint>", or the reason alone when there is no hint (an
+// Event's `hint`), for an application's report of a failed connection.
+std::string failure_text(FailReason r, const char* hint);
 
 enum class PathState : std::uint8_t {
   kActive = 0,

@@ -203,7 +203,7 @@ void Generator::on_conn_failed(Conn& c, const srd::Event& ev, Nanos now) {
     default: break;
   }
   fail_reasons_[static_cast<std::size_t>(ev.reason) % fail_reasons_.size()]++;
-  last_failure_ = std::string(srd::to_string(ev.reason)) + (ev.hint ? std::string(": ") + ev.hint : "");
+  last_failure_ = srd::failure_text(ev.reason, ev.hint);
   if (!reconnecting()) {
     c.dead = true;
     --live_conns_;

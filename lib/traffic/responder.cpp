@@ -73,7 +73,7 @@ void Responder::on_event(const srd::Event& ev, Nanos) {
       c_.conns_failed.add();
       if (ev.reason == srd::FailReason::kUnresponsive) c_.conns_failed_unresponsive.add();
       if (ev.reason == srd::FailReason::kReset) c_.conns_failed_reset.add();
-      last_failure_ = std::string(srd::to_string(ev.reason)) + (ev.hint ? std::string(": ") + ev.hint : "");
+      last_failure_ = srd::failure_text(ev.reason, ev.hint);
       close_conn(ev.conn, false);
       break;
     case EventKind::kMessage: {

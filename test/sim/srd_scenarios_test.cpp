@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -238,9 +237,9 @@ Soak soak(std::uint64_t seed, std::uint32_t seconds) {
   PairScenario* s = k.s.get();
   std::mt19937_64 rng(seed);
   auto uni = [&](double a, double b) { return std::uniform_real_distribution<double>(a, b)(rng); };
-  auto each_link = [s](const std::function<void(Link&)>& f) {
-    for (auto id : s->topo.ab) f(s->sim.link(id));
-    for (auto id : s->topo.ba) f(s->sim.link(id));
+  auto set_cfg = [s](const LinkConfig& c) {
+    for (auto id : s->topo.ab) s->sim.link(id).cfg = c;
+    for (auto id : s->topo.ba) s->sim.link(id).cfg = c;
   };
   const char* kinds[] = {"clean", "loss", "burst", "delay", "reorder", "burst+delay", "flap", "flap"};
   for (double t = 1.0; t < seconds - 3.0; t += uni(1.0, 2.0)) {
@@ -264,11 +263,11 @@ Soak soak(std::uint64_t seed, std::uint32_t seconds) {
       c.reorder_delay_ns = static_cast<Nanos>(uni(5, 50) * kUs);
     }
     const auto at = static_cast<Nanos>(t * 1e9);
-    s->sim.at(at, [each_link, c](Sim&) { each_link([&c](Link& l) { l.cfg = c; }); });
+    s->sim.at(at, [set_cfg, c](Sim&) { set_cfg(c); });
     if (kind == "flap") {
       const auto down = static_cast<Nanos>(uni(10, 40) * kMs);
-      s->sim.at(at, [each_link](Sim&) { each_link([](Link& l) { l.up = false; }); });
-      s->sim.at(at + down, [each_link](Sim&) { each_link([](Link& l) { l.up = true; }); });
+      s->sim.at(at, [s](Sim&) { all_links(*s, false); });
+      s->sim.at(at + down, [s](Sim&) { all_links(*s, true); });
       ++k.flaps;
     }
     char line[64];
