@@ -19,7 +19,7 @@ wait_for test -S "$sock" || { cat "$SMOKE_TMP/resp.log"; fail "memif socket neve
   --warmup 0.5 --duration 3 --json "$SMOKE_TMP/gen.json" --stats-period 1 >"$SMOKE_TMP/gen.log" 2>&1
 rc=$?
 cat "$SMOKE_TMP/gen.log"
-[[ $rc -eq 0 ]] || { cat "$SMOKE_TMP/resp.log"; fail "spray gen exited $rc"; }
+[[ $rc -eq 0 ]] || { cat "$SMOKE_TMP/resp.log"; fail "spray gen exited $rc: $(why "$SMOKE_TMP/gen.log")"; }
 check_report "$SMOKE_TMP/gen.json" 100
 stop_and_wait $resp "spray respond"
 grep -q "violation bad_pattern *0" "$SMOKE_TMP/resp.log" || { cat "$SMOKE_TMP/resp.log"; fail "responder saw violations"; }

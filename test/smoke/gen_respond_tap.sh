@@ -33,7 +33,7 @@ run_pair() {  # run_pair NAME : gen in nsg, respond in nsr, check the report
   local rc=0
   wait $gen || rc=$?
   cat "$SMOKE_TMP/gen-$name.log"
-  [[ $rc -eq 0 ]] || { cat "$SMOKE_TMP/resp-$name.log"; fail "$name: spray gen exited $rc"; }
+  [[ $rc -eq 0 ]] || { cat "$SMOKE_TMP/resp-$name.log"; fail "$name: spray gen exited $rc: $(why "$SMOKE_TMP/gen-$name.log")"; }
   check_report "$SMOKE_TMP/gen-$name.json" 50
   stop_and_wait $resp "$name: spray respond"
 }

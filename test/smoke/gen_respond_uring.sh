@@ -19,7 +19,7 @@ wait_for grep -q "spray respond: 10.90.0.2" "$SMOKE_TMP/resp.log" || { cat "$SMO
   --warmup 0 --duration 0 --count 3000 --json "$SMOKE_TMP/gen.json" --stats-period 1 >"$SMOKE_TMP/gen.log" 2>&1
 rc=$?
 cat "$SMOKE_TMP/gen.log"
-[[ $rc -eq 0 ]] || { cat "$SMOKE_TMP/resp.log"; fail "spray gen exited $rc"; }
+[[ $rc -eq 0 ]] || { cat "$SMOKE_TMP/resp.log"; fail "spray gen exited $rc: $(why "$SMOKE_TMP/gen.log")"; }
 check_report "$SMOKE_TMP/gen.json" 3000
 stop_and_wait $resp "spray respond"
 python3 - "$SMOKE_TMP/resp.log" <<'PY' || { cat "$SMOKE_TMP/resp.log"; fail "responder counts"; }

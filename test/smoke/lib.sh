@@ -18,6 +18,10 @@ trap smoke_cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+# why LOG... : the line a spray role printed on why its run was not clean, so
+# a failure's last line names the cause (the tail CI shows may not reach it).
+why() { grep -h -m1 "run not clean\|^spray [a-z]*: .*\(error\|cannot\|no ARP\)" "$@" 2>/dev/null | head -1; }
+
 # wait_for CMD... : up to 10 s for CMD to succeed.
 wait_for() {
   for _ in $(seq 100); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done

@@ -42,7 +42,7 @@ echo "ok: responder restarted at ~3 s"
 wait "$gen"
 rc=$?
 cat "$SMOKE_TMP/gen.log"
-[[ $rc -eq 0 ]] || { cat "$SMOKE_TMP/resp2.log"; fail "spray gen exited $rc"; }
+[[ $rc -eq 0 ]] || { cat "$SMOKE_TMP/resp2.log"; fail "spray gen exited $rc: $(why "$SMOKE_TMP/gen.log")"; }
 check_report "$SMOKE_TMP/gen.json" 100
 python3 - "$SMOKE_TMP/gen.json" <<'PY' || fail "report does not show the restart"
 import json, sys

@@ -51,7 +51,7 @@ run_gen() {
     --metrics off --stats-period 0 --count $count --duration 0 --warmup 0 \
     --json "$SMOKE_TMP/$1.json" >"$SMOKE_TMP/$1.log" 2>&1
   local rc=$?
-  [[ $rc -eq 0 ]] || { cat "$SMOKE_TMP/$1.log" "$SMOKE_TMP/resp.log"; fail "$1: spray gen exited $rc"; }
+  [[ $rc -eq 0 ]] || { cat "$SMOKE_TMP/$1.log" "$SMOKE_TMP/resp.log"; fail "$1: spray gen exited $rc: $(why "$SMOKE_TMP/$1.log")"; }
   check_report "$SMOKE_TMP/$1.json" $count
   python3 - "$SMOKE_TMP/$1.json" $count <<'PY' || fail "$1: not every message completed"
 import json, sys
