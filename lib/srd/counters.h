@@ -73,6 +73,7 @@ constexpr const char* to_string(RetxCause c) noexcept { return kRetxCauseInfo[st
   X(path_quarantines, "paths moved to QUARANTINED")                             \
   X(all_paths_impaired, "times every path was quarantined at once")             \
   X(dup_pkts, "duplicate DATA packets received (acked and dropped)")            \
+  X(acks_lost, "ACKs of ours the peer never got: a duplicate came long after we acknowledged its packet (charged to the ACK's path)") \
   X(out_of_window_pkts, "DATA packets beyond the receive window (dropped)")     \
   X(reorder_overflow, "ordered-mode completions beyond the msg_id window")      \
   X(rnr_nacks, "no-buffer NACKs sent or received")                              \

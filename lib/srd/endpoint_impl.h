@@ -170,6 +170,10 @@ struct TxRec {
   // charged with the loss.
   bool blame = false;
   bool lost_now = false;  // found lost by the detection pass under way
+  // Its timeout fired first: the copy goes on the path that delivered last
+  // (PathSet::freshest), not the next one in the rotation, which may be as
+  // dead as the first.
+  bool to_freshest = false;
   // When the first copy left (within 4.29 s of the latest transmission).
   Nanos first_tx_ns() const noexcept { return tx_ns - (static_cast<std::uint32_t>(tx_ns) - first_tx_lo); }
 };
@@ -350,6 +354,17 @@ struct Connection {
   };
   std::array<AckTrigger, 8> ack_extra{};  // triggers owed an ACK of their own
   std::uint8_t ack_extra_count = 0;
+  // The last ACK sent: a duplicate of a packet it covered, arriving longer
+  // than a round trip after it, means it was lost (receiver.cpp).
+  struct SentAck {
+    Nanos ns = 0;
+    std::uint64_t sack_bits = 0;
+    std::uint32_t cum_psn = 0;
+    std::uint32_t psn = 0;
+    std::uint16_t path = 0;
+    bool charged = false;  // its loss was counted already
+  };
+  SentAck last_ack{};
   bool probe_ack_pending = false;
   // PROBEs to answer: several paths are often probed at the same instant.
   struct ProbeEcho {

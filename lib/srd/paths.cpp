@@ -91,6 +91,22 @@ std::uint16_t PathSet::pick(Nanos now, std::uint16_t avoid, bool& impaired) noex
   return best;
 }
 
+std::uint16_t PathSet::freshest(Nanos now, std::uint16_t avoid, bool& impaired) noexcept {
+  impaired = false;
+  for (const PathState want : {PathState::kActive, PathState::kSuspect}) {
+    std::uint16_t best = kNone;
+    for (std::uint16_t i = 0; i < count_; ++i) {
+      const Path& p = paths_[i];
+      if (i == avoid || p.state != want || !p.any_acked) continue;
+      // Newer in transmit order, across a wrap of the 32-bit sequence.
+      if (best == kNone || static_cast<std::int32_t>(p.last_acked_tx_seq - paths_[best].last_acked_tx_seq) > 0)
+        best = i;
+    }
+    if (best != kNone) return best;
+  }
+  return pick(now, avoid, impaired);
+}
+
 void PathSet::on_acked(std::uint16_t i, Nanos now, const EndpointConfig& cfg) noexcept {
   Path& p = paths_[i];
   ++p.acked_pkts;

@@ -75,6 +75,10 @@ class PathSet {
   // Next path for a packet, avoiding `avoid` when another usable path
   // exists. Sets `impaired` when no path is healthy (least-bad fallback).
   std::uint16_t pick(Nanos now, std::uint16_t avoid, bool& impaired) noexcept;
+  // The path in service (ACTIVE, else SUSPECT) other than `avoid` whose
+  // acknowledged transmission is the newest: the one that last proved it
+  // delivers. pick() when no such path exists.
+  std::uint16_t freshest(Nanos now, std::uint16_t avoid, bool& impaired) noexcept;
 
   // Outcomes. Each returns true when the path just entered QUARANTINED.
   void on_sent(std::uint16_t p) noexcept {

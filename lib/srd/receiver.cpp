@@ -18,6 +18,9 @@
 //   or ack_burst_pkts packets since the last ACK; otherwise after
 //   delayed_ack_ns. The ACK describes the latest packet (ack_psn, echo_ts,
 //   rx_delay_ns), cum_psn and the 64 PSNs above it.
+// - A duplicate of a packet the last ACK covered, arriving well after it,
+//   means that ACK was lost: the ACK of the duplicate says so (ACK_LOST) and
+//   the path the lost ACK took is charged with a loss.
 #include <algorithm>
 
 #include "srd/endpoint_impl.h"
@@ -84,6 +87,28 @@ static void on_complete(EndpointImpl& ep, Connection& c, std::uint32_t i) noexce
     const std::uint32_t h = ep.rx_index.find(rec_key(EndpointImpl::slot_of(c), k));
     if (h != FlatIndex::kNone && ep.rxmsgs[h].state == RxMsg::kHeld) deliver(ep, c, h);
   }
+}
+
+// Whether the resent duplicate `psn` shows our last ACK lost: that ACK
+// covered the packet, and the copy came longer after it than a round trip
+// (and half the least RTO), so the sender cannot have heard it before it
+// resent. A late ACK makes the sender resend just as well, but its copy
+// comes within about a round trip of it. Our own host dropping packets
+// lately may have taken the ACK: no path is blamed then.
+static bool ack_was_lost(const EndpointImpl& ep, Connection& c, std::uint32_t psn, Nanos now) noexcept {
+  Connection::SentAck& l = c.last_ack;
+  if (l.ns == 0 || l.charged) return false;
+  const std::uint32_t above = psn - l.cum_psn - 1;  // SACK bit of psn (sack_off 1)
+  const bool covered = seq_lt(psn, l.cum_psn) || psn == l.psn || (above < 64 && ((l.sack_bits >> above) & 1));
+  if (!covered) return false;
+  // The connection's SRTT, not the slowest path's: a dead path's last
+  // samples (or a stall's) would hold the guard above every timeout.
+  const Nanos rtt = c.srtt_ns ? c.srtt_ns : ep.cfg.initial_rtt_ns;
+  const Nanos guard = std::max<Nanos>(ep.cfg.rto_min_ns / 2, 2 * rtt);
+  if (now - l.ns < guard) return false;
+  if (ep.host_drop_ns != 0 && now - ep.host_drop_ns < guard + kHostDropHoldNs) return false;
+  l.charged = true;
+  return true;
 }
 
 void EndpointImpl::on_data_pkt(Connection& c, const wire::SrdDataHdr& h,
@@ -174,6 +199,17 @@ void EndpointImpl::on_data_pkt(Connection& c, const wire::SrdDataHdr& h,
     ++c.ctr.dup_pkts;
     c.ack_flags |= wire::kAckDup;
     c.ack_now = true;
+    // Our ACK died on its way back: that is the path's fault (its return
+    // way, which is ours), and the sender must not take its needed
+    // retransmission for a spurious one, or its RTO would climb to the
+    // maximum while a path that returns nothing stays in service.
+    // Only a resent copy tells: a late original behind its resend is a
+    // duplicate too, and says nothing about our ACKs.
+    if ((h.flags & wire::kDataRetx) && ack_was_lost(*this, c, h.psn, now)) {
+      c.ack_flags |= wire::kAckLost;
+      ++c.ctr.acks_lost;
+      if (c.paths.on_lost(c.last_ack.path, now, cfg)) note_quarantines(c, 1, now);
+    }
   }
   // A pending trigger beyond the SACK bitmap would be lost by coalescing:
   // keep it for an ACK of its own, so every packet is reported at least once.
@@ -262,6 +298,7 @@ std::size_t EndpointImpl::emit_ack(Connection& c, std::span<std::uint8_t> buf, T
   if (n == 0) return 0;
   meta.path_id = c.paths.ack_path(a.path_id);
   ++c.ctr.acks_tx;
+  if (!nack) c.last_ack = Connection::SentAck{now, a.sack_bits, a.cum_psn, a.ack_psn, meta.path_id, false};
   return n;
 }
 

@@ -344,7 +344,8 @@ std::size_t EndpointImpl::sender_tx(Connection& c, std::span<std::uint8_t> buf, 
     }
     const std::uint16_t old_path = r.path;
     r.prev_path = old_path;
-    r.path = c.paths.pick(now, old_path, impaired);
+    r.path = r.to_freshest ? c.paths.freshest(now, old_path, impaired) : c.paths.pick(now, old_path, impaired);
+    r.to_freshest = false;
     if (r.path != old_path) ++c.ctr.path_changes;
     ++c.ctr.retx_pkts;
     ++retx_counter(c.ctr, is_tlp ? RetxCause::kTlp : r.cause);
@@ -371,6 +372,7 @@ std::size_t EndpointImpl::sender_tx(Connection& c, std::span<std::uint8_t> buf, 
     r.len = static_cast<std::uint16_t>(std::min<std::uint32_t>(c.payload, m.len - m.sent_off));
     r.attempt = 0;
     r.blame = false;
+    r.to_freshest = false;
     r.first_tx_lo = static_cast<std::uint32_t>(now);
     r.path = c.paths.pick(now, PathSet::kNone, impaired);
     m.sent_off += r.len;
@@ -434,7 +436,9 @@ struct AckScratch {
 // One record acknowledged (cumulatively, by SACK or by ack_psn).
 // `echo_ts` is the ACK's echoed timestamp when this record is the packet
 // that triggered it (0 otherwise): it tells which transmission arrived.
-static void ack_record(EndpointImpl& ep, Connection& c, std::uint32_t ri, bool dup_flag,
+// `needed`: the ACK says the receiver's own ACK of this packet was lost
+// (ACK_LOST with DUP), so a retransmission the DUP answers was not spurious.
+static void ack_record(EndpointImpl& ep, Connection& c, std::uint32_t ri, bool dup_flag, bool needed,
                        Nanos now, AckScratch& s, std::uint32_t echo_ts = 0) noexcept {
   TxRec& r = ep.recs[ri];
   if (r.where == TxRec::kInFlight) {
@@ -464,7 +468,7 @@ static void ack_record(EndpointImpl& ep, Connection& c, std::uint32_t ri, bool d
   // host held it, or its ACK): the RTO learns how long such a wait can be,
   // so the next one does not fire inside it (Eifel's response to a
   // spurious timeout; a probe's is the earlier warning of the same wait).
-  if ((r.cause == RetxCause::kRto || r.cause == RetxCause::kTlp) &&
+  if ((r.cause == RetxCause::kRto || r.cause == RetxCause::kTlp) && !needed &&
       (earlier_copy || dup_flag || (echo_ts != 0 && ambiguous))) {
     const Nanos first_tx = r.first_tx_ns();
     if (now > first_tx) {
@@ -682,6 +686,7 @@ void EndpointImpl::on_ack_pkt(Connection& c, const wire::SrdAck& a, bool nack,
   c.last_ack_rx_ns = now;
   c.peer_rwnd = std::max<std::uint32_t>(a.rwnd_pkts, 1);
   const bool dup = a.flags & wire::kAckDup;
+  const bool ack_lost = dup && (a.flags & wire::kAckLost);
   const bool ece = a.flags & wire::kAckEce;
   if (a.flags & wire::kAckHostDrop) {
     // A new report (not the hold of the last one) covers what we sent since
@@ -753,7 +758,7 @@ void EndpointImpl::on_ack_pkt(Connection& c, const wire::SrdAck& a, bool nack,
   if (seq_lt(c.snd_una, a.cum_psn) && seq_le(a.cum_psn, c.next_psn)) {
     for (std::uint32_t psn = c.snd_una; psn != a.cum_psn; ++psn) {
       const std::uint32_t ri = rec_index.find(rec_key(slot_of(c), psn));
-      if (ri != FlatIndex::kNone) ack_record(*this, c, ri, dup, now, s, psn == trigger ? a.echo_ts : 0);
+      if (ri != FlatIndex::kNone) ack_record(*this, c, ri, dup, ack_lost, now, s, psn == trigger ? a.echo_ts : 0);
     }
     c.snd_una = a.cum_psn;
   }
@@ -762,12 +767,12 @@ void EndpointImpl::on_ack_pkt(Connection& c, const wire::SrdAck& a, bool nack,
     const std::uint32_t psn = a.cum_psn + a.sack_off + static_cast<std::uint32_t>(std::countr_zero(bits));
     if (seq_lt(psn, c.snd_una) || !seq_lt(psn, c.next_psn)) continue;
     const std::uint32_t ri = rec_index.find(rec_key(slot_of(c), psn));
-    if (ri != FlatIndex::kNone) ack_record(*this, c, ri, dup, now, s, psn == trigger ? a.echo_ts : 0);
+    if (ri != FlatIndex::kNone) ack_record(*this, c, ri, dup, ack_lost, now, s, psn == trigger ? a.echo_ts : 0);
   }
   // The packet that triggered the ACK (may lie beyond the bitmap).
   if (!nack && !seq_lt(a.ack_psn, c.snd_una) && seq_lt(a.ack_psn, c.next_psn)) {
     const std::uint32_t ri = rec_index.find(rec_key(slot_of(c), a.ack_psn));
-    if (ri != FlatIndex::kNone) ack_record(*this, c, ri, dup, now, s, a.echo_ts);
+    if (ri != FlatIndex::kNone) ack_record(*this, c, ri, dup, ack_lost, now, s, a.echo_ts);
   }
 
   // The whole wait for an ACK beyond SRTT, the receiver's hold time and
@@ -781,7 +786,7 @@ void EndpointImpl::on_ack_pkt(Connection& c, const wire::SrdAck& a, bool nack,
     c.ack_jitter_ns = extra >= c.ack_jitter_ns ? extra : c.ack_jitter_ns - (c.ack_jitter_ns - extra) / 16;
   }
 
-  if (dup) {
+  if (dup && !ack_lost) {
     // A retransmission (or TLP) that was not needed: widen the reorder
     // window so the same skew does not fire again.
     ++c.ctr.spurious_retx;
@@ -883,6 +888,7 @@ void EndpointImpl::sender_timers(Connection& c, Nanos now) noexcept {
       bool any_evidence = false;
       for (std::uint32_t ri = c.fl_head; ri != kNil; ri = recs[ri].next)
         recs[ri].lost_now = now >= recs[ri].tx_ns + rto_for(*this, c, recs[ri].path);
+      recs[c.fl_head].to_freshest = true;
       for (std::uint32_t ri = c.fl_head; ri != kNil;) {
         TxRec& r = recs[ri];
         const std::uint32_t next = r.next;

@@ -63,7 +63,11 @@ inline constexpr std::uint8_t kAckNackFollows = 0x08;
 // its driver could not send): losses around now are the host's, not a
 // path's.
 inline constexpr std::uint8_t kAckHostDrop = 0x40;
-inline constexpr std::uint8_t kAckFlagsMask = 0x4f;
+// With DUP: the receiver had acknowledged this packet long before the copy
+// came (longer than a round trip), so its ACK was lost on the way back and
+// the retransmission was needed: not a spurious one.
+inline constexpr std::uint8_t kAckLost = 0x80;
+inline constexpr std::uint8_t kAckFlagsMask = 0xcf;
 inline constexpr std::uint8_t kNackReasonShift = 4;
 inline constexpr std::uint8_t kNackReasonMask = 0x30;
 enum class NackReason : std::uint8_t { kGap = 1, kTrimmed = 2, kNoBuffer = 3 };
@@ -302,7 +306,9 @@ inline SrdError decode_srd_ack(std::span<const std::uint8_t> pkt, SrdAck& a, boo
   if (!srd_csum_ok(p, kSrdAckLen, 30)) return SrdError::k_bad_checksum;
   nack = t == static_cast<std::uint8_t>(SrdType::kNack);
   a.flags = p[1];
-  const std::uint8_t allowed = nack ? (kAckFlagsMask | kNackReasonMask) : kAckFlagsMask;
+  // ACK_LOST answers a duplicate: a NACK never carries it.
+  const std::uint8_t allowed =
+      nack ? static_cast<std::uint8_t>((kAckFlagsMask & ~kAckLost) | kNackReasonMask) : kAckFlagsMask;
   if (a.flags & ~allowed) return SrdError::k_bad_flags;
   if (nack && (a.flags & kNackReasonMask) == 0) return SrdError::k_bad_flags;
   a.path_id = load_be16(p + 2);

@@ -56,8 +56,9 @@ local f = {
   dup = ProtoField.bool("srd.flags.dup", "DUP (duplicate received)", 8, nil, 0x04),
   nack_follows = ProtoField.bool("srd.flags.nack_follows", "NACK_FOLLOWS", 8, nil, 0x08),
   host_drop = ProtoField.bool("srd.flags.host_drop", "HOST_DROP (receiver's host dropped packets lately)", 8, nil, 0x40),
+  ack_lost = ProtoField.bool("srd.flags.ack_lost", "ACK_LOST (the receiver's ACK of this packet was lost)", 8, nil, 0x80),
   nack_reason = ProtoField.uint8("srd.flags.nack_reason", "NACK reason", base.DEC, nack_reasons, 0x30),
-  ack_rsvd = ProtoField.uint8("srd.flags.reserved", "Reserved", base.HEX, nil, 0xb0),
+  ack_rsvd = ProtoField.uint8("srd.flags.reserved", "Reserved", base.HEX, nil, 0x30),
   nack_rsvd = ProtoField.uint8("srd.flags.reserved", "Reserved", base.HEX, nil, 0x80),
   -- CLOSE flags
   close_ack = ProtoField.bool("srd.flags.close_ack", "CLOSE_ACK", 8, nil, 0x01),
@@ -252,7 +253,7 @@ local function flag_names(value, names)
 end
 
 local data_flag_names = { { 0x01, "SOM" }, { 0x02, "EOM" }, { 0x04, "RETX" }, { 0x08, "ACK_REQ" }, { 0x10, "ORDERED" } }
-local ack_flag_names = { { 0x01, "ECE" }, { 0x02, "RETX_SEEN" }, { 0x04, "DUP" }, { 0x08, "NACK_FOLLOWS" }, { 0x40, "HOST_DROP" } }
+local ack_flag_names = { { 0x01, "ECE" }, { 0x02, "RETX_SEEN" }, { 0x04, "DUP" }, { 0x08, "NACK_FOLLOWS" }, { 0x40, "HOST_DROP" }, { 0x80, "ACK_LOST" } }
 
 -- PSNs named by the SACK bitmap, as "a-b, c": bit i is cum_psn + sack_off + i.
 local function sack_ranges(cum_psn, sack_off, hi, lo)
@@ -391,7 +392,7 @@ local function dissect_ack(tvb, pinfo, tree, problems, nack)
   local flags = tvb:range(1, 1):uint()
   local ft = tree:add(f.flags, tvb:range(1, 1))
   local names = flag_names(flags, ack_flag_names)
-  for _, fld in ipairs({ f.ece, f.retx_seen, f.dup, f.nack_follows, f.host_drop }) do ft:add(fld, tvb:range(1, 1)) end
+  for _, fld in ipairs({ f.ece, f.retx_seen, f.dup, f.nack_follows, f.host_drop, f.ack_lost }) do ft:add(fld, tvb:range(1, 1)) end
   local reason = bit.rshift(bit.band(flags, 0x30), 4)
   if nack then
     local ri = ft:add(f.nack_reason, tvb:range(1, 1))
@@ -406,7 +407,7 @@ local function dissect_ack(tvb, pinfo, tree, problems, nack)
     end
   else
     local rsvd = ft:add(f.ack_rsvd, tvb:range(1, 1))
-    if bit.band(flags, 0xb0) ~= 0 then
+    if bit.band(flags, 0x30) ~= 0 then
       rsvd:add_proto_expert_info(ex.bad_flags, "Reserved ACK flag bits set")
       problems[#problems + 1] = "bad_flags"
     end

@@ -111,6 +111,7 @@ SrdError expect(std::span<const std::uint8_t> srd, Fields& out) {
           .add("srd.flags.dup", (a.flags & kAckDup) != 0)
           .add("srd.flags.nack_follows", (a.flags & kAckNackFollows) != 0)
           .add("srd.flags.host_drop", (a.flags & kAckHostDrop) != 0)
+          .add("srd.flags.ack_lost", (a.flags & kAckLost) != 0)
           .add("srd.path_id", a.path_id)
           .add("srd.dst_conn_id", a.dst_conn_id)
           .add("srd.cum_psn", a.cum_psn)
@@ -264,7 +265,7 @@ int main(int argc, char** argv) {
   s.emit(data_pkt(d, reply, false));  // hdr_csum 0: "not present"
 
   SrdAck a;
-  a.flags = kAckEce | kAckDup | kAckHostDrop;
+  a.flags = kAckEce | kAckDup | kAckHostDrop | kAckLost;
   a.path_id = 3;
   a.dst_conn_id = 0x00200002;
   a.cum_psn = 1000;

@@ -237,6 +237,16 @@ TEST(SrdCodec, RejectsBadFlags) {
   a.flags = 0;  // a NACK needs a reason
   encode_srd_ack(b, a, true, true);
   EXPECT_EQ(decode(b), SrdError::k_bad_flags);
+  // ACK_LOST answers a duplicate: an ACK may carry it, a NACK not.
+  a.flags = kAckDup | kAckLost;
+  encode_srd_ack(b, a, false, true);
+  EXPECT_EQ(decode(b), SrdError::k_ok);
+  a.flags = static_cast<std::uint8_t>(kAckLost | (1u << kNackReasonShift));
+  encode_srd_ack(b, a, true, true);
+  EXPECT_EQ(decode(b), SrdError::k_bad_flags);
+  a.flags = 0x10;  // reserved in an ACK (a NACK's reason bits)
+  encode_srd_ack(b, a, false, true);
+  EXPECT_EQ(decode(b), SrdError::k_bad_flags);
   SrdReset r;
   r.reason = static_cast<ResetReason>(0);
   encode_srd_reset(b, r, true);

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "pair.h"
@@ -528,6 +529,92 @@ TEST(SrdReliability, PathDeadOneWayStaysInServiceTheOtherWay) {
   ASSERT_TRUE(net.a.ep->conn_stats(ca, sa));
   EXPECT_LE(sa.counters.retx_tlp, 6u);
   EXPECT_LE(acks_lost, 6u);
+}
+
+// Path 3 is dead from b to a only, and b sends no data of its own (a pure
+// receiver): only its ACKs die there. The duplicates a's timeouts bring come
+// long after b acknowledged the packets, so b learns its ACKs were lost,
+// takes its path 3 out of service and says so with ACK_LOST; a takes the
+// retransmissions for needed ones, so its RTO does not climb as it would
+// after spurious timeouts.
+TEST(SrdReliability, AckLostOnADeadWayBackIsFoundByTheReceiver) {
+  EndpointConfig cfg_a = default_config(kAddrA, 1);
+  cfg_a.tlp = false;  // each lost ACK waits for the timeout, not a probe
+  Pair net(cfg_a);
+  const ConnId ca = net.connect();
+  const ConnId cb = net.b_conn();
+  constexpr std::uint16_t kBad = 3;
+  constexpr int kWarm = 40, kMsgs = 400;
+  const auto send_all = [&](int from, int to) {
+    for (int i = from; i < to; ++i) {
+      ASSERT_EQ(net.send(net.a, ca, pattern(1000, i), i), SendStatus::kOk);
+      const std::size_t want = static_cast<std::size_t>(i + 1);
+      net.run(100'000'000, [&] { return net.a.count(EventKind::kDelivered) == want; });
+      ASSERT_EQ(net.a.count(EventKind::kDelivered), want) << "message " << i;
+    }
+  };
+  send_all(0, kWarm);
+  std::size_t acks_dropped = 0, flagged = 0;
+  net.hook = [&](const WirePkt& p) {
+    if (p.from_a || p.type() != SrdType::kAck) return Verdict::kPass;
+    flagged += (p.bytes[1] & wire::kAckLost) != 0;
+    if (p.meta.path_id != kBad) return Verdict::kPass;
+    ++acks_dropped;
+    return Verdict::kDrop;
+  };
+  send_all(kWarm, kMsgs);
+  expect_exactly_once(net.b, kMsgs, 1000);
+  ConnStats sa, sb;
+  ASSERT_TRUE(net.a.ep->conn_stats(ca, sa));
+  ASSERT_TRUE(net.b.ep->conn_stats(cb, sb));
+  PathStats pb;
+  ASSERT_TRUE(net.b.ep->path_stats(cb, kBad, pb));
+  EXPECT_GE(pb.quarantines, 1u);
+  EXPECT_GE(sb.counters.acks_lost, 2u);
+  EXPECT_EQ(flagged, sb.counters.acks_lost);
+  // Without the receiver's verdict every message on path 3 (one in 16, ~22)
+  // would lose its ACK; a handful go before the path is out of service.
+  EXPECT_LE(acks_dropped, 8u);
+  EXPECT_EQ(sa.counters.spurious_rtos, 0u);
+  EXPECT_EQ(sa.counters.spurious_retx, 0u);
+  for (std::uint16_t i = 0; i < 16; ++i) {
+    PathStats ps;
+    ASSERT_TRUE(net.a.ep->path_stats(ca, i, ps));
+    EXPECT_EQ(ps.quarantines, 0u) << "a's path " << i << " delivers: its data arrives";
+  }
+}
+
+// Half the paths die at once and one packet is out at a time: the copy a
+// timeout sends goes on the path that delivered last, not on the next one
+// in the rotation, which is as likely dead as not. No packet needs a third
+// transmission.
+TEST(SrdReliability, TimeoutResendsOnThePathThatDeliveredLast) {
+  EndpointConfig cfg_a = default_config(kAddrA, 1);
+  cfg_a.tlp = false;
+  Pair net(cfg_a);
+  const ConnId c = net.connect();
+  for (int i = 0; i < 32; ++i) {
+    ASSERT_EQ(net.send(net.a, c, pattern(1000, i), i), SendStatus::kOk);
+    net.run(1'000'000, [&] { return net.a.count(EventKind::kDelivered) == static_cast<std::size_t>(i + 1); });
+  }
+  std::map<std::uint32_t, int> copies;  // transmissions per PSN
+  net.hook = [&](const WirePkt& p) {
+    if (!p.from_a || !is_data(p)) return Verdict::kPass;
+    ++copies[p.data().psn];
+    return p.meta.path_id % 2 == 0 ? Verdict::kDrop : Verdict::kPass;
+  };
+  for (int i = 32; i < 96; ++i) {
+    ASSERT_EQ(net.send(net.a, c, pattern(1000, i), i), SendStatus::kOk);
+    net.run(100'000'000, [&] { return net.a.count(EventKind::kDelivered) == static_cast<std::size_t>(i + 1); });
+    ASSERT_EQ(net.a.count(EventKind::kDelivered), static_cast<std::size_t>(i + 1)) << "message " << i;
+  }
+  int most = 0, resent = 0;
+  for (const auto& [psn, n] : copies) {
+    most = std::max(most, n);
+    resent += n > 1;
+  }
+  EXPECT_GE(resent, 4);  // the dead paths were tried
+  EXPECT_LE(most, 2);
 }
 
 // A burst of consecutive packets lost over every path at once (a receiver's
