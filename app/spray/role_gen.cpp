@@ -37,7 +37,7 @@ struct Report {
   std::vector<dp::PathSummary> paths;
   std::array<std::uint64_t, srd::kRetxCauseCount> retx{};  // by srd::RetxCause
   std::uint64_t spurious = 0, rto_events = 0, quarantines = 0;
-  std::uint64_t shared_losses = 0, silent_rtos = 0, host_drop_acks = 0;
+  std::uint64_t shared_losses = 0, silent_rtos = 0, host_drop_acks = 0, acks_lost = 0;
   std::uint64_t data_pkts = 0;  // DATA packets sent, retransmissions included
   double offered_msgs = 0;
 };
@@ -90,7 +90,7 @@ void write_json(const std::string& path, const GenOptions& o, const Report& r, i
     f << (i ? ", " : "") << "\"" << srd::kRetxCauseInfo[i].name << "\": " << r.retx[i];
   f << ", \"spurious\": " << r.spurious << ", \"rto_events\": " << r.rto_events
     << ", \"silent_rtos\": " << r.silent_rtos << ", \"shared_losses\": " << r.shared_losses
-    << ", \"host_drop_acks\": " << r.host_drop_acks << "},\n"
+    << ", \"host_drop_acks\": " << r.host_drop_acks << ", \"acks_lost\": " << r.acks_lost << "},\n"
     << "  \"data_packets\": " << r.data_pkts << ",\n"
     << "  \"path_quarantines\": " << r.quarantines << ",\n  \"per_path\": [";
   for (std::size_t p = 0; p < r.paths.size(); ++p) {
@@ -140,8 +140,8 @@ void print_report(const GenOptions& o, const Report& r) {
     std::replace(name.begin(), name.end(), '_', '-');  // prose, not a key
     causes += (i ? ", " : "") + name + " " + std::to_string(r.retx[i]);
   }
-  std::printf("  %-22s %s; spurious %llu; rto events %llu\n", "retransmits", causes.c_str(),
-              (unsigned long long)r.spurious, (unsigned long long)r.rto_events);
+  std::printf("  %-22s %s; spurious %llu; rto events %llu; our ACKs lost %llu\n", "retransmits", causes.c_str(),
+              (unsigned long long)r.spurious, (unsigned long long)r.rto_events, (unsigned long long)r.acks_lost);
   std::printf("  %-22s %llu lost with no path to blame, %llu silent timeouts, %llu HOST_DROP ACKs\n", "host drops",
               (unsigned long long)r.shared_losses, (unsigned long long)r.silent_rtos,
               (unsigned long long)r.host_drop_acks);
@@ -321,6 +321,7 @@ int gen_main(const std::vector<std::string>& args) {
   r.shared_losses = std::max(ts.shared_losses.read(), s.shared_losses.read());
   r.silent_rtos = std::max(ts.silent_rtos.read(), s.silent_rtos.read());
   r.host_drop_acks = std::max(ts.host_drop_acks.read(), s.host_drop_acks.read());
+  r.acks_lost = std::max(ts.acks_lost.read(), s.acks_lost.read());
   r.data_pkts = std::max(ts.tx_data_pkts.read(), s.tx_data_pkts.read());
   print_report(opt, r);
   rt.print_final_counters();

@@ -83,7 +83,7 @@ telemetry::HistogramExport bucketed_export(std::span<const std::uint64_t> bounds
 void summarize_transport(const srd::Endpoint& ep, const std::vector<srd::ConnId>& conns, TransportSummary& out) {
   std::array<std::uint64_t, srd::kRetxCauseCount> retx{};
   std::uint64_t spurious = 0, rto_ev = 0, quar = 0;
-  std::uint64_t shared = 0, silent = 0, host_acks = 0;
+  std::uint64_t shared = 0, silent = 0, host_acks = 0, acks_lost = 0;
   std::uint64_t data = 0, active = 0, quarantined = 0, established = 0, inflight = 0;
   srd::BucketHistogram<kCwndBoundsMicroPkts> cwnd;
   for (srd::ConnId id : conns) {
@@ -97,6 +97,7 @@ void summarize_transport(const srd::Endpoint& ep, const std::vector<srd::ConnId>
     shared += c.shared_losses;
     silent += c.silent_rtos;
     host_acks += c.host_drop_acks;
+    acks_lost += c.acks_lost;
     data += c.tx_data_pkts;
     inflight += cs.inflight_pkts;
     if (cs.state == srd::ConnState::kEstablished) {
@@ -123,6 +124,7 @@ void summarize_transport(const srd::Endpoint& ep, const std::vector<srd::ConnId>
   keep(out.shared_losses, shared);
   keep(out.silent_rtos, silent);
   keep(out.host_drop_acks, host_acks);
+  keep(out.acks_lost, acks_lost);
   keep(out.tx_data_pkts, data);
   out.inflight_pkts.set(inflight);
   out.paths_active.set(active);

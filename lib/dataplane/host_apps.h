@@ -88,9 +88,10 @@ struct TransportSummary {
   // names them), so a new cause needs no new field here.
   std::array<telemetry::SingleWriterCounter, srd::kRetxCauseCount> retx;
   telemetry::SingleWriterCounter spurious_retx, rto_events, path_quarantines, tx_data_pkts;
-  // Losses no path was blamed for, and the peers' HOST_DROP reports heard
-  // (doc/transport.md, Drops and stalls in the hosts).
-  telemetry::SingleWriterCounter shared_losses, silent_rtos, host_drop_acks;
+  // Losses no path was blamed for, the peers' HOST_DROP reports heard, and
+  // our ACKs the peers never got (doc/transport.md, Drops and stalls in the
+  // hosts).
+  telemetry::SingleWriterCounter shared_losses, silent_rtos, host_drop_acks, acks_lost;
   telemetry::SingleWriterCounter paths_active;       // gauge: ACTIVE paths over all connections
   telemetry::SingleWriterCounter paths_quarantined;  // gauge
   telemetry::SingleWriterCounter connections;        // gauge: established

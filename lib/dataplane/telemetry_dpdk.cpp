@@ -278,7 +278,8 @@ constexpr std::array kHostCounterInfo{SPRAY_HOST_COUNTERS(SPRAY_TEL_INFO)};
   X(shared_losses, shared_losses,                                                                             \
     "packets lost with no evidence against their path (a burst over several paths, a silence)")              \
   X(silent_rtos, silent_rtos, "timeouts with nothing sent later delivered on any path")                      \
-  X(host_drop_acks, host_drop_acks, "ACKs received saying the peer's host dropped packets")
+  X(host_drop_acks, host_drop_acks, "ACKs received saying the peer's host dropped packets")                   \
+  X(acks_lost, acks_lost, "ACKs of ours the peer never got (a resent duplicate came long after them)")
 #define SPRAY_TEL_TRANSPORT_INFO(name, field, help) telemetry::CounterInfo{#name, help},
 constexpr std::array kTransportCounterInfo{SPRAY_TRANSPORT_COUNTERS(SPRAY_TEL_TRANSPORT_INFO)};
 #undef SPRAY_TEL_TRANSPORT_INFO
