@@ -19,12 +19,12 @@
 #include <string>
 #include <vector>
 
+#include "common/eal_env.h"
+#include "common/mbuf_frames.h"
 #include "dataplane/clock.h"
 #include "dataplane/port.h"
 #include "dataplane/ring_link.h"
 #include "dataplane/worker.h"
-#include "drivers/frames.h"
-#include "eal_env.h"
 
 namespace spray::test {
 namespace {

@@ -17,12 +17,12 @@
 #include <string>
 #include <vector>
 
+#include "common/eal_env.h"
 #include "dataplane/fabric.h"
 #include "dataplane/host_apps.h"
 #include "dataplane/ring_link.h"
 #include "dataplane/srd_host.h"
 #include "dataplane/switch_pipeline.h"
-#include "eal_env.h"
 #include "rte_pmd_impair.h"
 #include "tor/l3_router.h"
 #include "wire/ipv4.h"
@@ -32,14 +32,6 @@ namespace {
 
 constexpr unsigned kSpines = 2;
 constexpr std::uint16_t kPaths = 8;
-
-void start_port(std::uint16_t port) {
-  rte_eth_conf conf{};
-  ASSERT_EQ(rte_eth_dev_configure(port, 1, 1, &conf), 0);
-  ASSERT_EQ(rte_eth_rx_queue_setup(port, 0, 1024, 0, nullptr, EalEnvironment::pool()), 0);
-  ASSERT_EQ(rte_eth_tx_queue_setup(port, 0, 1024, 0, nullptr), 0);
-  ASSERT_EQ(rte_eth_dev_start(port), 0);
-}
 
 bool link_up(std::uint16_t port) {
   rte_eth_link l{};

@@ -13,85 +13,18 @@
 #include <memory>
 #include <vector>
 
+#include "common/eal_env.h"
+#include "common/host_pair.h"
 #include "dataplane/host_apps.h"
 #include "dataplane/ring_link.h"
 #include "dataplane/srd_host.h"
-#include "eal_env.h"
 #include "srd/counters.h"
 #include "wire/ipv4.h"
 
 namespace spray::test {
 namespace {
 
-constexpr std::uint32_t kGenIp = 0x0a000001, kRespIp = 0x0a000002;
-
-void start_port(std::uint16_t port) {
-  rte_eth_conf conf{};
-  ASSERT_EQ(rte_eth_dev_configure(port, 1, 1, &conf), 0);
-  ASSERT_EQ(rte_eth_rx_queue_setup(port, 0, 1024, 0, nullptr, EalEnvironment::pool()), 0);
-  ASSERT_EQ(rte_eth_tx_queue_setup(port, 0, 1024, 0, nullptr), 0);
-  ASSERT_EQ(rte_eth_dev_start(port), 0);
-}
-
-struct Pair {
-  dp::RingLink link;
-  dp::TscClock clock{rte_get_tsc_hz()};
-  std::unique_ptr<dp::SrdHostPipeline> gen_host, resp_host;
-  std::unique_ptr<dp::GenHostApp> gen;
-  std::unique_ptr<dp::RespondHostApp> resp;
-  dp::TxBuffers gen_tx, resp_tx;
-
-  // `resp_rx_ring`: slots of the ring the responder receives from (its rx
-  // ring; net_ring ignores the descriptor count given at queue setup).
-  Pair(const traffic::GenConfig& gcfg, const traffic::RespondConfig& rcfg, const std::string& name,
-       std::uint16_t paths = 8, unsigned resp_rx_ring = 1024) {
-    link = dp::make_ring_link(name + "-g", name + "-r", 1, resp_rx_ring, 1024);
-    start_port(link.a);
-    start_port(link.b);
-    dp::SrdHostConfig gh;
-    gh.ip = kGenIp;
-    gh.peer_ip = kRespIp;
-    dp::SrdHostConfig rh;
-    rh.ip = kRespIp;
-    srd::EndpointConfig ep;
-    ep.paths = paths;
-    ep.link_rate_bps = 10'000'000'000ULL;
-    ep.max_connections = 256;
-    ep.local = {kGenIp, gh.udp_port};
-    gen_host = std::make_unique<dp::SrdHostPipeline>(gh, ep, 0, 0x020000000001ULL, EalEnvironment::pool(), clock);
-    ep.local = {kRespIp, rh.udp_port};
-    ep.seed = 2;
-    resp_host = std::make_unique<dp::SrdHostPipeline>(rh, ep, 0, 0x020000000002ULL, EalEnvironment::pool(), clock);
-    gen = std::make_unique<dp::GenHostApp>(gcfg, gen_host->endpoint());
-    resp = std::make_unique<dp::RespondHostApp>(rcfg, resp_host->endpoint());
-    gen_host->set_app(gen.get());
-    resp_host->set_app(resp.get());
-    gen_tx.init(1, &link.a, 0);
-    resp_tx.init(1, &link.b, 0);
-  }
-  ~Pair() {
-    for (auto p : {link.a, link.b}) rte_eth_dev_stop(p), rte_eth_dev_close(p);
-  }
-
-  // Both hosts' loops, interleaved on this thread, until the generator is done.
-  bool run(double max_seconds) {
-    rte_mbuf* pkts[dp::kBurst];
-    const std::uint64_t deadline = rte_get_tsc_cycles() + static_cast<std::uint64_t>(max_seconds * rte_get_tsc_hz());
-    while (!gen->finished() && gen_host->peer_state() != dp::NeighborState::kFailed) {
-      const std::uint64_t now = rte_get_tsc_cycles();
-      if (now > deadline) return false;
-      std::uint16_t n = rte_eth_rx_burst(link.a, 0, pkts, dp::kBurst);
-      if (n) gen_host->rx(gen_tx, 0, pkts, n, now);
-      n = rte_eth_rx_burst(link.b, 0, pkts, dp::kBurst);
-      if (n) resp_host->rx(resp_tx, 0, pkts, n, now);
-      gen_host->poll(gen_tx, now);
-      resp_host->poll(resp_tx, now);
-      gen_tx.flush();
-      resp_tx.flush();
-    }
-    return gen->finished();
-  }
-};
+using Pair = HostPair;
 
 traffic::GenConfig mixed_sizes(std::uint64_t count) {
   traffic::GenConfig g;
@@ -133,19 +66,7 @@ TEST(GenRespondOverRings, PerPathPacketsAddUpToTheConnectionTotals) {
   Pair p(mixed_sizes(500), {}, "gr2");
   // Read the paths while the connections are still open: run until every
   // request completed, before the generator closes them.
-  rte_mbuf* pkts[dp::kBurst];
-  const std::uint64_t deadline = rte_get_tsc_cycles() + 30 * rte_get_tsc_hz();
-  while (p.gen->generator().counters().completed.read() < 500 && rte_get_tsc_cycles() < deadline) {
-    const std::uint64_t now = rte_get_tsc_cycles();
-    std::uint16_t n = rte_eth_rx_burst(p.link.a, 0, pkts, dp::kBurst);
-    if (n) p.gen_host->rx(p.gen_tx, 0, pkts, n, now);
-    n = rte_eth_rx_burst(p.link.b, 0, pkts, dp::kBurst);
-    if (n) p.resp_host->rx(p.resp_tx, 0, pkts, n, now);
-    p.gen_host->poll(p.gen_tx, now);
-    p.resp_host->poll(p.resp_tx, now);
-    p.gen_tx.flush();
-    p.resp_tx.flush();
-  }
+  p.run_until([&] { return p.gen->generator().counters().completed.read() >= 500; }, 30);
   ASSERT_EQ(p.gen->generator().counters().completed.read(), 500u);
   const auto conns = p.gen->generator().connections();
   const auto paths = dp::summarize_paths(p.gen_host->endpoint(), conns);
@@ -223,7 +144,8 @@ void run_host_drop_case(const HostDropCase& hc, std::unique_ptr<Pair>& out, Host
   g.duration_ns = 0;
   g.warmup_ns = 0;
   g.count = kHostDropMessages;
-  out = std::make_unique<Pair>(g, traffic::RespondConfig{}, hc.name, 8, hc.resp_rx_ring);
+  out = std::make_unique<Pair>(g, traffic::RespondConfig{}, hc.name,
+                               HostPairOptions{.resp_rx_ring = hc.resp_rx_ring});
   Pair& p = *out;
 
   // The generator closes its connections once done, and their counters go

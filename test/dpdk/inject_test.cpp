@@ -17,11 +17,14 @@
 #include <string>
 #include <vector>
 
+#include "common/eal_env.h"
+#include "common/frames.h"
+#include "common/host_pair.h"
+#include "common/mbuf_frames.h"
 #include "dataplane/host_apps.h"
 #include "dataplane/ring_link.h"
 #include "dataplane/srd_host.h"
 #include "dataplane/switch_pipeline.h"
-#include "eal_env.h"
 #include "wire/arp.h"
 #include "wire/checksum.h"
 #include "wire/frame.h"
@@ -31,26 +34,10 @@
 namespace spray::test {
 namespace {
 
-using Bytes = std::vector<std::uint8_t>;
-
-constexpr std::uint32_t kGenIp = 0x0a000001, kRespIp = 0x0a000002, kStranger = 0x0a000042;
-constexpr std::uint64_t kGenMac = 0x020000000001ULL, kRespMac = 0x020000000002ULL;
+constexpr std::uint32_t kStranger = 0x0a000042;
 constexpr std::uint64_t kStrangerMac = 0x0200000000eeULL;
 
-void start_port(std::uint16_t port) {
-  rte_eth_conf conf{};
-  ASSERT_EQ(rte_eth_dev_configure(port, 1, 1, &conf), 0);
-  ASSERT_EQ(rte_eth_rx_queue_setup(port, 0, 1024, 0, nullptr, EalEnvironment::pool()), 0);
-  ASSERT_EQ(rte_eth_tx_queue_setup(port, 0, 1024, 0, nullptr), 0);
-  ASSERT_EQ(rte_eth_dev_start(port), 0);
-}
-
-rte_mbuf* to_mbuf(const Bytes& f) {
-  rte_mbuf* m = rte_pktmbuf_alloc(EalEnvironment::pool());
-  if (m == nullptr) return nullptr;
-  std::memcpy(rte_pktmbuf_append(m, static_cast<std::uint16_t>(f.size())), f.data(), f.size());
-  return m;
-}
+rte_mbuf* to_mbuf(const Bytes& f) { return test::to_mbuf(EalEnvironment::pool(), f); }
 
 // ---------------------------------------------------------------------------
 // Frame builders
@@ -68,10 +55,8 @@ Bytes udp_frame(const Bytes& payload, const Addr& a = {}) {
   fl.src_ip = a.src_ip;
   fl.dst_ip = a.dst_ip;
   fl.dst_port = a.dst_port;
-  const wire::UdpFrameTemplate t(fl);
-  Bytes f(t.header_len() + payload.size());
-  std::memcpy(f.data() + t.header_len(), payload.data(), payload.size());
-  EXPECT_EQ(t.write(f, a.src_port, payload.size()), f.size());
+  Bytes f = test::udp_frame(fl, a.src_port, payload);
+  EXPECT_EQ(f.size(), wire::UdpFrameTemplate(fl).header_len() + payload.size());
   return f;
 }
 
@@ -81,80 +66,6 @@ void fix_ip_csum(Bytes& f) {
   wire::store_be16(f.data() + kIp + wire::kIpv4OffCsum, 0);
   wire::store_be16(f.data() + kIp + wire::kIpv4OffCsum,
                    wire::internet_checksum({f.data() + kIp, wire::kIpv4MinHdrLen}));
-}
-
-Bytes srd_data(std::uint32_t dst_conn, std::uint32_t psn, std::uint32_t msg_id, std::uint32_t msg_len,
-               std::uint32_t msg_off, std::size_t payload, std::uint8_t flags = wire::kDataSom | wire::kDataEom) {
-  wire::SrdDataHdr h;
-  h.flags = flags;
-  h.dst_conn_id = dst_conn;
-  h.psn = psn;
-  h.msg_id = msg_id;
-  h.msg_len = msg_len;
-  h.msg_off = msg_off;
-  Bytes b(wire::kSrdDataHdrLen + payload, 0x5a);
-  wire::encode_srd_data(b, h, true);
-  return b;
-}
-
-Bytes srd_ack(std::uint32_t dst_conn, std::uint32_t cum_psn, std::uint32_t ack_psn, std::uint64_t sack = 0,
-              bool nack = false) {
-  wire::SrdAck a;
-  a.dst_conn_id = dst_conn;
-  a.cum_psn = cum_psn;
-  a.ack_psn = ack_psn;
-  a.sack_bits = sack;
-  a.rwnd_pkts = 1;
-  if (nack) a.flags = static_cast<std::uint8_t>(1u << wire::kNackReasonShift);
-  Bytes b(wire::kSrdAckLen);
-  wire::encode_srd_ack(b, a, nack, true);
-  return b;
-}
-
-Bytes srd_probe(wire::SrdType t, std::uint32_t dst_conn, std::uint32_t nonce) {
-  wire::SrdProbe p;
-  p.dst_conn_id = dst_conn;
-  p.nonce = nonce;
-  p.tx_ts = 12345;
-  Bytes b(wire::kSrdProbeLen);
-  b.resize(wire::encode_srd_probe(b, t, p, true));
-  return b;
-}
-
-Bytes srd_close(std::uint32_t dst_conn, std::uint32_t nonce, bool ack) {
-  wire::SrdClose c;
-  c.flags = ack ? wire::kCloseAck : 0;
-  c.dst_conn_id = dst_conn;
-  c.nonce = nonce;
-  Bytes b(wire::kSrdCloseLen);
-  b.resize(wire::encode_srd_close(b, c, true));
-  return b;
-}
-
-Bytes srd_reset(std::uint32_t dst_conn, std::uint32_t src_conn, std::uint32_t nonce, wire::ResetReason r) {
-  wire::SrdReset h;
-  h.reason = r;
-  h.dst_conn_id = dst_conn;
-  h.src_conn_id = src_conn;
-  h.nonce = nonce;
-  Bytes b(wire::kSrdResetLen);
-  b.resize(wire::encode_srd_reset(b, h, true));
-  return b;
-}
-
-Bytes srd_handshake(wire::SrdType t, std::uint32_t dst_conn, std::uint32_t src_conn, std::uint32_t nonce,
-                    std::uint16_t paths = 8) {
-  wire::SrdHandshake h;
-  h.dst_conn_id = dst_conn;
-  h.src_conn_id = src_conn;
-  h.nonce = nonce;
-  h.initial_psn = 1000;
-  h.paths = paths;
-  h.mtu = 1500;
-  h.rwnd_pkts = 64;
-  Bytes b(wire::kSrdHandshakeLen);
-  b.resize(wire::encode_srd_handshake(b, t, h, true));
-  return b;
 }
 
 // ---------------------------------------------------------------------------
@@ -167,80 +78,31 @@ struct Snap {
   srd::ConnCounters conns;  // summed over the responder's open connections
 };
 
-struct Pair {
-  dp::RingLink link;
-  dp::TscClock clock{rte_get_tsc_hz()};
-  std::unique_ptr<dp::SrdHostPipeline> gen_host, resp_host;
-  std::unique_ptr<dp::GenHostApp> gen;
-  std::unique_ptr<dp::RespondHostApp> resp;
-  dp::TxBuffers gen_tx, resp_tx;
-  std::vector<Bytes> connects;  // the generator's CONNECT frames as they went out
+struct Pair : HostPair {
+  std::vector<Bytes> connects;    // the generator's CONNECT frames as they went out
   std::uint64_t misdirected = 0;  // frames to the generator's IP, not to its MAC
 
-  Pair(const traffic::GenConfig& gcfg, const std::string& name, std::uint32_t resp_max_conns = 256) {
-    link = dp::make_ring_link(name + "-g", name + "-r");
-    start_port(link.a);
-    start_port(link.b);
-    dp::SrdHostConfig gh;
-    gh.ip = kGenIp;
-    gh.peer_ip = kRespIp;
-    dp::SrdHostConfig rh;
-    rh.ip = kRespIp;
-    srd::EndpointConfig ep;
-    ep.paths = 8;
-    ep.link_rate_bps = 10'000'000'000ULL;
-    ep.max_connections = 256;
-    ep.local = {kGenIp, gh.udp_port};
-    gen_host = std::make_unique<dp::SrdHostPipeline>(gh, ep, 0, kGenMac, EalEnvironment::pool(), clock);
-    ep.local = {kRespIp, rh.udp_port};
-    ep.seed = 2;
-    ep.max_connections = resp_max_conns;
-    resp_host = std::make_unique<dp::SrdHostPipeline>(rh, ep, 0, kRespMac, EalEnvironment::pool(), clock);
-    gen = std::make_unique<dp::GenHostApp>(gcfg, gen_host->endpoint());
-    resp = std::make_unique<dp::RespondHostApp>(traffic::RespondConfig{}, resp_host->endpoint());
-    gen_host->set_app(gen.get());
-    resp_host->set_app(resp.get());
-    gen_tx.init(1, &link.a, 0);
-    resp_tx.init(1, &link.b, 0);
-  }
-  ~Pair() {
-    for (auto p : {link.a, link.b}) rte_eth_dev_stop(p), rte_eth_dev_close(p);
-  }
-
-  void step() {
-    rte_mbuf* pkts[dp::kBurst];
-    const std::uint64_t now = rte_get_tsc_cycles();
-    std::uint16_t n = rte_eth_rx_burst(link.a, 0, pkts, dp::kBurst);
-    for (std::uint16_t i = 0; i < n; ++i) {
-      wire::FrameInfo fi;
-      if (wire::parse_frame({rte_pktmbuf_mtod(pkts[i], const std::uint8_t*), pkts[i]->data_len}, fi) ==
-              wire::WireError::kOk &&
-          fi.is_ipv4() && fi.dst_ip == kGenIp && fi.eth.dst != wire::Mac{kGenMac})
-        ++misdirected;
-    }
-    if (n) gen_host->rx(gen_tx, 0, pkts, n, now);
-    n = rte_eth_rx_burst(link.b, 0, pkts, dp::kBurst);
-    for (std::uint16_t i = 0; i < n; ++i) {
-      const auto* d = rte_pktmbuf_mtod(pkts[i], const std::uint8_t*);
-      wire::FrameInfo fi;
-      if (wire::parse_frame({d, pkts[i]->data_len}, fi) == wire::WireError::kOk && fi.is_udp() &&
-          fi.payload_len > 0 && (d[fi.payload_offset] & 0x0f) == static_cast<std::uint8_t>(wire::SrdType::kConnect))
-        connects.emplace_back(d, d + pkts[i]->data_len);
-    }
-    if (n) resp_host->rx(resp_tx, 0, pkts, n, now);
-    gen_host->poll(gen_tx, now);
-    resp_host->poll(resp_tx, now);
-    gen_tx.flush();
-    resp_tx.flush();
-  }
-
-  bool run_until(const std::function<bool()>& done, double max_seconds) {
-    const std::uint64_t deadline = rte_get_tsc_cycles() + static_cast<std::uint64_t>(max_seconds * rte_get_tsc_hz());
-    while (!done()) {
-      if (rte_get_tsc_cycles() > deadline || gen_host->peer_state() == dp::NeighborState::kFailed) return false;
-      step();
-    }
-    return true;
+  Pair(const traffic::GenConfig& gcfg, const std::string& name, std::uint32_t resp_max_conns = 256)
+      : HostPair(gcfg, traffic::RespondConfig{}, name, HostPairOptions{.resp_max_conns = resp_max_conns}) {
+    watch_gen_rx = [this](rte_mbuf* const* pkts, std::uint16_t n) {
+      for (std::uint16_t i = 0; i < n; ++i) {
+        wire::FrameInfo fi;
+        if (wire::parse_frame({rte_pktmbuf_mtod(pkts[i], const std::uint8_t*), pkts[i]->data_len}, fi) ==
+                wire::WireError::kOk &&
+            fi.is_ipv4() && fi.dst_ip == kGenIp && fi.eth.dst != wire::Mac{kGenMac})
+          ++misdirected;
+      }
+    };
+    watch_resp_rx = [this](rte_mbuf* const* pkts, std::uint16_t n) {
+      for (std::uint16_t i = 0; i < n; ++i) {
+        const auto* d = rte_pktmbuf_mtod(pkts[i], const std::uint8_t*);
+        wire::FrameInfo fi;
+        if (wire::parse_frame({d, pkts[i]->data_len}, fi) == wire::WireError::kOk && fi.is_udp() &&
+            fi.payload_len > 0 &&
+            (d[fi.payload_offset] & 0x0f) == static_cast<std::uint8_t>(wire::SrdType::kConnect))
+          connects.emplace_back(d, d + pkts[i]->data_len);
+      }
+    };
   }
 
   // Hands `frames` to the responder as one receive burst (or several).
@@ -606,13 +468,6 @@ constexpr Mac kHostA{0x020000000a01ULL}, kHostB{0x020000000b01ULL}, kHost3{0x020
 constexpr Mac kRouter2{0x02aa00000002ULL}, kRouter3{0x02aa00000003ULL};
 constexpr std::uint32_t kIp2 = 0x0a000102, kIp3 = 0x0a000202, kIf2 = 0x0a000101, kIf3 = 0x0a000201;
 
-Bytes l2_frame(Mac dst, Mac src, std::uint32_t seq, std::uint16_t vlan = 0) {
-  Bytes f(64, 0);
-  const auto n = wire::write_eth(f, dst, src, 0x88b5 /* local experimental */, vlan);
-  std::memcpy(f.data() + n, &seq, sizeof seq);
-  return f;
-}
-
 Bytes routed_frame(std::uint32_t seq, std::uint32_t src = kIp2, std::uint32_t dst = kIp3, Mac dst_mac = kRouter2) {
   Bytes payload(32, 0);
   std::memcpy(payload.data(), &seq, sizeof seq);
@@ -633,8 +488,8 @@ class SwitchRig {
       const auto link = dp::make_ring_link(name + "s" + std::to_string(i), name + "h" + std::to_string(i));
       sw_.push_back(link.a);
       host_.push_back(link.b);
-      start(link.a);
-      start(link.b);
+      start_port(link.a);
+      start_port(link.b);
     }
     pipe_ = std::make_unique<dp::SwitchPipeline>(cfg, EalEnvironment::pool(), clock_);
     tx_.init(static_cast<std::uint16_t>(sw_.size()), sw_.data(), 0);
@@ -678,13 +533,6 @@ class SwitchRig {
   std::uint64_t now_ns() const { return clock_.to_ns(tsc_); }
 
  private:
-  static void start(std::uint16_t port) {
-    rte_eth_conf conf{};
-    ASSERT_EQ(rte_eth_dev_configure(port, 1, 1, &conf), 0);
-    ASSERT_EQ(rte_eth_rx_queue_setup(port, 0, 1024, 0, nullptr, EalEnvironment::pool()), 0);
-    ASSERT_EQ(rte_eth_tx_queue_setup(port, 0, 1024, 0, nullptr), 0);
-    ASSERT_EQ(rte_eth_dev_start(port), 0);
-  }
   dp::TscClock clock_{1'000'000'000};
   std::uint64_t tsc_ = 1'000'000'000;
   std::vector<std::uint16_t> sw_, host_;
@@ -721,7 +569,7 @@ TEST(InjectionAtTheSwitch, ValidTrafficIsDeliveredIntactAndEveryBadFrameIsCounte
   SwitchRig rig(bridged_and_routed(), "isw");
   // Learn B on port 1, resolve host 3 behind port 3 (the router asks by ARP
   // when the first packet arrives; that packet is counted unresolved).
-  rig.put(1, l2_frame(Mac::broadcast(), kHostB, 0));
+  rig.put(1, seq_frame(Mac::broadcast(), kHostB, 0));
   rig.put(2, routed_frame(0));
   rig.pump();
   const auto arp = rig.take(3);
@@ -745,14 +593,14 @@ TEST(InjectionAtTheSwitch, ValidTrafficIsDeliveredIntactAndEveryBadFrameIsCounte
   };
   std::vector<std::pair<tor::L2Drop, Bad>> l2_bad;
   l2_bad.push_back({tor::L2Drop::kTruncated, {0, Bytes(10, 0xff)}});
-  const Bytes tagged = l2_frame(kHostB, kHostA, 1, 7);
+  const Bytes tagged = seq_frame(kHostB, kHostA, 1, 7);
   l2_bad.push_back({tor::L2Drop::kTruncated, {0, Bytes(tagged.begin(), tagged.begin() + 15)}});
-  l2_bad.push_back({tor::L2Drop::kInvalidSrcMac, {0, l2_frame(kHostB, Mac{0x010000000001ULL}, 1)}});
-  l2_bad.push_back({tor::L2Drop::kInvalidSrcMac, {1, l2_frame(kHostA, Mac{0}, 1)}});
-  l2_bad.push_back({tor::L2Drop::kReservedDst, {0, l2_frame(Mac{0x0180c2000000ULL}, kHostA, 1)}});
-  l2_bad.push_back({tor::L2Drop::kTaggedOnAccess, {0, l2_frame(kHostB, kHostA, 1, 5)}});
-  l2_bad.push_back({tor::L2Drop::kBadVlanId, {1, l2_frame(kHostA, kHostB, 1, 4095)}});
-  l2_bad.push_back({tor::L2Drop::kHairpin, {1, l2_frame(kHostB, Mac{0x020000000b02ULL}, 1)}});
+  l2_bad.push_back({tor::L2Drop::kInvalidSrcMac, {0, seq_frame(kHostB, Mac{0x010000000001ULL}, 1)}});
+  l2_bad.push_back({tor::L2Drop::kInvalidSrcMac, {1, seq_frame(kHostA, Mac{0}, 1)}});
+  l2_bad.push_back({tor::L2Drop::kReservedDst, {0, seq_frame(Mac{0x0180c2000000ULL}, kHostA, 1)}});
+  l2_bad.push_back({tor::L2Drop::kTaggedOnAccess, {0, seq_frame(kHostB, kHostA, 1, 5)}});
+  l2_bad.push_back({tor::L2Drop::kBadVlanId, {1, seq_frame(kHostA, kHostB, 1, 4095)}});
+  l2_bad.push_back({tor::L2Drop::kHairpin, {1, seq_frame(kHostB, Mac{0x020000000b02ULL}, 1)}});
 
   std::vector<std::pair<tor::L3Drop, Bad>> l3_bad;
   auto mangle = [](Bytes f, auto&& edit, bool fix_csum = true) {
@@ -763,9 +611,9 @@ TEST(InjectionAtTheSwitch, ValidTrafficIsDeliveredIntactAndEveryBadFrameIsCounte
   l3_bad.push_back({tor::L3Drop::kTruncated, {2, Bytes(10, 0xff)}});
   const Bytes routed = routed_frame(1);
   l3_bad.push_back({tor::L3Drop::kTruncated, {2, Bytes(routed.begin(), routed.begin() + kIp + 12)}});
-  l3_bad.push_back({tor::L3Drop::kTagged, {2, l2_frame(kRouter2, kHostA, 1, 5)}});
+  l3_bad.push_back({tor::L3Drop::kTagged, {2, seq_frame(kRouter2, kHostA, 1, 5)}});
   l3_bad.push_back({tor::L3Drop::kNotForUs, {2, routed_frame(1, kIp2, kIp3, Mac{0x0200000000ddULL})}});
-  l3_bad.push_back({tor::L3Drop::kUnsupportedEthertype, {2, l2_frame(kRouter2, kHostA, 1)}});
+  l3_bad.push_back({tor::L3Drop::kUnsupportedEthertype, {2, seq_frame(kRouter2, kHostA, 1)}});
   l3_bad.push_back({tor::L3Drop::kBadIp, {2, mangle(routed_frame(1), [](Bytes& f) { f[kIp] = 0x65; })}});
   l3_bad.push_back({tor::L3Drop::kBadIp, {2, mangle(routed_frame(1), [](Bytes& f) { f[kIp] = 0x44; })}});
   l3_bad.push_back({tor::L3Drop::kBadIp, {2, mangle(routed_frame(1), [](Bytes& f) {
@@ -790,10 +638,10 @@ TEST(InjectionAtTheSwitch, ValidTrafficIsDeliveredIntactAndEveryBadFrameIsCounte
   // Valid frames in order, the bad ones spread between them, each round.
   constexpr std::uint32_t kRounds = 40;
   for (std::uint32_t r = 1; r <= kRounds; ++r) {
-    rig.put(0, l2_frame(kHostB, kHostA, r));
+    rig.put(0, seq_frame(kHostB, kHostA, r));
     rig.put(2, routed_frame(r));
     for (const auto& [why, b] : l2_bad) rig.put(b.port, b.frame);
-    rig.put(1, l2_frame(kHostA, kHostB, r));
+    rig.put(1, seq_frame(kHostA, kHostB, r));
     for (const auto& [why, b] : l3_bad) rig.put(b.port, b.frame);
     rig.pump();
   }
@@ -801,8 +649,8 @@ TEST(InjectionAtTheSwitch, ValidTrafficIsDeliveredIntactAndEveryBadFrameIsCounte
   ASSERT_EQ(at_b.size(), kRounds) << "A to B: every valid frame, nothing else";
   ASSERT_EQ(at_a.size(), kRounds) << "B to A: every valid frame, nothing else";
   for (std::uint32_t r = 1; r <= kRounds; ++r) {
-    EXPECT_EQ(at_b[r - 1], l2_frame(kHostB, kHostA, r));
-    EXPECT_EQ(at_a[r - 1], l2_frame(kHostA, kHostB, r));
+    EXPECT_EQ(at_b[r - 1], seq_frame(kHostB, kHostA, r));
+    EXPECT_EQ(at_a[r - 1], seq_frame(kHostA, kHostB, r));
   }
   EXPECT_TRUE(at_2.empty()) << "nothing goes back to the routed sender (ICMP errors are off)";
   ASSERT_EQ(at_3.size(), kRounds) << "every routed packet, nothing else";
@@ -854,8 +702,8 @@ TEST(Floods, MacFloodStaysWithinTheTableAndPortLimitsAndKnownHostsKeepBeingForwa
     cfg.l2.ports.push_back(pc);
   }
   SwitchRig rig(cfg, "mfl");
-  rig.put(0, l2_frame(Mac::broadcast(), kHostA, 0));
-  rig.put(1, l2_frame(Mac::broadcast(), kHostB, 0));
+  rig.put(0, seq_frame(Mac::broadcast(), kHostA, 0));
+  rig.put(1, seq_frame(Mac::broadcast(), kHostB, 0));
   rig.pump();
   for (unsigned h = 0; h < kPorts; ++h) rig.take(h);
   const tor::L2Stats s0 = rig.pipe().snapshot();
@@ -867,8 +715,8 @@ TEST(Floods, MacFloodStaysWithinTheTableAndPortLimitsAndKnownHostsKeepBeingForwa
   auto port_of = [](std::uint32_t i) { return i < 30'000 ? 2u : 3u + i % 5; };
   std::uint32_t probes = 0, at_b = 0, at_a = 0;
   for (std::uint32_t i = 0; i < kFlood;) {
-    for (unsigned k = 0; k < 24 && i < kFlood; ++k, ++i) rig.put(port_of(i), l2_frame(kHostA, flood_mac(i), i));
-    rig.put(0, l2_frame(kHostB, kHostA, ++probes));
+    for (unsigned k = 0; k < 24 && i < kFlood; ++k, ++i) rig.put(port_of(i), seq_frame(kHostA, flood_mac(i), i));
+    rig.put(0, seq_frame(kHostB, kHostA, ++probes));
     rig.pump();
     ASSERT_LE(rig.pipe().logic().fdb_size(), 1024u) << "after " << i;
     for (unsigned p = 0; p < kPorts; ++p) ASSERT_LE(rig.pipe().logic().port_learned(p), 256u) << "port " << p;

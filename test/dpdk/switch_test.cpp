@@ -10,10 +10,12 @@
 #include <memory>
 #include <vector>
 
+#include "common/eal_env.h"
+#include "common/frames.h"
+#include "common/mbuf_frames.h"
 #include "dataplane/switch_pipeline.h"
 #include "dataplane/ring_link.h"
 #include "dataplane/worker.h"
-#include "eal_env.h"
 #include "wire/ether.h"
 
 namespace spray::test {
@@ -23,13 +25,6 @@ using Frame = std::vector<std::uint8_t>;
 using wire::Mac;
 
 constexpr Mac kA{0x020000000001}, kB{0x020000000002}, kC{0x020000000003};
-
-Frame make_frame(Mac dst, Mac src, std::uint16_t vlan = 0, std::uint32_t seq = 0) {
-  Frame f(64, 0);
-  const auto n = wire::write_eth(f, dst, src, 0x88b5 /* local experimental */, vlan);
-  std::memcpy(f.data() + n, &seq, sizeof seq);
-  return f;
-}
 
 class SwitchOverRings : public ::testing::Test {
  protected:
@@ -44,8 +39,8 @@ class SwitchOverRings : public ::testing::Test {
       sw_ports_.push_back(link.a);
       host_ports_.push_back(link.b);
     }
-    for (auto p : sw_ports_) start(p);
-    for (auto p : host_ports_) start(p);
+    for (auto p : sw_ports_) start_port(p, 512);
+    for (auto p : host_ports_) start_port(p, 512);
     pipe_ = std::make_unique<dp::SwitchPipeline>(cfg, EalEnvironment::pool(), clock_);
     tx_.init(kPorts, sw_ports_.data(), 0);
   }
@@ -53,14 +48,6 @@ class SwitchOverRings : public ::testing::Test {
   void TearDown() override {
     for (auto p : sw_ports_) rte_eth_dev_stop(p), rte_eth_dev_close(p);
     for (auto p : host_ports_) rte_eth_dev_stop(p), rte_eth_dev_close(p);
-  }
-
-  static void start(std::uint16_t port) {
-    rte_eth_conf conf{};
-    ASSERT_EQ(rte_eth_dev_configure(port, 1, 1, &conf), 0);
-    ASSERT_EQ(rte_eth_rx_queue_setup(port, 0, 512, 0, nullptr, EalEnvironment::pool()), 0);
-    ASSERT_EQ(rte_eth_tx_queue_setup(port, 0, 512, 0, nullptr), 0);
-    ASSERT_EQ(rte_eth_dev_start(port), 0);
   }
 
   tor::L2Config config(unsigned ports = kPorts) {
@@ -71,9 +58,8 @@ class SwitchOverRings : public ::testing::Test {
   }
 
   void inject(unsigned host, const Frame& f) {
-    rte_mbuf* m = rte_pktmbuf_alloc(EalEnvironment::pool());
+    rte_mbuf* m = to_mbuf(EalEnvironment::pool(), f);
     ASSERT_NE(m, nullptr);
-    std::memcpy(rte_pktmbuf_append(m, static_cast<std::uint16_t>(f.size())), f.data(), f.size());
     ASSERT_EQ(rte_eth_tx_burst(host_ports_[host], 0, &m, 1), 1);
   }
 
@@ -111,7 +97,7 @@ class SwitchOverRings : public ::testing::Test {
 
 TEST_F(SwitchOverRings, UnknownUnicastFloodsToEveryOtherPortOnly) {
   build(config());
-  const Frame f = make_frame(kB, kA);
+  const Frame f = seq_frame(kB, kA, 0);
   inject(0, f);
   run_switch();
   EXPECT_TRUE(received(0).empty());
@@ -124,10 +110,10 @@ TEST_F(SwitchOverRings, UnknownUnicastFloodsToEveryOtherPortOnly) {
 
 TEST_F(SwitchOverRings, LearnedDestinationGoesOnlyToItsPort) {
   build(config());
-  inject(2, make_frame(kA, kB));  // B lives behind port 2
+  inject(2, seq_frame(kA, kB, 0));  // B lives behind port 2
   run_switch();
   for (unsigned h = 0; h < kPorts; ++h) received(h);
-  const Frame f = make_frame(kB, kA);
+  const Frame f = seq_frame(kB, kA, 0);
   inject(0, f);
   run_switch();
   EXPECT_EQ(received(2), std::vector<Frame>{f});
@@ -138,14 +124,14 @@ TEST_F(SwitchOverRings, LearnedDestinationGoesOnlyToItsPort) {
 
 TEST_F(SwitchOverRings, BroadcastReachesEveryOtherPortAndMacMoveIsFollowed) {
   build(config());
-  inject(1, make_frame(Mac::broadcast(), kC));
+  inject(1, seq_frame(Mac::broadcast(), kC, 0));
   run_switch();
   EXPECT_TRUE(received(1).empty());
   for (unsigned h : {0u, 2u, 3u}) EXPECT_EQ(received(h).size(), 1u);
-  inject(3, make_frame(Mac::broadcast(), kC));  // C moved to port 3
+  inject(3, seq_frame(Mac::broadcast(), kC, 0));  // C moved to port 3
   run_switch();
   for (unsigned h = 0; h < kPorts; ++h) received(h);
-  inject(0, make_frame(kC, kA));
+  inject(0, seq_frame(kC, kA, 0));
   run_switch();
   EXPECT_EQ(received(3).size(), 1u);
   EXPECT_TRUE(received(1).empty());
@@ -160,7 +146,7 @@ TEST_F(SwitchOverRings, VlanTagsArePushedOnTrunksAndPoppedOnAccessPorts) {
   cfg.ports[3].access_vlan = 10;
   build(cfg);
 
-  inject(0, make_frame(Mac::broadcast(), kA));  // untagged into VLAN 10
+  inject(0, seq_frame(Mac::broadcast(), kA, 0));  // untagged into VLAN 10
   run_switch();
   const auto trunk = received(1);
   ASSERT_EQ(trunk.size(), 1u);
@@ -168,10 +154,10 @@ TEST_F(SwitchOverRings, VlanTagsArePushedOnTrunksAndPoppedOnAccessPorts) {
   ASSERT_EQ(wire::parse_eth(trunk[0], v), wire::EthError::kOk);
   EXPECT_TRUE(v.tagged);
   EXPECT_EQ(v.vlan, 10);
-  EXPECT_EQ(received(3), std::vector<Frame>{make_frame(Mac::broadcast(), kA)});
+  EXPECT_EQ(received(3), std::vector<Frame>{seq_frame(Mac::broadcast(), kA, 0)});
   EXPECT_TRUE(received(2).empty()) << "VLAN 10 leaked into VLAN 20";
 
-  const Frame tagged = make_frame(Mac::broadcast(), kB, 20);  // tagged 20 from the trunk
+  const Frame tagged = seq_frame(Mac::broadcast(), kB, 0, 20);  // tagged 20 from the trunk
   Frame untagged = tagged;
   untagged.erase(untagged.begin() + 12, untagged.begin() + 16);
   inject(1, tagged);
@@ -185,8 +171,8 @@ TEST_F(SwitchOverRings, NoMbufLeaksAfterFloodsAndDrops) {
   build(config());
   const unsigned before = rte_mempool_avail_count(EalEnvironment::pool());
   for (std::uint32_t i = 0; i < 200; ++i) {
-    inject(i % kPorts, make_frame(Mac::broadcast(), Mac{0x020000001000ULL + i % 7}, 0, i));
-    inject(i % kPorts, make_frame(kA, Mac{0x010000000001ULL}));  // group source: dropped
+    inject(i % kPorts, seq_frame(Mac::broadcast(), Mac{0x020000001000ULL + i % 7}, i));
+    inject(i % kPorts, seq_frame(kA, Mac{0x010000000001ULL}, 0));  // group source: dropped
     if (i % 16 == 0) run_switch();
   }
   run_switch();
@@ -206,7 +192,7 @@ TEST_F(SwitchOverRings, WorkerLoopForwardsEveryFrameExactlyOnceInOrder) {
   ASSERT_EQ(rte_eal_remote_launch([](void* w) { static_cast<dp::Worker*>(w)->run(); return 0; },
                                   &worker, 1),
             0);
-  inject(1, make_frame(Mac::broadcast(), kB));  // learn B on port 1
+  inject(1, seq_frame(Mac::broadcast(), kB, 0));  // learn B on port 1
   std::vector<Frame> at_b;
   constexpr std::uint32_t kFrames = 20000;
   std::uint32_t sent = 0;
@@ -219,7 +205,7 @@ TEST_F(SwitchOverRings, WorkerLoopForwardsEveryFrameExactlyOnceInOrder) {
   received(3);
   while (at_b.size() < kFrames && rte_get_tsc_cycles() < deadline) {
     if (sent < kFrames && sent - at_b.size() < 256) {
-      inject(0, make_frame(kB, kA, 0, sent));
+      inject(0, seq_frame(kB, kA, sent));
       ++sent;
     }
     for (auto& f : received(1)) at_b.push_back(std::move(f));

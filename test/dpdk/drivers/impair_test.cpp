@@ -17,8 +17,8 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
-#include "eal_env.h"
-#include "frames.h"
+#include "common/eal_env.h"
+#include "common/mbuf_frames.h"
 #include "rte_pmd_impair.h"
 
 namespace spray::test {
@@ -533,7 +533,7 @@ TEST(Impair, BadDevargsNameTheParameterAndItsRange)
 int main(int argc, char **argv)
 {
 	testing::InitGoogleTest(&argc, argv);
-	if (!spray::test::init_eal(argv[0]))
+	if (!spray::test::init_eal(argv[0], spray::test::driver_eal()))
 		return 1;
 	const int rc = RUN_ALL_TESTS();
 	rte_eal_cleanup();

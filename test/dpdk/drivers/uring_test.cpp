@@ -18,8 +18,8 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
-#include "eal_env.h"
-#include "frames.h"
+#include "common/eal_env.h"
+#include "common/mbuf_frames.h"
 
 namespace spray::test {
 namespace {
@@ -304,7 +304,7 @@ TEST(Uring, BadDevargsNameTheParameterAndItsRange)
 int main(int argc, char **argv)
 {
 	testing::InitGoogleTest(&argc, argv);
-	if (!spray::test::init_eal(argv[0]))
+	if (!spray::test::init_eal(argv[0], spray::test::driver_eal()))
 		return 1;
 	const int rc = RUN_ALL_TESTS();
 	rte_eal_cleanup();

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "../wire/fuzz_check.h"
+#include "common/frames.h"
 #include "tor/l3_router.h"
 #include "wire/arp.h"
 #include "wire/checksum.h"
@@ -89,17 +90,8 @@ struct Input {
   std::uint8_t u8() { return n ? (--n, *p++) : 0; }
 };
 
-Frame arp_reply(wire::Mac from_mac, std::uint32_t from_ip, wire::Mac to_mac, std::uint32_t to_ip) {
-  Frame f(64);
-  f.resize(wire::build_arp_reply(f, from_mac, from_ip, to_mac, to_ip));
-  return f;
-}
-
-Frame arp_request(wire::Mac from_mac, std::uint32_t from_ip, std::uint32_t target) {
-  Frame f(64);
-  f.resize(wire::build_arp_request(f, from_mac, from_ip, target));
-  return f;
-}
+using spray::test::arp_reply;
+using spray::test::arp_request;
 
 // Destinations: routed, connected, ours, unroutable and martian.
 std::uint32_t destination(std::uint8_t b) {

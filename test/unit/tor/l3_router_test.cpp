@@ -12,6 +12,7 @@
 #include <span>
 #include <vector>
 
+#include "common/frames.h"
 #include "tor/l3_router.h"
 #include "wire/arp.h"
 #include "wire/checksum.h"
@@ -86,41 +87,31 @@ Frame udp(wire::Mac dst_mac, std::uint32_t src, std::uint32_t dst, std::uint16_t
   fl.dst_ip = dst;
   fl.dst_port = 4791;
   fl.ttl = ttl;
-  const wire::UdpFrameTemplate t(fl);
-  Frame f(t.header_len() + 32);
-  for (std::size_t i = t.header_len(); i < f.size(); ++i) f[i] = static_cast<std::uint8_t>(i * 7);
-  EXPECT_EQ(t.write(f, sport, 32), f.size());
+  const std::size_t hdr = wire::UdpFrameTemplate(fl).header_len();
+  Frame payload(32);
+  for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<std::uint8_t>((hdr + i) * 7);
+  Frame f = spray::test::udp_frame(fl, sport, payload);
+  EXPECT_EQ(f.size(), hdr + payload.size());
   return f;
 }
 
 // Ethernet/IPv4/ICMP of `type` with 8 bytes of data.
-Frame icmp(wire::Mac dst_mac, std::uint32_t src, std::uint32_t dst, std::uint8_t type, std::uint8_t ttl = 64) {
-  Frame f(wire::kEthHdrLen + wire::kIpv4MinHdrLen + 16, 0);
-  wire::write_eth(f, dst_mac, host_mac(2), wire::kEtherTypeIpv4);
-  wire::Ipv4Fields h;
-  h.src = src;
-  h.dst = dst;
-  h.proto = wire::kIpProtoIcmp;
-  h.ttl = ttl;
-  wire::write_ipv4(std::span(f).subspan(wire::kEthHdrLen), h, 16);
-  std::uint8_t* m = f.data() + wire::kEthHdrLen + wire::kIpv4MinHdrLen;
-  m[0] = type;
-  wire::store_be32(m + 4, 0x12340001);  // echo id and sequence
-  for (int i = 8; i < 16; ++i) m[i] = static_cast<std::uint8_t>(i);
-  wire::store_be16(m + 2, wire::internet_checksum({m, 16}));
-  return f;
+Frame icmp(wire::Mac dst_mac, std::uint32_t src, std::uint32_t dst, std::uint8_t type,
+           std::uint8_t ttl = 64) {
+  const std::uint8_t data[8] = {8, 9, 10, 11, 12, 13, 14, 15};
+  return spray::test::icmp_frame({.dst_mac = dst_mac,
+                                  .src_mac = host_mac(2),
+                                  .src_ip = src,
+                                  .dst_ip = dst,
+                                  .type = type,
+                                  .id = 0x1234,
+                                  .seq = 0x0001,
+                                  .ttl = ttl},
+                                 data);
 }
 
-Frame arp_request(wire::Mac from_mac, std::uint32_t from_ip, std::uint32_t target) {
-  Frame f(64);
-  f.resize(wire::build_arp_request(f, from_mac, from_ip, target));
-  return f;
-}
-Frame arp_reply(wire::Mac from_mac, std::uint32_t from_ip, wire::Mac to_mac, std::uint32_t to_ip) {
-  Frame f(64);
-  f.resize(wire::build_arp_reply(f, from_mac, from_ip, to_mac, to_ip));
-  return f;
-}
+using spray::test::arp_reply;
+using spray::test::arp_request;
 
 L3Decision send(L3Router& r, PortId in, Frame& f, std::uint64_t now) {
   const std::span<std::uint8_t> frames[1] = {f};

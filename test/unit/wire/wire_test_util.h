@@ -6,6 +6,7 @@
 #include <span>
 #include <vector>
 
+#include "common/frames.h"
 #include "wire/checksum.h"
 #include "wire/ether.h"
 #include "wire/frame.h"
@@ -51,13 +52,8 @@ inline UdpFlow default_flow(std::uint16_t vlan = kVlanNone) {
 
 // A complete Eth/[VLAN]/IPv4/UDP frame written through the template.
 inline std::vector<std::uint8_t> udp_frame(const UdpFlow& flow, std::uint16_t src_port,
-                                           std::span<const std::uint8_t> payload,
-                                           Ecn ecn = Ecn::kEct0) {
-  const UdpFrameTemplate t(flow);
-  std::vector<std::uint8_t> f(t.header_len() + payload.size());
-  std::copy(payload.begin(), payload.end(), f.begin() + static_cast<std::ptrdiff_t>(t.header_len()));
-  f.resize(t.write(f, src_port, payload.size(), ecn));
-  return f;
+                                           std::span<const std::uint8_t> payload, Ecn ecn = Ecn::kEct0) {
+  return spray::test::udp_frame(flow, src_port, payload, ecn);
 }
 
 inline std::vector<std::uint8_t> udp_frame(std::uint16_t vlan = kVlanNone, std::size_t payload_len = 32) {
@@ -69,23 +65,18 @@ inline std::vector<std::uint8_t> udp_frame(std::uint16_t vlan = kVlanNone, std::
 inline std::vector<std::uint8_t> icmp_frame(std::uint8_t type, std::uint16_t id, std::uint16_t seq,
                                             std::size_t payload_len, std::uint16_t vlan = kVlanNone,
                                             std::uint8_t ttl = 61) {
-  std::vector<std::uint8_t> f(kEthHdrLen + kVlanTagLen + kIpv4MinHdrLen + kIcmpHdrLen + payload_len);
-  const std::size_t l2 = write_eth(f, kMacB, kMacA, kEtherTypeIpv4, vlan);
-  Ipv4Fields ip;
-  ip.src = kIpA;
-  ip.dst = kIpB;
-  ip.proto = kIpProtoIcmp;
-  ip.ttl = ttl;
-  write_ipv4(std::span(f).subspan(l2), ip, kIcmpHdrLen + payload_len);
-  std::uint8_t* m = f.data() + l2 + kIpv4MinHdrLen;
-  m[0] = type;
-  m[1] = 0;
-  store_be16(m + 4, id);
-  store_be16(m + 6, seq);
-  for (std::size_t i = 0; i < payload_len; ++i) m[kIcmpHdrLen + i] = static_cast<std::uint8_t>(0xa0 + i);
-  store_be16(m + 2, internet_checksum({m, kIcmpHdrLen + payload_len}));
-  f.resize(l2 + kIpv4MinHdrLen + kIcmpHdrLen + payload_len);
-  return f;
+  std::vector<std::uint8_t> payload(payload_len);
+  for (std::size_t i = 0; i < payload_len; ++i) payload[i] = static_cast<std::uint8_t>(0xa0 + i);
+  return spray::test::icmp_frame({.dst_mac = kMacB,
+                                  .src_mac = kMacA,
+                                  .src_ip = kIpA,
+                                  .dst_ip = kIpB,
+                                  .type = type,
+                                  .id = id,
+                                  .seq = seq,
+                                  .ttl = ttl,
+                                  .vlan = vlan},
+                                 payload);
 }
 
 }  // namespace spray::wire::test

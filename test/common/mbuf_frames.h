@@ -1,20 +1,22 @@
-// Test frames for the driver tests: Ethernet header, a 32-bit sequence
-// number and the TSC at send time, padded with a pattern derived from the
-// sequence so any flipped byte is visible.
+// Frames in mbufs for the dpdk-suite tests. make_frame: Ethernet header, a
+// 32-bit sequence number and the TSC at send time, padded with a pattern
+// derived from the sequence so any flipped byte is visible. to_mbuf: a frame
+// built by frames.h, copied into an mbuf.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <vector>
 
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 
+#include "frames.h"
 #include "wire/ether.h"
 
 namespace spray::test {
 
-inline constexpr uint16_t kTestEtherType = 0x88b5; // IEEE local experimental
 inline constexpr uint16_t kFrameLen = 64;
 inline constexpr size_t kSeqOff = wire::kEthHdrLen;
 inline constexpr size_t kTscOff = kSeqOff + 4;
@@ -62,6 +64,15 @@ inline bool frame_intact(const rte_mbuf *m, uint16_t len = kFrameLen)
 		if (p[i] != pad_byte(seq, i))
 			return false;
 	return true;
+}
+
+inline rte_mbuf *to_mbuf(rte_mempool *pool, const std::vector<uint8_t> &f)
+{
+	rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	if (m == nullptr)
+		return nullptr;
+	std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(f.size())), f.data(), f.size());
+	return m;
 }
 
 } // namespace spray::test
