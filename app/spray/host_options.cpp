@@ -195,7 +195,9 @@ void describe_gen_options(RoleParser& p) {
       "failed and so do its requests");
   add("json", po::value<std::string>()->value_name("FILE"), "write the final report as JSON");
   add("hdr", po::value<std::string>()->value_name("FILE"),
-      "write the raw round-trip histogram (mergeable text form)");
+      "write the round-trip histogram: FILE ending in .hgrm gets HdrHistogram's percentile "
+      "distribution in microseconds (what wrk2 prints and HdrHistogram's plotters read), any other "
+      "name the mergeable one-line form in nanoseconds (doc/telemetry.md)");
 }
 
 void describe_respond_options(RoleParser& p) {

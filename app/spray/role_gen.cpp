@@ -347,7 +347,9 @@ int gen_main(const std::vector<std::string>& args) {
   if (!opt.hdr_path.empty()) {
     std::ofstream f(opt.hdr_path);
     if (!f) throw RuntimeError("--hdr '" + opt.hdr_path + "': cannot write the file");
-    f << r.rtt.to_text();
+    // A .hgrm file is for HdrHistogram's and wrk2's tools; any other name
+    // gets the mergeable line that from_text() reads back.
+    f << (opt.hdr_path.ends_with(".hgrm") ? r.rtt.to_hgrm(1000.0) : r.rtt.to_text());
   }
   return rc;
 }

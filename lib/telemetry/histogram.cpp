@@ -82,6 +82,62 @@ std::string HistogramSnapshot::to_text() const {
 
 namespace {
 
+void appendf(std::string& s, const char* fmt, auto... args) {
+  char line[128];
+  const int n = std::snprintf(line, sizeof line, fmt, args...);
+  if (n > 0) s.append(line, std::min(static_cast<std::size_t>(n), sizeof line - 1));
+}
+
+}  // namespace
+
+std::string HistogramSnapshot::to_hgrm(double ns_per_unit, unsigned ticks_per_half) const {
+  // The layout HdrHistogram would need for the same resolution: a first
+  // bucket of 256 unit-wide sub-buckets, then one bucket per power of two.
+  constexpr std::size_t kSubBuckets = 2 * kHistSubBuckets;
+  constexpr std::size_t kBuckets = (kHistBuckets - 1) >> kHistSubBucketBits;
+  std::string s;
+  appendf(s, "%12s %14s %10s %14s\n\n", "Value", "Percentile", "TotalCount", "1/(1-Percentile)");
+  const auto unit = [&](std::uint64_t v) { return static_cast<double>(v) / ns_per_unit; };
+  double sq = 0;
+  if (count) {
+    const double n = static_cast<double>(count);
+    const double mean_ns = mean();
+    double level = 0;  // percent, as HdrHistogram's PercentileIterator keeps it
+    std::uint64_t seen = 0;
+    for (std::size_t i = 0; i < kHistBuckets && seen < count; ++i) {
+      if (!buckets[i]) continue;
+      seen += buckets[i];
+      const std::uint64_t mid =
+          i == kHistBuckets - 1 ? max
+                                : std::clamp(hist_lower(i) + (hist_upper(i) - hist_lower(i)) / 2, min, max);
+      sq += static_cast<double>(buckets[i]) * (static_cast<double>(mid) - mean_ns) *
+            (static_cast<double>(mid) - mean_ns);
+      const double v = unit(std::min(hist_upper(i), max));
+      // As HdrHistogram's iterator: a bucket that reaches several ticks
+      // prints a row for each, and the step to the next tick halves with
+      // each halving of the distance to 100%.
+      while (100.0 * static_cast<double>(seen) / n >= level) {
+        appendf(s, "%12.3f %2.12f %10llu %14.2f\n", v, level / 100.0, static_cast<unsigned long long>(seen),
+                1.0 / (1.0 - level / 100.0));
+        if (seen == count) break;  // HdrHistogram then jumps to its last row
+        const double ticks =
+            ticks_per_half * std::pow(2.0, std::floor(std::log(100.0 / (100.0 - level)) / std::log(2.0)) + 1);
+        level += 100.0 / ticks;
+      }
+    }
+    appendf(s, "%12.3f %2.12f %10llu\n", unit(max), 1.0, static_cast<unsigned long long>(count));
+    sq /= n;
+  }
+  appendf(s, "#[Mean    = %12.3f, StdDeviation   = %12.3f]\n", mean() / ns_per_unit,
+          std::sqrt(sq) / ns_per_unit);
+  appendf(s, "#[Max     = %12.3f, Total count    = %12llu]\n", unit(max),
+          static_cast<unsigned long long>(count));
+  appendf(s, "#[Buckets = %12zu, SubBuckets     = %12zu]\n", kBuckets, kSubBuckets);
+  return s;
+}
+
+namespace {
+
 bool take_u64(std::string_view& s, std::uint64_t& v) {
   const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p == s.data()) return false;

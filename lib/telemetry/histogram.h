@@ -90,6 +90,17 @@ struct HistogramSnapshot {
   //   sprayh1 <count> <sum> <min> <max> <index>:<n> <+gap>:<n> ...
   std::string to_text() const;
   static std::optional<HistogramSnapshot> from_text(std::string_view s);
+
+  // HdrHistogram's percentile-distribution text (a .hgrm file, what its
+  // outputPercentileDistribution and wrk2 print and its plotters read):
+  // values divided by `ns_per_unit` (1000: microseconds), rows at percentile
+  // ticks that halve the distance to 100% with `ticks_per_half` ticks per
+  // half, then a last row at percentile 1.0 with the exact max; mean, standard
+  // deviation, max, count and the equivalent bucket layout in the footer.
+  // A row's value is the upper end of the bucket its percentile falls in,
+  // capped at max: that share of the values is at or below it. See
+  // doc/telemetry.md, "Percentile distribution".
+  std::string to_hgrm(double ns_per_unit = 1000.0, unsigned ticks_per_half = 5) const;
 };
 
 // 1-2-5 per decade from `lo` to `hi` inclusive (in the values' unit).
