@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Renders every kustomize overlay under deploy/overlays and checks what it
 would apply, offline: no cluster is contacted.
 

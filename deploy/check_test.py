@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Every check of deploy/check.py can fail: each case breaks one thing in an
 overlay's rendered objects (in memory; the files stay as they are) and
 expects the one failure that names it. The unbroken renders pass, and an

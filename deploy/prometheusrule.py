@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Writes deploy/base/prometheusrule.yaml from config/prometheus/spray-alerts.yml.
 
 The PrometheusRule carries the alerts file's groups verbatim (its text,

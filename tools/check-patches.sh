@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Checks commit messages against the house rules (doc/conventions.md,
 # "Commits"): a subject of at most 72 characters that starts with an area
 # prefix ("srd: ...", "tor, doc: ..."), and a body that says why.

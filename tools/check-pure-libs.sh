@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The pure libraries (doc/architecture.md, rule 1) must not include any DPDK
 # header: they are tested without EAL, fuzzed and reused by the simulator.
 # Usage: tools/check-pure-libs.sh [SOURCE_ROOT]

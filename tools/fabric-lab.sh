@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The fabric lab: two leaves and two spines, each a `spray switch` process;
 # kernel TCP (iperf3) and spray (gen -> respond) across them; one Prometheus
 # scraping every process. Mid-run one spine is killed with SIGKILL and

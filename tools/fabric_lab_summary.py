@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """The summary of a tools/fabric-lab.sh run, from what the lab left in its
 output directory: each process' /metrics scraped before the kill ("prekill"),
 when the killed spine was back in service ("back") and at the end ("end"),

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Runs every meson test suite of a build directory and ends with the plain
 # summary line "N passed, N failed". Usage: tools/run-tests.sh [BUILD_DIR]
 # With ASAN_BUILD_DIR set (tools/setup.sh --test sets it to BUILD_DIR-asan, a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # One command from a fresh Debian 12 (as root) to a built spray:
 #   tools/setup.sh            install the packages, configure and build
 #   tools/setup.sh --run      ... then run the main job: spray demo (a leaf-spine fabric in one process)
@@ -17,7 +18,7 @@ case "${1:-}" in
   "") ;;
   --run) mode=run ;;
   --test) mode=test ;;
-  -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '3,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "setup.sh: unknown argument '$1'; expected --run, --test or nothing" >&2; exit 2 ;;
 esac
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Soak: spray gen, spray switch and spray respond as three processes, the
 # switch's link to the responder wrapped in net_impair, under an impairment
 # schedule that changes at random (seeded) every 1-2 s: loss bursts

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Drives tools/soak.sh: changes a net_impair port's impairment at random
 (seeded) every 1-2 s through the DPDK telemetry socket of the process that
 owns it, scrapes every process's /metrics once a second and checks that no

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The switch lab: two network namespaces, each attached to a net_tap port of
 # a running `spray switch`; ping both ways and an iperf3 TCP transfer go
 # through the switch, then the switch is stopped with SIGTERM and prints its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Command-line and config-file parsing shared by every role.
 //
 // Boost.Program_options with one rule: `--config FILE` reads an INI file with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Options shared by the roles that run the transport on a host address
 // (`spray gen`, `spray respond`), and those of each role. Pure: the unit
 // tests run them without EAL.

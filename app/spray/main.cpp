@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // spray <role> [options]: parses, validates and wires; no packet logic here.
 #include <rte_version.h>
 #include <sys/stat.h>

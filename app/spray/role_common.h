@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Wiring shared by the roles (control thread).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // spray demo: a leaf-spine fabric in one process (dp::plan_fabric), a
 // generator spraying over P paths to a responder, a lossy spine link, a spine
 // that fails mid-run and comes back; then the same run over one path, and

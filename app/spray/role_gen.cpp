@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // spray gen: the traffic generator. Parses, wires a GenHostApp onto an
 // SrdHostPipeline on one port, shows progress, prints the report.
 #include <rte_cycles.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // spray respond: the responder. One SrdHostPipeline per port, each with its
 // own address and a RespondHostApp; runs until SIGINT/SIGTERM.
 #include <cstdio>

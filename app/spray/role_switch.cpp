@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // spray switch: parse, build the runtime, run a SwitchPipeline per worker;
 // SIGHUP re-reads the options (and --config file) and swaps the new
 // configuration in without restarting ports.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The roles `spray` runs. Each parses its own options (throwing UsageError)
 // and returns the process exit status.
 #pragma once

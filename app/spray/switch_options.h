@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // `spray switch` options, turned into a validated tor::L2Config. Pure: the
 // unit tests run it without EAL.
 #pragma once

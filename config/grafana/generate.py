@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Writes spray's Grafana dashboards (dashboards/*.json) from the panel lists
 below, so the JSON stays reviewable as code: stable uids, a datasource
 variable, an instance variable, one PromQL expression per target.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // TSC time for workers: read once per loop iteration (doc/architecture.md,
 // "Threads") and converted to the nanoseconds the pure libraries take.
 #pragma once

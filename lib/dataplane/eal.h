@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // EAL start-up with defaults that need no flags on a laptop.
 //
 // Control thread only; called once before anything else touches DPDK.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Egress queues of one worker's ports: mbufs into tor::EgressQueue, CE set on
 // the IPv4 header of the mbufs it says to mark, due mbufs out to TxBuffers.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Errors that stop start-up. The message names the bad value and what would
 // be accepted; the app maps the type to the exit code (usage 2, runtime 1).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A leaf-spine fabric in one process: two leaf switches, S spine switches, a
 // generator host under leaf 1 and a responder host under leaf 2, joined by
 // in-memory links (net_ring), some of them through net_impair. Built from the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The generator and responder logic (lib/traffic) as HostApps on an
 // SrdHostPipeline, plus what they publish for the control thread's progress
 // line: figures that live in the endpoint, which only the worker may read,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Where an SRD host lives on its port: address, ports, peer. Plain data,
 // no DPDK (the CLI builds and tests it without EAL).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Ethernet ports: probe, configure with capability checks, start, stop.
 //
 // Control thread only. Every failure throws RuntimeError (exit 1) naming the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // `--port NAME=DEVARGS` and `--port NAME=env:VAR` parsing. Pure (no EAL, the
 // environment injected), so the CLI tests it directly.
 #pragma once

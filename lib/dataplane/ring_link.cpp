@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "dataplane/ring_link.h"
 
 #include <dlfcn.h>

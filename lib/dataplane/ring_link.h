@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // In-process Ethernet links: two DPDK ports joined back to back by rte_rings
 // (what a frame sent on one is received on the other), built on the net_ring
 // driver. For tests, benchmarks and the in-process fabric.

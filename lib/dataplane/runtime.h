@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The process around a role: EAL, one mempool, ports, workers on lcores, the
 // control loop (signals, progress line, final counters) and an orderly stop.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "dataplane/srd_host.h"
 
 #include <rte_cycles.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // An SRD host on one port of a worker: owns the port's IPv4 address (answers
 // ARP and ICMP echo for it), runs an srd::Endpoint over UDP, and hands the
 // endpoint's events to a HostApp (the generator or the responder logic).

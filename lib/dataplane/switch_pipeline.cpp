@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "dataplane/switch_pipeline.h"
 
 #include <rte_mbuf.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The switch on a worker: mbufs in, tor::L2Switch / tor::L3Router decisions,
 // 802.1Q tag edits, copies for floods, egress queues (shaper, ECN), mbufs
 // out.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "dataplane/telemetry_dpdk.h"
 
 #include <rte_errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Telemetry glue for DPDK-facing figures: port and worker metrics for the
 // registry, `/spray/...` commands on DPDK's telemetry socket, and packet
 // capture through rte_pdump (dpdk-dumpcap).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Poll-mode workers: one per lcore, each owning a set of rx queues, one tx
 // queue on every port, and one role pipeline.
 //

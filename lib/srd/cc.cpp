@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Swift-style delay-target window with the NSCC ECN quadrant (cc.h).
 #include "srd/cc.h"
 

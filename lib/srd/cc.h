@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Congestion control (doc/protocol.md section 4): a Swift-style delay-target
 // window per connection, with the NSCC ECN quadrant and pacing.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Endpoint configuration: every knob of doc/protocol.md sections 4-5 with its
 // default. Validated once at construction (Endpoint throws
 // std::invalid_argument naming the field, its value and what is accepted).

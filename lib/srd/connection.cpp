@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Connection lifecycle (doc/protocol.md section 3):
 //
 //   CLOSED -> CONNECTING (CONNECT, retried after connect_retry_ns, doubling,

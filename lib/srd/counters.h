@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Transport counters (doc/protocol.md section 6), each defined once: the lists
 // below expand into the struct fields, the export names and the help text.
 // Plain integers written only by the worker that owns the endpoint; other

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Endpoint: packet dispatch, transmit scheduling (ready list + pacing
 // wheel), timers, events, the application API and statistics. The protocol
 // logic lives in connection.cpp, sender.cpp and receiver.cpp.

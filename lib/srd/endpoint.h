@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // spray::srd::Endpoint — the SRD transport of one worker, as a pure state
 // machine with an injected clock (no I/O, no clock reads, no rand()).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Internal state of an Endpoint, shared by the files that implement one
 // concern each: connection.cpp (handshake, close, reset, failure),
 // sender.cpp (segmentation, in-flight records, loss detection, ACK

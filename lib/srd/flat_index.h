@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Fixed-capacity open-addressing map from a 64-bit key to a 32-bit index,
 // sized once (no allocation after construction). Keys that differ only in
 // their two lowest bits start in the same 64-byte block. Linear probing with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The transport's histograms (doc/protocol.md section 6): per-path packet RTT,
 // loss-recovery latency and reorder depth, recorded by the endpoint as
 // packets and ACKs arrive.

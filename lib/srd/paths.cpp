@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Path health and spraying (doc/protocol.md sections 1.2 and 3). The transitions are listed
 // in paths.h; this file keeps them in one place.
 #include "srd/paths.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Per-connection path set (doc/protocol.md sections 1.2 and 3): the health
 // state machine of each path, per-path RTT, and weighted round-robin
 // spraying over healthy paths. Pure logic; the connection feeds it outcomes.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Receiver (doc/protocol.md section 3, receiver per connection and ACK policy):
 //
 // - PSN window of kMpr packets, one bit each: a PSN below cum_psn or with

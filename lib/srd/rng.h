@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Deterministic random numbers for ids, nonces and initial PSNs. Seeded only
 // from EndpointConfig::seed, so a run is reproducible (doc/conventions.md).
 #pragma once

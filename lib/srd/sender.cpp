@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Sender (doc/protocol.md section 3, sender per packet; section 5, timers):
 // segmentation, in-flight records, ACK processing and the loss detection
 // tiers, fastest first:

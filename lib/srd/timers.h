@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Scheduling structures of the endpoint, both over connection slot numbers
 // and sized once at creation:
 //  - TimerHeap: one deadline per connection (the earliest of its RTO, TLP,

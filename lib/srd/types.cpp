@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Names of the transport's enums, for logs, dumps and the CLI.
 #include "srd/endpoint.h"
 #include "srd/types.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Vocabulary shared by the SRD transport and whatever drives it (the DPDK
 // dataplane, the simulator, tests).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Counters: one writer, any reader; declared once per module from an X-list.
 //
 // A module lists its counters once, VPP-style:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Log-linear latency histogram (HDR-style) with one writer and any readers.
 //
 // Values are unsigned integers, nanoseconds by convention, over 0 .. 100 s.

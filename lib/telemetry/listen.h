@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // `--metrics ADDR:PORT|off`: where the Prometheus endpoint listens.
 //
 // Pure parsing, shared by every role and its unit tests.

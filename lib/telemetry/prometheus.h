@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The Prometheus endpoint: prometheus-cpp's Exposer serving /metrics, with a
 // Collectable that turns the latest telemetry Snapshot into metric families
 // at scrape time. Nothing is observed on a hot path: workers record into

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // What a role exports, declared once at start-up; collected by the control
 // thread into a plain Snapshot that the Prometheus exporter and the DPDK
 // telemetry commands read.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A role's telemetry in one object: the registry it fills, the exchange
 // between its control thread and readers, and the /metrics endpoint.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The ECMP flow hash: which of a route's next hops carries a packet.
 //
 // SRD picks a packet's path by its UDP source port (base + path id), so the

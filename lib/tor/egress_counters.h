@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Counters and gauges of an egress queue, each defined once.
 //
 // Every list below expands into an enum, a snake_case name (a Prometheus

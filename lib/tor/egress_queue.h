@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // An egress port's queue: FIFO with tail drop, a token-bucket shaper and
 // ECN marking (DCTCP-style queue-length threshold K, or a sojourn threshold).
 //

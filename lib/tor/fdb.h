@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Forwarding database: (VLAN, MAC) -> port, with ageing.
 //
 // Open addressing with linear probing over a power-of-two array of 16-byte

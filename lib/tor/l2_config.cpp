@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "tor/l2_config.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Configuration of an L2 learning switch: FDB size and ageing, and per port
 // its 802.1Q mode, VLANs, learned-MAC limit and administrative state.
 //

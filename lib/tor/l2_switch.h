@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // L2 learning switch (802.1D bridge with 802.1Q VLANs), sans I/O.
 //
 // The caller owns the frames (mbufs); the switch reads the first bytes of

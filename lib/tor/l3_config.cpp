@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "tor/l3_config.h"
 
 #include <algorithm>

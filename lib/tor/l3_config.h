@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Configuration of the L3 router: routed interfaces (a port with an IPv4
 // address), static routes with up to 64 equal-cost next hops, the ECMP hash
 // seed, ARP timers and the ICMP error rate limit.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Counters and drop reasons of the L3 router, each defined once (the same
 // scheme as l2_counters.h: enum, snake_case name and help from one list).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // IPv4 router for the top-of-rack, sans I/O: routed ports with addresses,
 // ARP, longest-prefix-match routes with ECMP groups, TTL, ICMP errors.
 //

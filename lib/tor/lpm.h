@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // IPv4 longest-prefix match for the router's data plane.
 //
 // Why not rte_lpm: lib/tor includes no DPDK header (it is tested without EAL

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Everything a switch instance is configured with: the L2 bridge (ports,
 // VLANs, FDB), the L3 router (routed ports, routes, ECMP) and per-port
 // egress queueing (shaper, depth, ECN). Plain data built by the control

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The traffic generator's logic, sans I/O: opens connections on an
 // srd::Endpoint, sends request messages in closed loop (N outstanding per
 // connection) or open loop (a rate, constant or Poisson), matches replies,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // What a generator puts in a message and a responder checks: a 16-byte
 // application header, then a byte pattern derived from (connection key,
 // sequence number, offset), so any corruption, truncation or mix-up between

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "traffic/responder.h"
 
 #include <algorithm>

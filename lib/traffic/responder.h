@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The responder's logic, sans I/O: accepts connections on an srd::Endpoint,
 // answers every request with a reply, and verifies what it receives:
 // integrity (header and pattern), exactly-once (per connection, by sequence

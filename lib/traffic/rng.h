@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Deterministic random numbers (xoshiro256**, seeded through splitmix64) for
 // the generator and the simulator: neither reads a clock or rand(), so runs
 // repeat for the same seed, on every platform (the std distributions are not

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Message size distributions: fixed ("1024"), uniform range ("64-1500") or a
 // weighted list, an "imix" for messages ("64:7,576:4,1500:1").
 #pragma once

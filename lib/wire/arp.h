@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // ARP for Ethernet and IPv4 (RFC 826), the only combination spray speaks.
 //
 // Parsing is worker-safe and allocation-free. Builders write whole Ethernet

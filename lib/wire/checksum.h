@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The Internet checksum (RFC 1071) and its incremental update (RFC 1624).
 //
 // Values are host-order 16-bit numbers equal to the big-endian words on the

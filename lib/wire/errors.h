@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Why a packet was rejected: one list for every parser in lib/wire.
 //
 // SPRAY_WIRE_ERRORS is the single definition (VPP's foreach_*_error shape):

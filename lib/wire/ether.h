@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Ethernet II and 802.1Q headers over byte spans.
 //
 // Pure and header-only on the hot path: no allocation, no DPDK. Every reader

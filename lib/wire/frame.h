@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The fast path: one pass over Eth / [802.1Q] / IPv4 / UDP, and a per-flow
 // header template for transmit.
 //

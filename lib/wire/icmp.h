@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // ICMP for IPv4 (RFC 792): what a host and spray's L3 switch need. Echo
 // request to reply in place (icmpecho responders, ping through the fabric),
 // and the two errors a router sends: Time Exceeded and Destination

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // IPv4 header (RFC 791) over byte spans, with the ECN field of RFC 3168.
 //
 // Parsing checks every length against the span before reading and returns a

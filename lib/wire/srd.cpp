@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // SRD control packets (cold path) and the generic decoder. Layouts are in
 // doc/protocol.md; DATA and ACK live inline in srd.h.
 #include "wire/srd.h"

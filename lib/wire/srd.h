@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // SRD transport header (doc/protocol.md section 2): encode and
 // decode of every packet type over byte spans.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // UDP header (RFC 768) over byte spans, checksum with the IPv4 pseudo-header.
 //
 // A zero checksum means "none" on IPv4 and is accepted without checking;

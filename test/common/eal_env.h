@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // EAL for the dpdk-suite tests: one initialisation per test binary, no
 // hugepages, no PCI, a file prefix unique to the process, and EAL's log
 // captured so a test can assert on the line a user would read.

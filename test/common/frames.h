@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Frame and packet builders shared by the tests of every suite: byte vectors
 // written through lib/wire's own writers, so a test builds what a peer would
 // send. No DPDK (mbuf_frames.h puts a frame in an mbuf), no test framework

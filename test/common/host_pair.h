@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A generator and a responder (dp::SrdHostPipeline with their HostApps) on
 // the two ends of a ring link, pumped by hand on the test's thread: the
 // dpdk-suite fixture for the transport over real ports and mbufs. Needs

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Frames in mbufs for the dpdk-suite tests. make_frame: Ethernet header, a
 // 32-bit sequence number and the TSC at send time, padded with a pattern
 // derived from the sequence so any flipped byte is visible. to_mbuf: a frame

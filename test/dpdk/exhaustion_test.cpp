@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Resource exhaustion at the port edge: what happens when the mbufs run out
 // on receive, and when a peer stops draining its ring on transmit. In both
 // cases the port or the worker counts what it could not do, nothing crashes,

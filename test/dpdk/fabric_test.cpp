@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The in-process leaf-spine fabric of `spray demo` (dp::plan_fabric) over
 // net_ring links: a generator under leaf 1 sprays over 8 paths to a
 // responder under leaf 2 through 2 spines. With every spine up, traffic

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // spray gen and spray respond logic over DPDK ports joined by rings, in one
 // process: every message of mixed sizes delivered exactly once and verified,
 // the report's figures consistent with each other, and drops in the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Hostile input over DPDK ports: malformed and spoofed frames injected into a
 // responder's receive path while a generator's traffic runs, malformed frames
 // mixed into a switch's bridged and routed ports, and floods of MACs and of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The L2 switch over net_ring ports: frames injected on one host ring arrive
 // exactly where they should on the others, floods and VLAN tags included.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Runs a libFuzzer target without libFuzzer (gcc builds): replays every file
 // of the corpus directories given on the command line, then feeds a bounded
 // number of seeded mutations of them (200000, or N given as -runs=N, the

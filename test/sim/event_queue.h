@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Pending simulator events in a binary min-heap on (time, insertion order).
 //
 // Ties break by insertion order so a run is a pure function of its inputs.

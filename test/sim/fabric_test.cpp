@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The simulator itself: links, queues, impairments, switching, determinism.
 // A scripted stack stands in for the transport so every expectation is exact.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Log-linear histogram of non-negative integers (ns, bytes, packets).
 //
 // Fixed storage, no allocation per sample: values below 2^kSubBits are exact,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A unidirectional simulated link: an egress FIFO in front of a wire.
 //
 // The queue is a work-conserving server: a packet starts serialising when

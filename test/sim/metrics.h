@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Figures the scenarios report: goodput over time windows, fairness,
 // quantiles of exact samples.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Packet buffers for the simulator: a free list of fixed-size slots.
 //
 // Packets are named by a 32-bit index everywhere (events, queues, host RX

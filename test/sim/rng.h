@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Deterministic random numbers for the simulator: the generator's RNG
 // (lib/traffic/rng.h), so a simulated workload and a real one draw alike.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Ready-made scenarios: a topology, SRD endpoints on every host, message
 // workloads and a shared ledger. Tests and sim_report build on these; a new
 // scenario usually only changes the options.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Deterministic discrete-event simulator of hosts, links and switches.
 //
 // Single thread, virtual time in ns. Each host runs one transport endpoint

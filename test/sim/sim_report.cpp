@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // sim_report: runs the doc/protocol.md section 7 targets the simulator can
 // measure (T4-T10) and prints a Markdown table plus the counters each target
 // must show. Usage: sim_report [--seed N] [T4 T5 ...]

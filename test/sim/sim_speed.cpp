@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // sim_speed: how fast the simulator runs a scenario, and a fingerprint of
 // what the scenario did.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Runs a spray::srd::Endpoint on a simulated host, plus the application
 // that drives it.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The SRD transport in virtual time (doc/protocol.md section 7; doc/simulator.md).
 // Each test states one behaviour and asserts it on outcomes: messages
 // delivered exactly once and intact, times in virtual ns, counters.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The doc/protocol.md section 7 targets the simulator can measure (T4-T10), as
 // scenario runners returning figures. The sim tests assert on them and
 // sim_report prints them; both use these same definitions.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Topology builders: the shapes the transport's scenarios run on.
 //
 // Each builder adds hosts, switches and links to a Sim and returns their

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A message workload over SRD connections, and the ledger that proves
 // exactly-once, intact delivery.
 //

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Bad input to the spray binary: each case must print one line naming the bad
 # value, exit 2 (usage) or 1 (runtime), and never die of a signal.
 # usage: bad_input.sh SPRAY_BINARY

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # spray demo end to end: the in-process leaf-spine fabric, a spray run then a
 # single-path run. The spray run must use every spine, quarantine the failed
 # spine's paths and no healthy path (one crossing neither the failed spine nor

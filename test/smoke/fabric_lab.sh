@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The multi-process fabric (tools/fabric-lab.sh) in a short run: four
 # `spray switch` processes as two leaves and two spines, iperf3 and spray
 # gen -> respond across them, Prometheus scraping all six processes; spine1

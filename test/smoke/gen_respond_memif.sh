@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Deployment 1: spray respond (memif server) and spray gen (memif client) as
 # two processes on one machine, each worker pinned to its own CPU.
 # usage: gen_respond_memif.sh SPRAY_BINARY

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Deployment 2: generator and responder in two network namespaces, each on a
 # net_tap port; between them first the kernel (a bridge in each namespace
 # and a veth pair), then `spray switch` (its two tap ports bridged into the

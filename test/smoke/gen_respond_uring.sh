@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # spray gen and spray respond as two processes joined by net_uring ports:
 # Ethernet frames as UDP datagrams over loopback, no privileges needed
 # beyond a socket. Every request delivered exactly once and verified.

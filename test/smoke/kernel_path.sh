@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Kernel TCP and spray gen <-> spray respond over the same veth path
 # (namespace, bridge, namespace) in one run, clean and at 1% loss: a short
 # run of tools/bench/kernel-path.sh. Checks what must hold on any machine

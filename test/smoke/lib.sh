@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Helpers for the smoke tests (sourced). Every test cleans up what it makes.
 set -uo pipefail
 

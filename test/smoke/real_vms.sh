@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Real guests: two QEMU VMs, each a Debian kernel with a busybox initramfs,
 # switched by spray switch over vhost-user, and the switch restarted under
 # them. switch_vhost.sh covers the same ports with virtio_user processes;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The responder killed (SIGKILL, no goodbye) and restarted mid-run: spray gen
 # sees its connections fail (RESET from the new responder, or UNRESPONSIVE),
 # replaces them, re-issues the requests that were in flight, and ends clean

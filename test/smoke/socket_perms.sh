@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # What spray creates is its owner's alone: a memif server socket (a peer on it
 # can inject frames), the DPDK telemetry socket (it can change impairments and
 # read state) and the --json report carry no group or other permission bits,

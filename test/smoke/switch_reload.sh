@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # SIGHUP reload of a routed spray switch, under traffic. Two routed tap
 # ports: a=10.71.1.1/24 towards namespace ns1 (10.71.1.2), b=10.71.2.1/24
 # towards ns2 (10.71.2.2, which also owns 10.71.3.2 on its loopback).

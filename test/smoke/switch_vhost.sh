@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # VM ports: spray switch joins two "VMs" over vhost-user and restarts under
 # them. The switch's ports are net_vhost in client mode; each VM is its own
 # process on net_virtio_user in server mode, the side QEMU takes: spray

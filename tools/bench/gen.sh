@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # spray gen <-> spray respond beside a raw DPDK echo, same devices, same run
 # (doc/protocol.md section 7, T1 and T2). Prints a Markdown table;
 # doc/benchmarks.md "Generator and responder" has the method and figures.

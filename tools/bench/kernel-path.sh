@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Kernel TCP beside spray gen <-> spray respond over the same veth path, in
 # the same run, clean and lossy; compares the latency tails. Prints a
 # Markdown table.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # L3 forwarding rate beside dpdk-testpmd io, interleaved in one run (issue:
 # 1,000 routes, 8-way ECMP, 64 B, one worker core, >= 0.6 x testpmd io).
 #
@@ -35,7 +36,7 @@ while (($#)); do
     --quick) runs=1 seconds=2; shift ;;
     --routes) routes=$2; shift 2 ;;
     --ways) ways=$2; shift 2 ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '3,24p' "$0"; exit 0 ;;
     *) echo "l3.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done

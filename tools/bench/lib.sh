@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Shared by the benchmark scripts (sourced after they set `name`, `tmp` and
 # `prefix`): process bookkeeping with a cleanup that never leaves a DPDK
 # process, socket or runtime directory behind, and small helpers.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Instructions per message, end to end, split by layer: msg_cost
 # (test/bench/gen/msg_cost.cpp: spray gen's and spray respond's pipelines in
 # one thread on a virtual clock) under callgrind. Deterministic: the same

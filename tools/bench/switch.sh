@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Switch forwarding rate beside dpdk-testpmd, same devices, same traffic,
 # interleaved in one run (doc/benchmarks.md, "Switch forwarding"). Prints a
 # Markdown table of Mpps and ratios.
@@ -28,7 +29,7 @@ while (($#)); do
     --runs) runs=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
     --quick) runs=1 seconds=2; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '3,20p' "$0"; exit 0 ;;
     *) echo "switch.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-3-Clause
 -- Wireshark dissector for spray's SRD transport (doc/protocol.md) and the
 -- 16-byte application header spray gen/respond put at the start of every
 -- message (lib/traffic/pattern.h).

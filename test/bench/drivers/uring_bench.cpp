@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Packets per second from one UDP socket to another on loopback, one thread:
 //   net_uring   rte_eth_tx_burst on one net_uring port, rte_eth_rx_burst on
 //               its peer (io_uring sendmsg / multishot recvmsg, copy to mbuf)

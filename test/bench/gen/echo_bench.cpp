@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Raw DPDK echo: the reference for `spray gen` <-> `spray respond`
 // (doc/protocol.md section 7, T1 and T2; doc/benchmarks.md "Generator and
 // responder"). tools/bench/gen.sh drives it.

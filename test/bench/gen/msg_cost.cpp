@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // What one message costs, end to end, in CPU instructions: the pipelines of
 // `spray gen --local-responder` (generator, transport, responder, frame
 // parsing and building, mbufs, the net_ring port) run in one thread on a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Kernel TCP request/response: the reference spray gen <-> spray respond is
 // compared with on the same path (tools/bench/kernel-path.sh).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Per-packet costs of the transport's hot paths (Google Benchmark):
 //   BM_SendSegment   poll_tx producing one 1440-byte DATA packet
 //   BM_AckWithSack   on_packet of an ACK that acknowledges packets by SACK

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Forwarding-rate harness for the L2 switch; tools/bench/switch.sh drives it
 // and sets testpmd beside it.
 //

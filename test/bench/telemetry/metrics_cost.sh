@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Forwarding cost of metrics: spray switch between two net_memif ports (the
 # setup of tools/bench/switch.sh), measured with --metrics off and with
 # --metrics on while a client scrapes /metrics every second (Prometheus at
@@ -21,7 +22,7 @@ while (($#)); do
     --build) build=$(cd "$2" && pwd); shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '3,14p' "$0"; exit 0 ;;
     *) echo "metrics_cost.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done

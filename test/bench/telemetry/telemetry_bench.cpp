@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Cost of recording on a worker (histogram, counter) and of a scrape on the
 // control thread (snapshot, collect, exposition text).
 #include <benchmark/benchmark.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // L2Switch::process_burst cost per frame, 32-frame bursts.
 //
 //   ninja -C build-tor test/bench/tor/tor_l2_bench && build-tor/test/bench/tor/tor_l2_bench

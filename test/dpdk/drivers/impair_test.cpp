@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // net_impair over net_ring pairs: each test builds two ring ports joined
 // back to back, impairs one of them, sends sequence-numbered frames one way
 // and checks what arrives on the other side against the configured

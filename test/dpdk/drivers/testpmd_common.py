@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Helpers for the testpmd driver tests: start dpdk-testpmd with a plugin,
 talk to its telemetry socket, wait with a deadline, always stop it."""
 import json

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """dpdk-testpmd drives net_impair loaded as a plugin (-d), and a client of the
 DPDK telemetry socket reads its counters and forces its link down, as an
 operator would. Bounded: every wait has a deadline, testpmd is stopped at the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """dpdk-testpmd forwards between two net_uring ports (loaded as a plugin with
 -d) joined over loopback UDP: frames must keep flowing both ways once
 testpmd has started them (--tx-first). Bounded by deadlines; testpmd is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // net_uring on loopback: two ports in one process, a generator on one and a
 // responder on the other, sequence-numbered frames, each delivered exactly
 // once. The generator keeps a bounded window in flight, as a transport would,

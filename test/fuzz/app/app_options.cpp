@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Arbitrary command lines and config files through the option parsers of
 // every role. The contract (cli.h): a parser either succeeds or throws
 // spray::UsageError with a message; anything else escaping (another

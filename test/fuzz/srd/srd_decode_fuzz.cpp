@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Fuzz target: the SRD header decoder on arbitrary bytes. It must never read
 // past the span, and whatever it accepts must re-encode to the same fields.
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Fuzz target: one endpoint fed arbitrary packet sequences from a scripted
 // peer. Whatever arrives, it must not crash, must never deliver a message
 // twice, and must never deliver bytes that were not sent: every DATA

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Arbitrary traffic through a 4-port L2Switch with a VLAN mix, link flaps,
 // ageing and time steps. Beyond "no crash, no read past a frame's end" (the
 // sanitizers' part), every burst is checked against the switch's contract:

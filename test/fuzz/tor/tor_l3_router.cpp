@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Arbitrary frames through an L3Router with three routed ports and one
 // bridged port, routes including an 8-way ECMP group, ARP traffic from the
 // input resolving (or confusing) its neighbors, link flaps and ticks.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Invariant checks for the lib/wire fuzz targets: a failed check aborts, which
 // libFuzzer and the standalone driver both report with the input.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Arbitrary bytes through every lib/wire parser. Beyond "no crash, no read
 // past the end" (the sanitizers' part), it checks that what parses is
 // consistent: offsets inside the frame, and re-encoding the parsed fields

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // In-place IPv4 edits of the switch (TTL decrement, CE marking) on valid
 // headers: after every edit the header must still verify, and be byte for
 // byte what a full checksum recompute gives, with only TTL or ECN changed.

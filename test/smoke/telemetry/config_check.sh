@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The shipped Prometheus and Grafana files are valid and consistent:
 # promtool accepts the scrape config and the rules, the rules' unit tests
 # pass, the dashboards are what config/grafana/generate.py writes (stable

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Metric names that Grafana dashboards and Prometheus rules refer to.
 
   dashboard_names.py names FILE...            print the spray_* names the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # dpdk-dumpcap captures the ports of a running spray (doc/telemetry.md,
 # "Packet capture"): spray calls
 # rte_pdump_init(), and dumpcap attaches as a DPDK secondary process, which

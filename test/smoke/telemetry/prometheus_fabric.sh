@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # spray gen + spray respond under a real Prometheus (doc/telemetry.md,
 # "Tests"): both serve /metrics that `promtool check metrics` accepts;
 # Prometheus (1 s scrape interval, loopback) sees the generator's completed

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # spray switch under a real Prometheus: /metrics passes `promtool check
 # metrics`, Prometheus (scrape interval 1 s, on loopback) sees a switch
 # counter grow between two scrapes, every metric the switch and workers

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Checks tshark's decode of SRD captures made by dissector.sh.
 
 samples EXPECT.jsonl DECODE.json [--heuristic|--port P]

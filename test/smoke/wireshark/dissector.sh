@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The Wireshark dissector (tools/wireshark/spray.lua) against what spray puts
 # on the wire.
 #  1. srd_samples writes one packet of every SRD type and one per reject

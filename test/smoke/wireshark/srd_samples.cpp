@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Writes a pcap with one packet of every SRD type and one of every reject
 // reason, encoded by lib/wire, and prints what a dissector must find in each
 // frame as one JSON object per line:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Option parsing and validation of the spray binary, without EAL.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // `spray switch` routing and egress options (--interface, --route, --shape,
 // --ecmp-seed, --arp-timeout, --icmp-rate) parsed into a SwitchConfig,
 // without EAL; each malformed form is a UsageError naming the value.

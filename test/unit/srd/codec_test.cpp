@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // SRD header codec (lib/wire/srd.h): every type round-trips, every reject
 // reason is reachable, and no decoder reads past the span.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The transport's counter lists: the retransmission causes are exported by
 // name (metric labels, JSON keys, report columns), so their names and their
 // link to the connection counters are a contract.

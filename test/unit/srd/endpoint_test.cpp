@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Transport behaviours over two endpoints wired back to back (pair.h).
 #include <gtest/gtest.h>
 

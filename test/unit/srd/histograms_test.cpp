@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The transport's histograms (srd/histograms.h) over two endpoints wired
 // back to back (pair.h): what a scripted exchange must record, and where.
 #include <gtest/gtest.h>

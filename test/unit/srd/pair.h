@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Two endpoints wired back to back through a tiny in-test network: fixed
 // one-way delay (optionally per path), packets delivered in send order per
 // path, and a hook that may drop or duplicate chosen packets. Not the

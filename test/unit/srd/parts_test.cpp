@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The transport's building blocks on their own: sequence window, index,
 // timer heap, pacing wheel, path health and congestion control.
 #include <gtest/gtest.h>

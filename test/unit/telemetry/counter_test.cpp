@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Counter blocks declared from one list, and the reader's reset baseline.
 #include "telemetry/counter.h"
 

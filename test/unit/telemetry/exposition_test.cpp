@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // What a scrape shows for a registry fed with fake values: names, labels,
 // `_total`, histogram buckets in seconds, and the exchange between the
 // control thread and a scraper.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The percentile-distribution text (.hgrm) as HdrHistogram's plotters read
 // it: parsed back here by a reader written from the format alone, its rows
 // must climb in value, percentile and count, end at percentile 1.0 on the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The latency histogram's promises: bounded relative error against exact
 // order statistics, exact min/max, merge equal to recording everything in
 // one, classic buckets that count right at their bounds, and a text form

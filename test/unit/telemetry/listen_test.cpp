@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // `--metrics` values: what is accepted, and the one-line error otherwise.
 #include "telemetry/listen.h"
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # tools/check-patches.sh against a scratch repository: a commit that keeps
 # the rules passes; each broken rule fails and is named; a merge is not
 # checked; a directory that is not a git checkout is a skip (77).

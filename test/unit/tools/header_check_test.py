@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """The header self-containment check (tools/header-check) bites.
 
 1. Every header under lib/, drivers/ and app/ has its translation unit in

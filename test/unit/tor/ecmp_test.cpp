@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The ECMP flow hash: SRD's paths spread evenly, seeds decorrelate switches,
 // every input bit matters.
 #include <gtest/gtest.h>

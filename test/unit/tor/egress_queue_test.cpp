@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // EgressQueue: FIFO with tail drop, token-bucket shaper, ECN marking.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

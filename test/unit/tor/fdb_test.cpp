@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The FDB as a hash table: against a reference map under random operations.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // L2Config::validate(): every refusal names the bad value and what is accepted.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Table and per-port limits under a MAC-flooding attack.
 #include <gtest/gtest.h>
 

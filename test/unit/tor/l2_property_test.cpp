@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Invariants that hold for any traffic: random frames, ports, link flaps and
 // time steps against a small switch with tight limits.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Learning, forwarding, flooding, ageing and MAC moves of the L2 switch.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Frame builders and a one-frame-at-a-time driver for L2Switch tests.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // 802.1Q: access and trunk ports, native VLAN, isolation, egress tagging.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // L3Config::validate(): each rejection names the bad value and what is
 // accepted; valid forms (RFC 3021 /31 links) pass.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // L3Router: ARP, forwarding, TTL and ICMP errors, ECMP, packets to the
 // router, neighbor table limits, adopt() and the counter identity. Frames are
 // built with lib/wire and time is an argument, so every case is exact.

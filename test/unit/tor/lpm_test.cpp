@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // IPv4 longest-prefix match: behaviour by prefix length, limits, and a
 // randomized comparison with a linear-scan reference.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The generator against a responder whose host dies and comes back: two
 // endpoints over an in-test wire in virtual time, the generator and the
 // responder as the applications, the responder's endpoint destroyed (its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "wire/ipv4.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Frames and reference computations shared by the lib/wire tests.
 #pragma once
 
