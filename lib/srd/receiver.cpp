@@ -91,20 +91,24 @@ static void on_complete(EndpointImpl& ep, Connection& c, std::uint32_t i) noexce
 }
 
 // Whether the resent duplicate `psn` shows our last ACK lost: that ACK
-// covered the packet, and the copy came longer after it than a round trip
-// (and half the least RTO), so the sender cannot have heard it before it
-// resent. A late ACK makes the sender resend just as well, but its copy
-// comes within about a round trip of it. Our own host dropping packets
-// lately may have taken the ACK: no path is blamed then.
+// covered the packet, and the copy came longer after it than two round
+// trips at their bound (SRTT + 4 RTTVAR) and half the least RTO, so the
+// sender cannot have heard it before it resent. A late ACK makes the
+// sender resend just as well, but its copy comes within about a round trip
+// of it. Our own host dropping packets lately may have taken the ACK: no
+// path is blamed then.
 static bool ack_was_lost(const EndpointImpl& ep, Connection& c, std::uint32_t psn, Nanos now) noexcept {
   Connection::SentAck& l = c.last_ack;
   if (l.ns == 0 || l.charged) return false;
   const std::uint32_t above = psn - l.cum_psn - 1;  // SACK bit of psn (sack_off 1)
   const bool covered = seq_lt(psn, l.cum_psn) || psn == l.psn || (above < 64 && ((l.sack_bits >> above) & 1));
   if (!covered) return false;
-  // The connection's SRTT, not the slowest path's: a dead path's last
-  // samples (or a stall's) would hold the guard above every timeout.
-  const Nanos rtt = c.srtt_ns ? c.srtt_ns : ep.cfg.initial_rtt_ns;
+  // Twice the connection's RTT bound, not the slowest path's RTT: a dead
+  // path's last samples would hold the guard above every timeout. Where
+  // queues swing (RTTVAR large), an ACK late by a queue is not told from a
+  // lost one, and the guard grows out of the way: there the sender learns
+  // from the duplicate as from any spurious timeout.
+  const Nanos rtt = c.srtt_ns ? c.srtt_ns + 4 * c.rttvar_ns : ep.cfg.initial_rtt_ns;
   const Nanos guard = std::max<Nanos>(ep.cfg.rto_min_ns / 2, 2 * rtt);
   if (now - l.ns < guard) return false;
   if (ep.host_drop_ns != 0 && now - ep.host_drop_ns < guard + kHostDropHoldNs) return false;
