@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # The pure libraries (doc/architecture.md, rule 1) must not include any DPDK
-# header: they are tested without EAL, fuzzed and reused by the simulator.
+# header: they are tested without EAL, fuzzed and reused by the simulator
+# (lib/sim, itself pure: `spray sim` and the sim suite run it without EAL).
 # Usage: tools/check-pure-libs.sh [SOURCE_ROOT]
 set -euo pipefail
 root=${1:-$(dirname "$0")/..}
 hits=$(grep -rnE '^\s*#\s*include\s*[<"](rte_|dpdk/|generic/rte_)' \
-  "$root/lib/wire" "$root/lib/srd" "$root/lib/tor" "$root/lib/telemetry" "$root/lib/traffic" \
+  "$root/lib/wire" "$root/lib/srd" "$root/lib/tor" "$root/lib/telemetry" "$root/lib/traffic" "$root/lib/sim" \
   --include='*.h' --include='*.cpp' --exclude-dir=dpdk 2>/dev/null || true)
 if [[ -n $hits ]]; then
   echo "DPDK header included in a pure library (allowed only in lib/dataplane, drivers/, app/):" >&2
