@@ -79,15 +79,37 @@ std::uint32_t Sim::add_link(std::uint32_t from_node, std::uint32_t to_node, Link
   return id;
 }
 
-void Sim::add_route(std::uint32_t sw_node, std::uint32_t dst_ip, std::vector<std::uint32_t> links) {
+std::uint32_t Sim::add_group(std::uint32_t sw_node, std::vector<std::uint32_t> links) {
   Switch& s = sw(sw_node);
   if (links.empty()) throw std::invalid_argument("Sim::add_route: empty link set");
   for (auto id : links)
     if (id >= links_.size() || links_[id].from_node != sw_node)
       throw std::invalid_argument("Sim::add_route: link " + std::to_string(id) +
                                   " does not leave switch " + s.name);
-  s.route[dst_ip] = static_cast<std::uint32_t>(s.groups.size());
   s.groups.push_back(std::move(links));
+  return static_cast<std::uint32_t>(s.groups.size() - 1);
+}
+
+void Sim::add_route(std::uint32_t sw_node, std::uint32_t dst_ip, std::vector<std::uint32_t> links) {
+  const std::uint32_t g = add_group(sw_node, std::move(links));
+  sw(sw_node).route[dst_ip] = g;
+}
+
+void Sim::add_range_route(std::uint32_t sw_node, std::uint32_t lo_ip, std::uint32_t hi_ip,
+                          std::vector<std::uint32_t> links) {
+  if (hi_ip <= lo_ip) throw std::invalid_argument("Sim::add_range_route: empty range");
+  Switch& s = sw(sw_node);
+  const auto at = std::lower_bound(s.ranges.begin(), s.ranges.end(), lo_ip,
+                                   [](const Switch::RangeRoute& r, std::uint32_t ip) { return r.lo < ip; });
+  if ((at != s.ranges.end() && at->lo < hi_ip) || (at != s.ranges.begin() && std::prev(at)->hi > lo_ip))
+    throw std::invalid_argument("Sim::add_range_route: range overlaps another of switch " + s.name);
+  const std::uint32_t g = add_group(sw_node, std::move(links));
+  s.ranges.insert(at, {lo_ip, hi_ip, g});
+}
+
+void Sim::set_default_route(std::uint32_t sw_node, std::vector<std::uint32_t> links) {
+  const std::uint32_t g = add_group(sw_node, std::move(links));
+  sw(sw_node).default_group = g;
 }
 
 void Sim::set_stack(std::uint32_t host_node, std::unique_ptr<HostStack> stack) {
@@ -408,13 +430,23 @@ void Sim::arrive(std::uint32_t link_id, std::uint32_t pi) {
 
 void Sim::forward(Switch& s, std::uint32_t pi) {
   const Packet& p = pool_[pi];
-  const auto it = s.route.find(p.dst.ip);
-  if (it == s.route.end()) {
+  std::uint32_t gi = Switch::kNoGroup;
+  if (!s.route.empty()) {
+    const auto it = s.route.find(p.dst.ip);
+    if (it != s.route.end()) gi = it->second;
+  }
+  if (gi == Switch::kNoGroup && !s.ranges.empty()) {
+    const auto at = std::upper_bound(s.ranges.begin(), s.ranges.end(), p.dst.ip,
+                                     [](std::uint32_t ip, const Switch::RangeRoute& r) { return ip < r.lo; });
+    if (at != s.ranges.begin() && p.dst.ip < std::prev(at)->hi) gi = std::prev(at)->group;
+  }
+  if (gi == Switch::kNoGroup) gi = s.default_group;
+  if (gi == Switch::kNoGroup) {
     ++s.no_route_drops;
     pool_.free(pi);
     return;
   }
-  const std::vector<std::uint32_t>& g = s.groups[it->second];
+  const std::vector<std::uint32_t>& g = s.groups[gi];
   std::uint32_t out = g[0];
   if (g.size() > 1) {
     const std::uint16_t src_port = static_cast<std::uint16_t>(cfg_.udp_src_port_base + p.path_id);

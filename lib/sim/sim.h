@@ -102,7 +102,16 @@ struct Switch {
   std::string name;
   std::uint64_t hash_seed = 0;
   std::unordered_map<std::uint32_t, std::uint32_t> route;  // dst ip -> group
+  // Destinations [lo, hi) -> group, sorted by lo and disjoint: a fabric of
+  // thousands of hosts routes on a few address blocks per switch instead of
+  // a route per host.
+  struct RangeRoute {
+    std::uint32_t lo, hi, group;
+  };
+  std::vector<RangeRoute> ranges;
+  std::uint32_t default_group = kNoGroup;  // what neither a route nor a range takes
   std::vector<std::vector<std::uint32_t>> groups;          // ECMP sets of links
+  static constexpr std::uint32_t kNoGroup = ~std::uint32_t{0};
   std::uint64_t forwarded_pkts = 0;
   std::uint64_t no_route_drops = 0;
 };
@@ -129,6 +138,13 @@ class Sim {
   // Packets to `dst_ip` leave switch `sw` by one link of `links`, picked by
   // hashing (src ip, dst ip, src port, dst port) with the switch's seed.
   void add_route(std::uint32_t sw, std::uint32_t dst_ip, std::vector<std::uint32_t> links);
+  // The same for every destination in [lo_ip, hi_ip), a block that overlaps
+  // no other range of the switch (std::invalid_argument otherwise). An exact
+  // route wins over a range.
+  void add_range_route(std::uint32_t sw, std::uint32_t lo_ip, std::uint32_t hi_ip,
+                       std::vector<std::uint32_t> links);
+  // Destinations no route or range of the switch covers.
+  void set_default_route(std::uint32_t sw, std::vector<std::uint32_t> links);
   void set_stack(std::uint32_t host_node, std::unique_ptr<HostStack> stack);
 
   // ---- running ----
@@ -174,6 +190,7 @@ class Sim {
 
   Host& host_of(std::uint32_t node) noexcept { return hosts_[nodes_[node].index]; }
   std::uint32_t index_of(std::uint32_t node, NodeKind kind) const;  // cold, checked
+  std::uint32_t add_group(std::uint32_t sw_node, std::vector<std::uint32_t> links);  // checked
   bool step(Nanos end_ns);  // one event; false when none is due by end_ns
   void service(Host& h);
   void transmit(Host& h, HostStack& st, Nanos now);  // drains poll_tx

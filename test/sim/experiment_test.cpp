@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The fabrics, traffic matrices and experiments of `spray sim` (lib/sim):
+// fat-tree and leaf-spine sizes and path counts, ECMP spread at every tier,
+// htsim's connection matrices, scenario errors and determinism.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <sstream>
+
+#include "experiment.h"
+#include "fabric.h"
+#include "topology.h"
+#include "traffic_matrix.h"
+
+namespace spray::sim::test {
+namespace {
+
+TEST(FatTree, KForNodesMatchesHtsimSizes) {
+  EXPECT_EQ(fat_tree_k_for(432, 1), 12u);
+  EXPECT_EQ(fat_tree_k_for(1024, 1), 16u);
+  EXPECT_EQ(fat_tree_k_for(2000, 1), 20u);
+  EXPECT_EQ(fat_tree_k_for(3456, 1), 24u);
+  EXPECT_EQ(fat_tree_k_for(8192, 1), 32u);
+  EXPECT_EQ(fat_tree_k_for(16000, 1), 40u);
+  EXPECT_EQ(fat_tree_k_for(20480, 1), 44u);
+  EXPECT_EQ(fat_tree_k_for(433, 1), 14u);
+  EXPECT_EQ(fat_tree_k_for(128, 2), 8u);  // 2 x 8^3 / 4 = 256 >= 128 > 2 x 6^3 / 4
+}
+
+TEST(FatTree, KaryTreeHasTheTextbookCounts) {
+  for (const std::uint32_t k : {4u, 8u, 12u}) {
+    Sim sim;
+    FabricConfig fc;
+    fc.k = k;
+    const Fabric f = build_fabric(sim, fc);
+    EXPECT_EQ(f.hosts.size(), k * k * k / 4);
+    EXPECT_EQ(f.tors.size(), k * k / 2);
+    EXPECT_EQ(f.aggs.size(), k * k / 2);
+    EXPECT_EQ(f.cores.size(), k * k / 4);
+    // host-ToR, ToR-agg and agg-core: k^3/4 cables each, two links per cable.
+    EXPECT_EQ(sim.link_count(), 3u * 2 * k * k * k / 4);
+  }
+}
+
+TEST(FatTree, OversubscriptionPutsMoreHostsUnderEachTor) {
+  Sim sim;
+  FabricConfig fc;
+  fc.k = 4;
+  fc.oversubscription = 3;
+  const Fabric f = build_fabric(sim, fc);
+  EXPECT_EQ(f.hosts_per_tor, 6u);
+  EXPECT_EQ(f.hosts.size(), 48u);
+  EXPECT_EQ(f.tors.size(), 8u);
+}
+
+TEST(FatTree, PathCountsByDistance) {
+  Sim sim;
+  FabricConfig fc;
+  fc.k = 8;
+  const Fabric f = build_fabric(sim, fc);
+  EXPECT_EQ(f.paths_between(0, 1), 1u);    // one ToR
+  EXPECT_EQ(f.paths_between(0, 4), 4u);    // one pod, another ToR: k/2
+  EXPECT_EQ(f.paths_between(0, 16), 16u);  // another pod: (k/2)^2
+  EXPECT_EQ(f.paths_between(0, 127), 16u);
+}
+
+TEST(LeafSpine, PathsAreTheSpines) {
+  Sim sim;
+  FabricConfig fc;
+  fc.kind = FabricKind::kLeafSpine;
+  fc.leaves = 3;
+  fc.spines = 5;
+  fc.oversubscription = 2;
+  const Fabric f = build_fabric(sim, fc);
+  EXPECT_EQ(f.hosts.size(), 30u);
+  EXPECT_EQ(f.paths_between(0, 9), 1u);
+  EXPECT_EQ(f.paths_between(0, 10), 5u);
+}
+
+TEST(Fabric, BadSizesNameTheField) {
+  Sim sim;
+  FabricConfig fc;
+  fc.k = 3;
+  try {
+    build_fabric(sim, fc);
+    FAIL() << "k = 3 accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "k = 3: expected an even number 2..128");
+  }
+  fc.k = 4;
+  fc.nodes = 17;
+  EXPECT_THROW(build_fabric(sim, fc), std::invalid_argument);
+}
+
+// Sends `n` packets from one host to another, path ids 0..n-1, and returns
+// nothing: the links count what crossed them.
+class Sprayer final : public HostStack {
+ public:
+  Sprayer(PeerAddr to, std::uint32_t n) : to_(to), n_(n) {}
+  void on_packet(std::span<const std::uint8_t>, const srd::RxMeta&, Nanos) noexcept override { ++rx; }
+  std::size_t poll_tx(std::span<std::uint8_t> buf, srd::TxMeta& m, Nanos) noexcept override {
+    if (sent_ == n_) return 0;
+    std::memset(buf.data(), 0, 64);
+    m.to = to_;
+    m.path_id = static_cast<std::uint16_t>(sent_++ % 256);
+    return 64;
+  }
+  Nanos next_expiry() const noexcept override { return kNever; }
+  void on_expiry(Nanos) noexcept override {}
+  std::uint32_t rx = 0;
+
+ private:
+  PeerAddr to_;
+  std::uint32_t n_, sent_ = 0;
+};
+
+// Every uplink a sprayed flow may take carries some of it, at each tier,
+// and none carries more than twice its share.
+TEST(FatTree, EcmpSpreadsPathIdsOverEveryUplinkAtEveryTier) {
+  Sim sim;
+  FabricConfig fc;
+  fc.k = 8;
+  for (auto& t : fc.tiers) t.queue_pkts = 5'000;  // every packet queued at once, none dropped
+  const Fabric f = build_fabric(sim, fc);
+  const std::uint32_t src = 0, dst = 100;  // pods 0 and 6
+  const std::uint32_t n = 256 * 16;
+  auto st = std::make_unique<Sprayer>(PeerAddr{host_ip(dst), 4792}, n);
+  sim.set_stack(f.hosts[src], std::move(st));
+  sim.set_stack(f.hosts[dst], std::make_unique<Sprayer>(PeerAddr{host_ip(src), 4792}, 0));
+  sim.run_until(10'000'000);
+  EXPECT_EQ(static_cast<Sprayer&>(sim.stack(f.hosts[dst])).rx, n);
+  auto check = [&](const std::vector<std::uint32_t>& links, const char* tier) {
+    std::uint64_t total = 0, most = 0, least = ~0ull;
+    for (const std::uint32_t id : links) {
+      const std::uint64_t p = sim.link(id).stats.tx_pkts;
+      total += p;
+      most = std::max(most, p);
+      least = std::min(least, p);
+    }
+    EXPECT_EQ(total, n) << tier;
+    EXPECT_GT(least, 0u) << tier;
+    EXPECT_LE(most, 2 * total / links.size()) << tier;
+  };
+  const std::uint32_t half = 4;
+  std::vector<std::uint32_t> tor_up, agg_up, core_down, agg_down;
+  for (std::uint32_t j = 0; j < half; ++j) tor_up.push_back(f.link(f.tors[0], f.aggs[j]));
+  for (std::uint32_t j = 0; j < half; ++j)
+    for (std::uint32_t c = 0; c < half; ++c) agg_up.push_back(f.link(f.aggs[j], f.cores[j * half + c]));
+  for (std::uint32_t c = 0; c < f.cores.size(); ++c) core_down.push_back(f.link(f.cores[c], f.aggs[6 * half + c / half]));
+  for (std::uint32_t j = 0; j < half; ++j) agg_down.push_back(f.link(f.aggs[6 * half + j], f.tors[f.tor_of(dst)]));
+  check(tor_up, "tor");
+  check(agg_up, "agg");
+  check(core_down, "core");
+  check(agg_down, "agg down");
+}
+
+TEST(LeafSpine, EcmpSpreadsPathIdsOverEverySpine) {
+  Sim sim;
+  FabricConfig fc;
+  fc.kind = FabricKind::kLeafSpine;
+  fc.leaves = 2;
+  fc.spines = 8;
+  for (auto& t : fc.tiers) t.queue_pkts = 5'000;  // every packet queued at once, none dropped
+  const Fabric f = build_fabric(sim, fc);
+  const std::uint32_t dst = f.hosts_per_tor;  // first host of leaf 1
+  sim.set_stack(f.hosts[0], std::make_unique<Sprayer>(PeerAddr{host_ip(dst), 4792}, 2048));
+  sim.set_stack(f.hosts[dst], std::make_unique<Sprayer>(PeerAddr{host_ip(0), 4792}, 0));
+  sim.run_until(10'000'000);
+  EXPECT_EQ(static_cast<Sprayer&>(sim.stack(f.hosts[dst])).rx, 2048u);
+  for (std::uint32_t s = 0; s < 8; ++s) {
+    const std::uint64_t p = sim.link(f.link(f.tors[0], f.aggs[s])).stats.tx_pkts;
+    EXPECT_GT(p, 0u);
+    EXPECT_LE(p, 2u * 2048 / 8);
+  }
+}
+
+TEST(ConnectionMatrix, ReadsHtsimFiles) {
+  std::istringstream in(
+      "Nodes 16\n"
+      "Connections 3\n"
+      "# a comment\n"
+      "7->5 id 1 start 0 size 2000000\n"
+      "15->1 start 2500000 size 4096\n"
+      "0->13 id 3 start 0 size 1 prio 3\n");
+  const ConnectionMatrix m = read_connection_matrix(in, "perm.cm");
+  EXPECT_EQ(m.nodes, 16u);
+  ASSERT_EQ(m.flows.size(), 3u);
+  EXPECT_EQ(m.flows[0].src, 7u);
+  EXPECT_EQ(m.flows[0].dst, 5u);
+  EXPECT_EQ(m.flows[0].bytes, 2'000'000u);
+  EXPECT_EQ(m.flows[1].start_ns, 2'500u);  // picoseconds in the file
+  EXPECT_EQ(m.flows[2].bytes, 1u);
+}
+
+std::string cm_error(const std::string& text) {
+  std::istringstream in(text);
+  try {
+    read_connection_matrix(in, "x.cm");
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "accepted";
+}
+
+TEST(ConnectionMatrix, ErrorsNameTheLineAndTheValue) {
+  EXPECT_EQ(cm_error("Nodes 4\nConnections 1\n0->4 start 0 size 10\n"),
+            "x.cm:3: destination '4': expected a whole number 0..3");
+  EXPECT_EQ(cm_error("Nodes 4\nConnections 2\n0->1 start 0 size 10\n"), "x.cm: 'Connections 2' but 1 flows listed");
+  EXPECT_EQ(cm_error("Nodes 4\n0->1 start 0\n"), "x.cm:2: flow '0->1' without 'size BYTES'");
+  EXPECT_NE(cm_error("Nodes 4\nTriggers 1\n").find("triggers and failures are not supported"), std::string::npos);
+  EXPECT_EQ(cm_error("Nodes 4\n1->1 start 0 size 5\n"), "x.cm:2: '1->1': a host does not send to itself");
+}
+
+TEST(Traffic, PermutationSendsAndReceivesOnceAndNeverToItself) {
+  const auto flows = permutation(1000, 1000, SizeDist(100), 0, 3);
+  ASSERT_EQ(flows.size(), 1000u);
+  std::vector<int> out(1000), in(1000);
+  for (const FlowDef& f : flows) {
+    EXPECT_NE(f.src, f.dst);
+    ++out[f.src];
+    ++in[f.dst];
+  }
+  EXPECT_EQ(*std::max_element(out.begin(), out.end()), 1);
+  EXPECT_EQ(*std::max_element(in.begin(), in.end()), 1);
+  const auto other = permutation(1000, 1000, SizeDist(100), 0, 4);
+  std::size_t same = 0;
+  for (std::size_t i = 0; i < 1000; ++i) same += other[i].src == flows[i].src && other[i].dst == flows[i].dst;
+  EXPECT_LT(same, 10u);  // another seed, another permutation
+}
+
+TEST(Traffic, SizeDistributionsParseAndDraw) {
+  EXPECT_EQ(parse_bytes("2MB"), 2'000'000u);
+  EXPECT_EQ(parse_bytes("64KiB"), 65'536u);
+  EXPECT_THROW(parse_bytes("2XB"), std::invalid_argument);
+  const SizeDist d = SizeDist::parse("1K:1,1M:3");
+  Rng rng(1);
+  int big = 0;
+  for (int i = 0; i < 4000; ++i) big += d.draw(rng) == 1'000'000;
+  EXPECT_GT(big, 2800);
+  EXPECT_LT(big, 3200);
+}
+
+std::string scenario_error(const std::string& text) {
+  ExperimentConfig c;
+  std::istringstream in(text);
+  try {
+    read_scenario(c, in, "s.ini");
+  } catch (const ScenarioError& e) {
+    return e.what();
+  }
+  return "accepted";
+}
+
+TEST(Scenario, BadLinesNameTheKeyTheValueAndWhatIsAccepted) {
+  EXPECT_EQ(scenario_error("[transport]\npaths = 300\n"),
+            "s.ini:2: transport.paths = '300': expected a whole number 1..256");
+  EXPECT_EQ(scenario_error("[fabric]\ntopology = torus\n"),
+            "s.ini:2: fabric.topology = 'torus': expected fat-tree or leaf-spine");
+  EXPECT_EQ(scenario_error("[fabric]\nlink_rate = fast\n"),
+            "s.ini:2: fabric.link_rate = 'fast': expected a rate like 100Gbps, 400Mbps (1 Mbit/s .. 10 Tbit/s)");
+  EXPECT_NE(scenario_error("[nosuch]\n").find("s.ini:1: section [nosuch]: expected fabric"), std::string::npos);
+  EXPECT_NE(scenario_error("[run]\nspeed = 3\n").find("s.ini:2: unknown key 'run.speed'; expected one of"),
+            std::string::npos);
+  EXPECT_EQ(scenario_error("[faults]\nfault = 10us link-melt tor0-agg0\n"),
+            "s.ini:2: faults.fault kind = 'link-melt': expected link-down, link-up, link-degrade, switch-down "
+            "or switch-up");
+  EXPECT_EQ(scenario_error("[spine]\nqueue_pkts = 0\n"),
+            "s.ini:2: agg.queue_pkts = '0': expected a whole number 1..1000000");
+}
+
+TEST(Scenario, ReadsEverySection) {
+  ExperimentConfig c;
+  std::istringstream in(
+      "# a small fabric\n[fabric]\ntopology = leaf-spine\nleaves = 3\nspines = 2\nlink_rate = 25Gbps\n"
+      "link_delay = 500ns\nmtu = 9000\n[leaf]\nqueue_pkts = 100\necn_pkts = 20\n[traffic]\npattern = incast\n"
+      "incast_senders = 4\nsize = 64K:1,1M:1\n[transport]\npaths = 8\n[run]\nseed = 9\nend = 5ms\n"
+      "[faults]\nfault = 20us link-degrade leaf0-spine1 loss=0.01 rate=10Gbps\n");
+  read_scenario(c, in, "s.ini");
+  EXPECT_EQ(c.fabric.kind, FabricKind::kLeafSpine);
+  EXPECT_EQ(c.fabric.link_rate_bps, 25'000'000'000u);
+  EXPECT_EQ(c.fabric.link_delay_ns, 500u);
+  EXPECT_EQ(c.mtu, 9000u);
+  EXPECT_EQ(c.fabric.tiers[static_cast<int>(Tier::kTor)].ecn_pkts, 20u);
+  EXPECT_EQ(c.pattern, Pattern::kIncast);
+  EXPECT_EQ(c.paths, 8);
+  EXPECT_EQ(c.seed, 9u);
+  EXPECT_EQ(c.end_ns, 5'000'000u);
+  ASSERT_EQ(c.faults.size(), 1u);
+  EXPECT_EQ(c.faults[0].rate_bps, 10'000'000'000u);
+  EXPECT_DOUBLE_EQ(c.faults[0].loss, 0.01);
+}
+
+ExperimentConfig small(std::uint16_t paths, std::uint64_t seed) {
+  ExperimentConfig c;
+  c.fabric.k = 4;
+  c.paths = paths;
+  c.seed = seed;
+  c.size = SizeDist(512 * 1024);
+  return c;
+}
+
+TEST(Experiment, SameSeedSameResults) {
+  const ExperimentResult a = run_experiment(small(8, 5));
+  const ExperimentResult b = run_experiment(small(8, 5));
+  ASSERT_EQ(a.flows_completed, 16u);
+  EXPECT_EQ(a.fct_ns, b.fct_ns);
+  EXPECT_EQ(a.events, b.events);
+  EXPECT_EQ(a.retransmits, b.retransmits);
+  EXPECT_EQ(a.packets, b.packets);
+  const ExperimentResult c = run_experiment(small(8, 6));
+  EXPECT_NE(a.fct_ns, c.fct_ns);
+}
+
+TEST(Experiment, SprayingBeatsOnePathOnAPermutation) {
+  const ExperimentResult one = run_experiment(small(1, 1));
+  const ExperimentResult many = run_experiment(small(16, 1));
+  ASSERT_EQ(one.flows_completed, 16u);
+  ASSERT_EQ(many.flows_completed, 16u);
+  EXPECT_LT(many.fct_mean_ns, one.fct_mean_ns);
+  EXPECT_LT(many.fct_max_ns, one.fct_max_ns);
+}
+
+TEST(Experiment, FlowsCompleteAroundACoreThatFails) {
+  ExperimentConfig c = small(16, 1);
+  apply_setting(c, "fault", "20us switch-down core0");
+  const ExperimentResult r = run_experiment(c);
+  EXPECT_EQ(r.flows_completed, 16u);
+  EXPECT_GT(r.tiers[static_cast<int>(Tier::kAgg)].drops_down, 0u);
+  EXPECT_GT(r.retx_total, 0u);
+}
+
+TEST(Experiment, AFaultOnNoSuchLinkFailsBeforeTheRun) {
+  ExperimentConfig c = small(16, 1);
+  apply_setting(c, "fault", "20us link-down tor0-core1");
+  try {
+    run_experiment(c);
+    FAIL() << "accepted";
+  } catch (const ScenarioError& e) {
+    EXPECT_NE(std::string(e.what()).find("faults.fault = '20us link-down tor0-core1': nodes"), std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace spray::sim::test
