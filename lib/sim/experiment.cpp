@@ -516,13 +516,12 @@ ExperimentResult run_experiment(const ExperimentConfig& cfg_in, const RunOptions
       flows = std::move(m.flows);
       matrix_nodes = m.nodes;
     } catch (const std::invalid_argument& e) {
-      throw ScenarioError(std::string("traffic.matrix: ") + e.what());
+      throw ScenarioError("traffic.matrix = '" + cfg.matrix_path + "': " + e.what());
     }
     if (cfg.fabric.kind == FabricKind::kFatTree && cfg.fabric.nodes == 0 && cfg.fabric.k == 0)
       cfg.fabric.nodes = matrix_nodes;
   }
-  if (cfg.fabric.kind == FabricKind::kFatTree && cfg.fabric.nodes == 0 && cfg.fabric.k == 0)
-    throw ScenarioError("fabric.nodes = '0' with fabric.k = '0': expected the fat tree's size, nodes or k");
+  if (cfg.fabric.kind == FabricKind::kFatTree && cfg.fabric.nodes == 0 && cfg.fabric.k == 0) cfg.fabric.k = 8;
 
   SimConfig sc;
   sc.seed = cfg.seed;
@@ -574,7 +573,10 @@ ExperimentResult run_experiment(const ExperimentConfig& cfg_in, const RunOptions
           if (ends.first == node || ends.second == node) rf.links.push_back(id);
       } else {
         const auto dash = f.target.find('-');
-        const std::uint32_t a = fab.node(f.target.substr(0, dash)), b = fab.node(f.target.substr(dash + 1));
+        const std::string an = f.target.substr(0, dash), bn = f.target.substr(dash + 1);
+        const std::uint32_t a = fab.node(an), b = fab.node(bn);
+        if (!fab.link_between.count({a, b}))
+          throw std::invalid_argument("'" + an + "' and '" + bn + "' are not neighbours");
         rf.links = {fab.link(a, b), fab.link(b, a)};
       }
     } catch (const std::invalid_argument& e) {

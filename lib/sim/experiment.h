@@ -45,7 +45,7 @@ struct Fault {
 };
 
 struct ExperimentConfig {
-  FabricConfig fabric;
+  FabricConfig fabric;               // a fat tree with neither k nor nodes: k = 8 (128 hosts)
   std::uint32_t mtu = 4000;          // IP MTU of every host, 89..9000
   // Traffic.
   Pattern pattern = Pattern::kPermutation;

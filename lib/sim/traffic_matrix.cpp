@@ -196,7 +196,7 @@ ConnectionMatrix read_connection_matrix(std::istream& in, const std::string& sou
 
 ConnectionMatrix read_connection_matrix_file(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw std::invalid_argument(path + ": cannot be read");
+  if (!in) throw std::invalid_argument("cannot be read; expected an htsim connection matrix (.cm)");
   return read_connection_matrix(in, path);
 }
 

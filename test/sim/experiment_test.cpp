@@ -337,7 +337,7 @@ TEST(Experiment, AFaultOnNoSuchLinkFailsBeforeTheRun) {
     run_experiment(c);
     FAIL() << "accepted";
   } catch (const ScenarioError& e) {
-    EXPECT_NE(std::string(e.what()).find("faults.fault = '20us link-down tor0-core1': nodes"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("faults.fault = '20us link-down tor0-core1': 'tor0' and 'core1' are not neighbours"), std::string::npos)
         << e.what();
   }
 }

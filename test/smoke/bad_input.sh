@@ -10,13 +10,14 @@ trap 'rm -rf "$tmp"' EXIT
 printf 'port = a=net_null0\n[broken\n' >"$tmp/broken.ini"
 failures=0 cases=0
 
-# expect EXIT_CODE SUBSTRING ARGS...
+# expect EXIT_CODE SUBSTRING ARGS...; the roles on ports also get ${extra[@]}.
+extra=(--stats-period 0)
 expect() {
   local want=$1 needle=$2
   shift 2
   cases=$((cases + 1))
   local out rc
-  out=$(timeout 30 "$spray" "$@" --stats-period 0 2>&1)
+  out=$(timeout 30 "$spray" "$@" "${extra[@]}" 2>&1)
   rc=$?
   if [[ $rc -ne $want ]] || ! grep -qF -- "$needle" <<<"$out"; then
     failures=$((failures + 1))
@@ -85,6 +86,19 @@ expect 2 "--loss 2: expected a loss fraction in 0..0.5" demo --loss 2
 expect 2 "--fail-at 100" demo --duration 10 --fail-at 100
 expect 2 "give no --port" demo --port a=net_null0
 expect 2 "--compare 'maybe': expected yes or no" demo --compare maybe
+
+# spray sim: a scenario key, its value and what it accepts, from a file or an option.
+extra=()
+printf '[fabric]\ntopology = torus\n' >"$tmp/torus.ini"
+printf '[transport]\npaths = 4\nwindow = 0\n' >"$tmp/window.ini"
+expect 2 "torus.ini:2: fabric.topology = 'torus': expected fat-tree or leaf-spine" sim "$tmp/torus.ini"
+expect 2 "window.ini:3: transport.window = '0': expected a whole number 1..1024" sim --scenario "$tmp/window.ini"
+expect 2 "--paths: transport.paths = '300': expected a whole number 1..256" sim --paths 300
+expect 2 "unknown key 'run.speed'; expected one of" sim --set run.speed=3
+expect 2 "'tor0' and 'core0' are not neighbours" sim --k 4 --fault '10us link-down tor0-core0'
+expect 2 "traffic.matrix = '/nonexistent.cm': cannot be read" sim --matrix /nonexistent.cm
+expect 2 "fabric.nodes = 17: expected at most 16 for k = 4" sim --k 4 --nodes 17
+expect 2 "unknown option '--bogus'" sim --bogus
 
 echo "$((cases - failures)) passed, $failures failed"
 ((failures == 0))
