@@ -8,6 +8,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "event_queue.h"
 #include "experiment.h"
 #include "fabric.h"
 #include "topology.h"
@@ -15,6 +16,47 @@
 
 namespace spray::sim::test {
 namespace {
+
+// The queue against a sort of everything pushed: times near and far (past
+// the ring's horizon), ties, and pushes behind the bucket being drained.
+TEST(EventQueue, PopsInTimeThenInsertionOrder) {
+  EventQueue q;
+  Rng rng(3);
+  std::vector<std::pair<Nanos, std::uint32_t>> want, got;
+  Nanos now = 0;
+  std::uint32_t id = 0;
+  for (int round = 0; round < 20'000; ++round) {
+    const int pushes = static_cast<int>(rng.below(3));
+    for (int i = 0; i < pushes; ++i) {
+      const std::uint64_t r = rng.below(10);
+      const Nanos at = r < 6 ? now + rng.below(200) : r < 9 ? now + rng.below(200'000) : now;
+      q.push(at, EventKind::kAction, id);
+      want.push_back({at, id++});
+    }
+    if (!q.empty() && rng.below(4) != 0) {
+      const Nanos next = q.next_at();
+      if (rng.below(8) == 0 && next > now + 1) {
+        // As Sim::run_until does: peek, stop short, schedule at the end.
+        now += (next - now) / 2;
+        q.push(now, EventKind::kAction, id);
+        want.push_back({now, id++});
+        continue;
+      }
+      const Event e = q.pop();
+      ASSERT_GE(e.at_ns, now);
+      now = e.at_ns;
+      got.push_back({e.at_ns, e.a});
+    }
+  }
+  while (!q.empty()) {
+    const Event e = q.pop();
+    got.push_back({e.at_ns, e.a});
+  }
+  ASSERT_EQ(got.size(), want.size());
+  std::vector<std::pair<Nanos, std::uint32_t>> sorted = got;
+  std::stable_sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(got, sorted);  // ids rise with insertion, so ties must pop by id
+}
 
 TEST(FatTree, KForNodesMatchesHtsimSizes) {
   EXPECT_EQ(fat_tree_k_for(432, 1), 12u);
