@@ -90,6 +90,7 @@ class Builder {
     lc.delay_ns = cfg_.link_delay_ns;
     lc.queue_limit_pkts = cfg_.tiers[static_cast<std::size_t>(t)].queue_pkts;
     lc.ecn_mark_pkts = cfg_.tiers[static_cast<std::size_t>(t)].ecn_pkts;
+    lc.histograms = false;  // 16 KB a link, and the report does not use them
     const std::uint32_t id = sim_.add_link(from, to, lc);
     if (f_.link_tier.size() <= id) f_.link_tier.resize(id + 1, Tier::kHost);
     f_.link_tier[id] = t;

@@ -15,6 +15,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,12 @@ struct LinkConfig {
   double dup_rate = 0;                  // delivered twice
   double corrupt_rate = 0;              // one byte flipped
   std::uint32_t corrupt_within = 0;     // flip within the first N bytes; 0 = anywhere
+  bool histograms = true;               // keep Link::hist (16 KB per link)
+};
+
+struct LinkHistograms {
+  LogHistogram queue_pkts;             // backlog seen by each arriving packet
+  LogHistogram sojourn_ns;             // queueing delay of each accepted packet
 };
 
 #define SPRAY_SIM_DROP_CAUSES(X) \
@@ -91,8 +98,6 @@ struct LinkStats {
   std::uint64_t reordered = 0;
   std::uint64_t duplicated = 0;
   std::uint64_t corrupted = 0;
-  LogHistogram queue_pkts;             // backlog seen by each arriving packet
-  LogHistogram sojourn_ns;             // queueing delay of each accepted packet
 
   std::uint64_t drop(DropCause c) const noexcept { return drops[static_cast<std::size_t>(c)]; }
   std::uint64_t total_drops() const noexcept {
@@ -140,11 +145,13 @@ struct Link {
   std::uint32_t ring_len = 0;
   std::uint64_t queued_bytes = 0;
   std::size_t next_nth = 0;
-  // Last: its histograms are 16 KB that a packet touches in two places,
-  // while everything above fits a few cache lines and a page. With the
-  // histograms in the middle every packet's hop touched four pages of its
-  // link, and a fabric of 100,000 links spent a third of its time there.
   LinkStats stats;
+  // Apart from the link: 16 KB that a packet touches in two places, while
+  // everything above fits a few cache lines. Inside the link they spread
+  // each hop over four pages, and a fabric of 10,000 links and more spent
+  // most of its time in cache and TLB misses there. Null when
+  // LinkConfig::histograms is off.
+  std::unique_ptr<LinkHistograms> hist;
 
   // Forgets packets that have finished serialising by `now`.
   void retire(srd::Nanos now_ns) noexcept {

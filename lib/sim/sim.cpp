@@ -75,6 +75,7 @@ std::uint32_t Sim::add_link(std::uint32_t from_node, std::uint32_t to_node, Link
   l.rng.reseed(mix64(x));
   // One slot per queued packet plus the one being serialised.
   l.ring.resize(std::size_t{cfg.queue_limit_pkts} + 1);
+  if (cfg.histograms) l.hist = std::make_unique<LinkHistograms>();
   if (nodes_[from_node].kind == NodeKind::kHost) host_of(from_node).uplinks.push_back(id);
   return id;
 }
@@ -312,7 +313,7 @@ void Sim::enqueue(std::uint32_t link_id, std::uint32_t pi) {
   if (l.blackhole) return drop(l, pi, DropCause::kBlackhole);
 
   const std::uint32_t ahead = l.queued_pkts(now);
-  l.stats.queue_pkts.add(ahead);
+  if (l.hist) l.hist->queue_pkts.add(ahead);
   if (ahead > l.cfg.queue_limit_pkts ||
       (l.cfg.queue_limit_bytes && l.queued_bytes + p.len > l.cfg.queue_limit_bytes))
     return drop(l, pi, DropCause::kQueueFull);
@@ -350,7 +351,7 @@ void Sim::enqueue(std::uint32_t link_id, std::uint32_t pi) {
   l.ring[tail] = {finish, p.len};
   ++l.ring_len;
   l.queued_bytes += p.len;
-  l.stats.sojourn_ns.add(sojourn);
+  if (l.hist) l.hist->sojourn_ns.add(sojourn);
   ++l.stats.tx_pkts;
   l.stats.tx_bytes += p.len;
 

@@ -292,7 +292,7 @@ T8 run_t8(std::uint64_t seed) {
   const double wire = static_cast<double>(b.tx_bytes + b.tx_pkts * (kEthIpUdpBytes + kPreambleIfgBytes));
   const double rate = static_cast<double>(o.topo.bottleneck.rate_bps);
   r.utilisation = s.sim.now() ? wire * 8e9 / rate / static_cast<double>(s.sim.now()) : 0;
-  r.queue_p99_ns = b.sojourn_ns.quantile(0.99);
+  r.queue_p99_ns = s.sim.link(s.topo.bottleneck).hist->sojourn_ns.quantile(0.99);
   // base + max(5 us, 0.5 base) + up to 10 us flow scaling; base = two 1 us hops each way.
   const double base = 4.0 * kUs;
   r.target_delay_ns = base + std::max(5'000.0, 0.5 * base) + 10'000.0;

@@ -120,7 +120,7 @@ TEST(SimLink, BackToBackPacketsLeaveAtLineRate) {
   p.sim.run_until(10'000'000);
   ASSERT_EQ(p.b->rx.size(), 1000u);
   EXPECT_EQ(p.b->rx.back().at_ns - p.b->rx.front().at_ns, 999u * 1200u);
-  EXPECT_EQ(p.ab().stats.sojourn_ns.max(), 999u * 1200u);
+  EXPECT_EQ(p.ab().hist->sojourn_ns.max(), 999u * 1200u);
 }
 
 TEST(SimLink, SerialisationCarriesSubNanosecondsExactlyAcrossPacketSizes) {
@@ -436,7 +436,7 @@ TEST(SimTopology, IncastConvergesOnTheBottleneckQueue) {
   sim.run_until(1'000'000);
   EXPECT_EQ(r->rx.size(), 80u);
   EXPECT_GT(sim.link(t.bottleneck).stats.ce_marks, 0u);
-  EXPECT_GE(sim.link(t.bottleneck).stats.queue_pkts.max(), 60u);
+  EXPECT_GE(sim.link(t.bottleneck).hist->queue_pkts.max(), 60u);
 }
 
 // A stack that asks to be woken at fixed times and counts the calls.

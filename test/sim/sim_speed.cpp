@@ -112,8 +112,8 @@ void print_counters(PairScenario& s) {
                 "queue p99 %llu max %llu sojourn p99 %llu max %llu mean %.3f\n",
                 k.name.c_str(), ull(k.stats.offered_pkts), ull(k.stats.tx_pkts), ull(k.stats.tx_bytes),
                 ull(k.stats.delivered_pkts), ull(k.stats.total_drops()), ull(k.stats.ce_marks),
-                ull(k.stats.queue_pkts.quantile(0.99)), ull(k.stats.queue_pkts.max()),
-                ull(k.stats.sojourn_ns.quantile(0.99)), ull(k.stats.sojourn_ns.max()), k.stats.sojourn_ns.mean());
+                ull(k.hist->queue_pkts.quantile(0.99)), ull(k.hist->queue_pkts.max()),
+                ull(k.hist->sojourn_ns.quantile(0.99)), ull(k.hist->sojourn_ns.max()), k.hist->sojourn_ns.mean());
   }
 }
 
