@@ -655,11 +655,15 @@ ExperimentResult run_experiment(const ExperimentConfig& cfg_in, const RunOptions
   // progress_wall_s of wall time.
   auto last_print = Clock::now();
   const auto run0 = last_print;
+  std::uint64_t last_events = 0;
   if (opts.progress) {
     sim.every(10'000, 10'000, [&](Sim& s) {
       const auto now = Clock::now();
-      if (std::chrono::duration<double>(now - last_print).count() < opts.progress_wall_s) return true;
+      const double since = std::chrono::duration<double>(now - last_print).count();
+      if (since < opts.progress_wall_s) return true;
+      const double rate = (s.events_processed() - last_events) / since;  // since the last line
       last_print = now;
+      last_events = s.events_processed();
       const double wall = std::chrono::duration<double>(now - run0).count();
       const double done = r.bytes_total ? static_cast<double>(sh.bytes_acked) / r.bytes_total : 0;
       const double by_time = static_cast<double>(s.now()) / cfg.end_ns;
@@ -668,7 +672,7 @@ ExperimentResult run_experiment(const ExperimentConfig& cfg_in, const RunOptions
                    "spray sim: %.1f us simulated, %llu/%llu flows done, %.0f%% of bytes, %.2f M events/s, "
                    "ETA %.0f s\n",
                    s.now() / 1e3, static_cast<unsigned long long>(sh.finished),
-                   static_cast<unsigned long long>(flows.size()), 100 * done, s.events_processed() / wall / 1e6,
+                   static_cast<unsigned long long>(flows.size()), 100 * done, rate / 1e6,
                    frac > 0 ? wall * (1 - frac) / frac : 0.0);
       std::fflush(opts.progress);
       return true;
