@@ -103,7 +103,7 @@ while (($#)); do
     --scrape-interval) need_val "$@"; scrape=$2; shift 2 ;;
     --out) need_val "$@"; out=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 2 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) usage_err "unknown argument '$1' (see --help)" ;;
   esac
 done

@@ -36,7 +36,7 @@ while (($#)); do
     --runs) runs=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
     --quick) runs=1 seconds=2; shift ;;
-    -h|--help) awk 'NR > 1 { if (!/^#/) exit; print }' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 { if (!/^#/) exit; if (NR > 2) print }' "$0"; exit 0 ;;
     *) echo "gen.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done

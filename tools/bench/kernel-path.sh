@@ -54,7 +54,7 @@ while (($#)); do
     --max-seconds) max_s=${2:-}; shift 2 || shift ;;
     --spray) spray=${2:-}; shift 2 || shift ;;
     --tcp-rr) tcp_rr=${2:-}; shift 2 || shift ;;
-    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 2 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) usage_err "unknown argument '$1' (see --help)" ;;
   esac
 done

@@ -33,7 +33,7 @@ while (($#)); do
     --build) build=$(cd "$2" && pwd); shift 2 ;;
     --count) count=$2; shift 2 ;;
     --size) size=$2; shift 2 ;;
-    -h|--help) awk 'NR > 1 { if (!/^#/) exit; print }' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 { if (!/^#/) exit; if (NR > 2) print }' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "msg-cost.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) [[ $1 =~ ^[0-9]+$ ]] || { echo "msg-cost.sh: window '$1' is not a number" >&2; exit 2; }
        windows+=("$1"); shift ;;
