@@ -351,6 +351,9 @@ int demo_main(const std::vector<std::string>& args) {
     g.warmup_ns = 200'000'000;
     g.duration_ns = static_cast<srd::Nanos>(run_s * 1e9);
     g.drain_ns = 1'000'000'000;
+    // A reply held up by the outage is still on its way (the connections
+    // outlive it), not lost by a restarted responder.
+    g.reply_timeout_ns = epc.conn_timeout_ns + 2'000'000'000;
     g.seed = epc.seed;
     r.gen = std::make_unique<dp::GenHostApp>(g, r.gen_host->endpoint());
     r.gen_host->set_app(r.gen.get());

@@ -16,6 +16,7 @@ struct Generator::Slot {
   bool busy = false;
   bool delivered = false;  // the transport acknowledged every byte
   bool done = false;       // completed (reply in, or delivered when no reply)
+  Nanos delivered_ns = 0;  // when the transport acknowledged it
 };
 
 // A request of a failed connection, waiting for a replacement to re-issue it.
@@ -242,6 +243,30 @@ void Generator::on_conn_failed(Conn& c, const srd::Event& ev, Nanos now) {
   next_retry_ = std::min(next_retry_, c.retry_at);
 }
 
+// A request the transport delivered but the responder never answered: the
+// responder went away between the two (a restart after it acknowledged the
+// request). The connection itself may have nothing outstanding and so never
+// time out; it is replaced, and the request re-issued, like a failed one.
+void Generator::check_replies(Nanos now) {
+  next_reply_check_ = now + std::max<Nanos>(cfg_.reply_timeout_ns / 4, 1'000'000);
+  for (auto& c : conns_) {
+    if (c.dead || c.closed || !c.up || c.id == srd::kNoConn) continue;
+    bool stale = false;
+    for (const auto& s : c.slots)
+      stale |= s.busy && s.delivered && !s.done && now - s.delivered_ns >= cfg_.reply_timeout_ns;
+    if (!stale) continue;
+    const srd::ConnId old = c.id;
+    srd::Event ev;
+    ev.kind = srd::EventKind::kConnectionFailed;
+    ev.conn = old;
+    ev.peer = cfg_.peer;
+    ev.reason = srd::FailReason::kUnresponsive;
+    ev.hint = "a request was acknowledged but never answered (did the responder restart?)";
+    on_conn_failed(c, ev, now);
+    ep_.abort(old);
+  }
+}
+
 void Generator::reconnect_due(Nanos now) {
   if (now < next_retry_) return;
   next_retry_ = srd::kNever;
@@ -277,6 +302,7 @@ unsigned Generator::poll(Nanos now) {
   }
   if (reconnecting()) {
     reconnect_due(now);
+    if (cfg_.reply_timeout_ns != 0 && in_flight_total_ != 0 && now >= next_reply_check_) check_replies(now);
     if (conns_pending_)
       for (std::uint32_t ci = 0; ci < conns_.size(); ++ci)
         if (conns_[ci].up && !conns_[ci].pending.empty()) reissue(ci);
@@ -343,12 +369,12 @@ unsigned Generator::poll(Nanos now) {
 Nanos Generator::next_deadline() const noexcept {
   switch (phase_) {
     case Phase::kRunning: {
-      Nanos d = std::min(end_, next_retry_);
+      Nanos d = std::min({end_, next_retry_, reply_check_due()});
       if (cfg_.load == LoadMode::kOpen && !open_blocked_) d = std::min(d, next_send_);
       return d;
     }
     case Phase::kDraining:
-      return std::min(drain_deadline_, next_retry_);
+      return std::min({drain_deadline_, next_retry_, reply_check_due()});
     case Phase::kClosing:
       return drain_deadline_;
     default:
@@ -491,6 +517,7 @@ void Generator::on_event(const srd::Event& ev, Nanos now) {
         complete(c, s, now);
       }
       s.delivered = true;
+      s.delivered_ns = now;
       maybe_free(c, idx);
       break;
     }

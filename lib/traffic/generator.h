@@ -75,6 +75,12 @@ struct GenConfig {
   Nanos reconnect_min_ns = 1'000'000;   // first backoff before a replacement; doubles
   Nanos reconnect_max_ns = 1'000'000'000;
   Nanos reconnect_give_up_ns = 30'000'000'000;  // a slot down this long stops trying
+  // With reconnect: a request acknowledged but unanswered this long was lost
+  // by the responder (it restarted between the two); its connection is
+  // replaced and the request re-issued. 0: wait for the reply forever. Keep
+  // it well above the endpoints' conn_timeout_ns: a reply the transport is
+  // still trying to deliver is not lost.
+  Nanos reply_timeout_ns = 2'000'000'000;
   std::uint64_t seed = 1;
 
   // Empty when usable, else one line naming the bad value.
@@ -158,6 +164,10 @@ class Generator {
   void on_conn_failed(Conn& c, const srd::Event& ev, Nanos now);
   void reissue(std::uint32_t ci);
   void reconnect_due(Nanos now);
+  void check_replies(Nanos now);
+  Nanos reply_check_due() const noexcept {
+    return cfg_.reconnect && cfg_.reply_timeout_ns != 0 && in_flight_total_ != 0 ? next_reply_check_ : srd::kNever;
+  }
   void fail_pending(Conn& c);
   void complete(Conn& c, Slot& s, Nanos now);
   void fail_slot(Conn& c, Slot& s);
@@ -183,6 +193,7 @@ class Generator {
   std::uint64_t in_flight_total_ = 0;
   std::uint32_t live_conns_ = 0;
   Nanos next_retry_ = srd::kNever;         // earliest reconnect due
+  Nanos next_reply_check_ = 0;             // check_replies() due
   std::uint32_t conns_pending_ = 0;        // connected slots with requests left to re-issue
   bool open_blocked_ = false;              // open loop: the last poll found no connection with room
   std::array<std::uint64_t, 5> fail_reasons_{};

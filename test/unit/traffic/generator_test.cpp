@@ -67,6 +67,12 @@ class Lab {
     resp = std::make_unique<Responder>(RespondConfig{}, *resp_ep_);
   }
   bool up() const { return resp != nullptr; }
+  // Loses the responder's DATA (its replies) now on the wire; its ACKs go on.
+  void drop_replies_on_the_wire() {
+    std::erase_if(wire_, [](const auto& kv) {
+      return !kv.second.to_resp && static_cast<wire::SrdType>(kv.second.bytes[0] & 0x0f) == wire::SrdType::kData;
+    });
+  }
 
   // Advances virtual time until `done()` or `limit` has passed; false on timeout.
   template <class Done>
@@ -190,6 +196,32 @@ TEST(GeneratorReconnect, ResponderAwayLongerFailsUnresponsiveThenReconnectsWhenB
   EXPECT_EQ(c.conn_failed_unresponsive.read(), 2u);
   EXPECT_GE(c.conn_failed_unreachable.read(), 2u) << "replacements tried while the responder was away";
   EXPECT_GE(c.reissued.read(), 1u);
+}
+
+// The responder acknowledged a request and went away before its reply
+// left. The connection has nothing outstanding and never times out; the
+// request would wait for its reply forever. After reply_timeout_ns the
+// connection is replaced and the request re-issued.
+TEST(GeneratorReconnect, RequestAcknowledgedButNeverAnsweredIsReissued) {
+  GenConfig g = closed_loop(200);
+  g.connections = 1;
+  g.outstanding = 1;
+  g.reply_timeout_ns = 50 * kMs;
+  Lab lab(g);
+  ASSERT_TRUE(lab.run(10'000 * kMs, [&] { return lab.resp->counters().requests.read() >= 100; }));
+  lab.drop_replies_on_the_wire();
+  lab.take_down();
+  ASSERT_FALSE(lab.run(200 * kMs, [&] { return lab.gen.finished(); }));
+  lab.bring_up();
+  ASSERT_TRUE(lab.run_to_end(10'000 * kMs)) << "a request waited for its reply forever";
+  const auto& c = lab.gen.counters();
+  EXPECT_EQ(c.completed.read(), 200u) << lab.gen.last_failure();
+  EXPECT_EQ(c.failed.read(), 0u);
+  EXPECT_EQ(lab.gen.connections_lost(), 0u);
+  EXPECT_GE(c.conn_failed_unresponsive.read(), 1u);
+  EXPECT_GE(c.reissued.read(), 1u);
+  EXPECT_GE(c.reconnects.read(), 1u);
+  EXPECT_EQ(lab.resp->violations().total(), 0u);
 }
 
 TEST(GeneratorReconnect, OpenLoopRequestsAreReissuedToo) {
