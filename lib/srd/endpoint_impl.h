@@ -47,12 +47,6 @@ inline constexpr std::uint32_t kSlotMask = (1u << kSlotBits) - 1;
 // dropped by a host, not by a path.
 inline constexpr Nanos kHostDropHoldNs = 100'000;
 
-inline bool seq_lt(std::uint32_t a, std::uint32_t b) noexcept {
-  return static_cast<std::int32_t>(a - b) < 0;
-}
-inline bool seq_le(std::uint32_t a, std::uint32_t b) noexcept {
-  return static_cast<std::int32_t>(a - b) <= 0;
-}
 
 // Sliding bitmap over a 32-bit sequence space: [base, base + kBits).
 // Used for the PSN window (dedupe, cum_psn, SACK) and for completed msg_ids.
@@ -355,8 +349,8 @@ struct Connection {
   };
   std::array<AckTrigger, 8> ack_extra{};  // triggers owed an ACK of their own
   std::uint8_t ack_extra_count = 0;
-  // The last ACK sent: a duplicate of a packet it covered, arriving longer
-  // than a round trip after it, means it was lost (receiver.cpp).
+  // The last ACK sent: a resent duplicate of a packet it covered, arriving
+  // more than two RTT bounds after it, means it was lost (receiver.cpp).
   struct SentAck {
     Nanos ns = 0;
     std::uint64_t sack_bits = 0;

@@ -99,9 +99,7 @@ std::uint16_t PathSet::freshest(Nanos now, std::uint16_t avoid, bool& impaired) 
     for (std::uint16_t i = 0; i < count_; ++i) {
       const Path& p = paths_[i];
       if (i == avoid || p.state != want || !p.any_acked) continue;
-      // Newer in transmit order, across a wrap of the 32-bit sequence.
-      if (best == kNone || static_cast<std::int32_t>(p.last_acked_tx_seq - paths_[best].last_acked_tx_seq) > 0)
-        best = i;
+      if (best == kNone || seq_lt(paths_[best].last_acked_tx_seq, p.last_acked_tx_seq)) best = i;
     }
     if (best != kNone) return best;
   }

@@ -106,4 +106,12 @@ struct Event {
   Message msg;                  // kMessage
 };
 
+// Order of 32-bit sequence numbers (PSNs, transmit sequence), across a wrap.
+inline bool seq_lt(std::uint32_t a, std::uint32_t b) noexcept {
+  return static_cast<std::int32_t>(a - b) < 0;
+}
+inline bool seq_le(std::uint32_t a, std::uint32_t b) noexcept {
+  return static_cast<std::int32_t>(a - b) <= 0;
+}
+
 }  // namespace spray::srd

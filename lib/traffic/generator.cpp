@@ -302,7 +302,7 @@ unsigned Generator::poll(Nanos now) {
   }
   if (reconnecting()) {
     reconnect_due(now);
-    if (cfg_.reply_timeout_ns != 0 && in_flight_total_ != 0 && now >= next_reply_check_) check_replies(now);
+    if (now >= reply_check_due()) check_replies(now);
     if (conns_pending_)
       for (std::uint32_t ci = 0; ci < conns_.size(); ++ci)
         if (conns_[ci].up && !conns_[ci].pending.empty()) reissue(ci);
