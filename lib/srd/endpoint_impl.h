@@ -46,6 +46,9 @@ inline constexpr std::uint32_t kSlotMask = (1u << kSlotBits) - 1;
 // sender treats transmissions around a report (its own or its peer's) as
 // dropped by a host, not by a path.
 inline constexpr Nanos kHostDropHoldNs = 100'000;
+// Half-life of the tail probe's floor learned from spurious probes
+// (Connection::tlp_slack_ns).
+inline constexpr Nanos kTlpSlackHalfLifeNs = 1'000'000'000;
 
 
 // Sliding bitmap over a 32-bit sequence space: [base, base + kBits).
@@ -297,11 +300,15 @@ struct Connection {
   Nanos rto_slack_ns = 0;
   // Floor of the tail probe's timeout while its probes keep proving
   // spurious (from the second in a row): 1.25 x the longest wait a
-  // spurious probe cut short, doubled by each further one, fading like
-  // rto_slack_ns. A probe that repairs a real loss clears it, so a lossy
-  // path keeps its fast tail recovery while a host whose stalls outlast
-  // the ACK jitter's memory stops drawing probes.
+  // spurious probe cut short, doubled by each further one. It fades with
+  // time (half-life kTlpSlackHalfLifeNs), not with samples: a host's
+  // hiccups recur on the scheduler's time scale whatever the message rate,
+  // and at a few microseconds per round trip a per-sample fade forgot them
+  // within milliseconds. A probe that repairs a real loss clears it, so a
+  // lossy path keeps its fast tail recovery while a host whose stalls
+  // outlast the ACK jitter's memory stops drawing probes.
   Nanos tlp_slack_ns = 0;
+  Nanos tlp_slack_faded_ns = 0;  // when tlp_slack_ns was last set or faded
   std::uint8_t tlp_spurious_run = 0;  // spurious probes since the last real one
   Nanos srtt_ns = 0;
   Nanos rttvar_ns = 0;

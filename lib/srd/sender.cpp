@@ -60,6 +60,16 @@ Nanos EndpointImpl::reo_wnd_ns(const Connection& c) const noexcept {
   return std::min<Nanos>(base * c.reo_mult, std::max(cap, base));
 }
 
+// Eighth-life steps of the tail probe's learned floor: 2^(-1/8) ~ 1 - 1/12.
+static constexpr Nanos kTlpSlackStepNs = kTlpSlackHalfLifeNs / 8;
+
+static void fade_tlp_slack(Connection& c, Nanos now) noexcept {
+  if (c.tlp_slack_ns == 0 || now - c.tlp_slack_faded_ns < kTlpSlackStepNs) return;
+  const Nanos steps = (now - c.tlp_slack_faded_ns) / kTlpSlackStepNs;
+  c.tlp_slack_faded_ns += steps * kTlpSlackStepNs;
+  for (Nanos i = 0; i < steps && c.tlp_slack_ns != 0; ++i) c.tlp_slack_ns -= (c.tlp_slack_ns + 11) / 12;
+}
+
 Nanos EndpointImpl::tlp_ns(const Connection& c) const noexcept {
   const Nanos srtt = c.srtt_ns ? c.srtt_ns : cfg.initial_rtt_ns;
   return std::max(2 * srtt + c.ack_jitter_ns, c.tlp_slack_ns);
@@ -484,8 +494,10 @@ static void ack_record(EndpointImpl& ep, Connection& c, std::uint32_t ri, bool d
       // can beat the late ACK back), so the floor also doubles: stalls of
       // any length stop drawing probes after a few.
       if (r.cause == RetxCause::kTlp && c.tlp_spurious_run < 255) ++c.tlp_spurious_run;
-      if (r.cause == RetxCause::kTlp && c.tlp_spurious_run >= 2)
+      if (r.cause == RetxCause::kTlp && c.tlp_spurious_run >= 2) {
         c.tlp_slack_ns = std::min<Nanos>(std::max(waited + waited / 4, 2 * c.tlp_slack_ns), ep.cfg.rto_max_ns);
+        c.tlp_slack_faded_ns = now;
+      }
     }
   }
   // This copy arrived and the receiver had not seen the packet before: the
@@ -725,7 +737,7 @@ void EndpointImpl::on_ack_pkt(Connection& c, const wire::SrdAck& a, bool nack,
     // (about a hundred 1 MiB messages): a host that stalled once stalls
     // again, and the tail probe still answers a real tail loss early.
     c.rto_slack_ns -= c.rto_slack_ns / 8192;
-    c.tlp_slack_ns -= c.tlp_slack_ns / 8192;
+    fade_tlp_slack(c, now);
     if (c.srtt_ns == 0) {
       c.srtt_ns = rtt;
       c.rttvar_ns = rtt / 2;

@@ -369,6 +369,52 @@ TEST(SrdReliability, SpuriousTailProbesTeachTheProbeToWaitUntilALossIsReal) {
   expect_exactly_once(net.b, sent, 500);
 }
 
+// The probe's learned floor fades with time, not with round trips: on a
+// fast link a host's hiccups come back every few milliseconds while
+// thousands of round trips pass between them, and a floor that faded per
+// sample was forgotten before the next hiccup (a spurious probe each).
+TEST(SrdReliability, TheProbesLearnedFloorFadesWithTimeNotWithRoundTrips) {
+  Pair net;
+  const ConnId c = net.connect();
+  net.run(1'000'000);
+  bool stall = false;
+  net.delay = [&](const WirePkt& p) {
+    if (!p.from_a && p.type() == SrdType::kAck && stall) {
+      stall = false;
+      return Nanos{65'000};
+    }
+    return Nanos{5'000};
+  };
+  std::uint64_t sent = 0;
+  const auto one = [&](bool stall_it) {
+    stall = stall_it;
+    ASSERT_EQ(net.send(net.a, c, pattern(64, static_cast<std::uint32_t>(sent)), sent), SendStatus::kOk);
+    ++sent;
+    net.run(10'000'000, [&] { return net.a.count(EventKind::kDelivered) == sent; });
+    ASSERT_EQ(net.a.count(EventKind::kDelivered), sent);
+  };
+  const auto tlps = [&] {
+    ConnStats st;
+    EXPECT_TRUE(net.a.ep->conn_stats(c, st));
+    return st.counters.retx_tlp;
+  };
+  for (int stalls = 0; stalls < 3; ++stalls) {
+    for (int i = 0; i < 40; ++i) one(false);
+    one(true);
+  }
+  ASSERT_EQ(tlps(), 3u) << "the floor is learned as in the test above";
+  const Nanos t0 = net.now;
+  for (int i = 0; i < 5'000; ++i) one(false);
+  ASSERT_LT(net.now - t0, Nanos{100'000'000}) << "the round trips took a tenth of the half-life at most";
+  one(true);
+  EXPECT_EQ(tlps(), 3u) << "5,000 round trips in a tenth of the half-life leave the floor standing";
+  net.run(10'000'000'000);  // ten half-lives with nothing to send
+  for (int i = 0; i < 40; ++i) one(false);
+  one(true);
+  EXPECT_EQ(tlps(), 4u) << "after ten half-lives the stall draws a probe again";
+  expect_exactly_once(net.b, sent, 64);
+}
+
 TEST(SrdReliability, OutageIsRecoveredByTimeoutWithBackoff) {
   Pair net;
   const ConnId c = net.connect();
