@@ -168,9 +168,9 @@ struct TxRec {
   // charged with the loss.
   bool blame = false;
   bool lost_now = false;  // found lost by the detection pass under way
-  // Its timeout fired first: the copy goes on the path that delivered last
-  // (PathSet::freshest), not the next one in the rotation, which may be as
-  // dead as the first.
+  // Its timeout fired first: the copy goes on the path whose round trip
+  // completed last (PathSet::freshest), not the next one in the rotation,
+  // which may be as dead as the first.
   bool to_freshest = false;
   // When the first copy left (within 4.29 s of the latest transmission).
   Nanos first_tx_ns() const noexcept { return tx_ns - (static_cast<std::uint32_t>(tx_ns) - first_tx_lo); }

@@ -98,8 +98,8 @@ std::uint16_t PathSet::freshest(Nanos now, std::uint16_t avoid, bool& impaired) 
     std::uint16_t best = kNone;
     for (std::uint16_t i = 0; i < count_; ++i) {
       const Path& p = paths_[i];
-      if (i == avoid || p.state != want || !p.any_acked) continue;
-      if (best == kNone || seq_lt(paths_[best].last_acked_tx_seq, p.last_acked_tx_seq)) best = i;
+      if (i == avoid || p.state != want || p.round_trip_seq == 0) continue;
+      if (best == kNone || seq_lt(paths_[best].round_trip_seq, p.round_trip_seq)) best = i;
     }
     if (best != kNone) return best;
   }

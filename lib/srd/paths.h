@@ -44,7 +44,9 @@ struct Path {
   Nanos timer_at_ns = 0;        // SUSPECT: quarantine if still suspect; QUARANTINED:
                                 // when to probe; PROBING: probe deadline
   std::uint32_t last_acked_tx_seq = 0;  // newest transmission acked on this path
-  bool any_acked = false;
+  // Which of the connection's ACKs (by arrival count, wrapping; 0: none)
+  // last came back for data sent on this path.
+  std::uint32_t round_trip_seq = 0;
   std::uint32_t srtt_ns = 0;    // 0 = no sample
   std::uint32_t min_rtt_ns = 0;
   std::uint32_t last_rtt_ns = 0;
@@ -60,6 +62,7 @@ struct Path {
   std::uint8_t bad_since_suspect = 0;  // slow samples and losses after becoming SUSPECT
   bool probe_due = false;       // a PROBE is to be sent
   bool special = false;         // not plain ACTIVE (state, or RTT penalty)
+  bool any_acked = false;       // last_acked_tx_seq is valid
   std::uint32_t tx_pkts = 0, acked_pkts = 0, lost_pkts = 0, ce_pkts = 0, rto_events = 0,
                 quarantines = 0;
 };
@@ -77,9 +80,16 @@ class PathSet {
   // exists. Sets `impaired` when no path is healthy (least-bad fallback).
   std::uint16_t pick(Nanos now, std::uint16_t avoid, bool& impaired) noexcept;
   // The path in service (ACTIVE, else SUSPECT) other than `avoid` whose
-  // acknowledged transmission is the newest: the one that last proved it
-  // delivers. pick() when no such path exists.
+  // round trip completed last: its data arrived and the ACK the peer sent
+  // for it came back, so both ways worked. A path whose data is only known
+  // delivered from a SACK on another path's ACK does not count: its way
+  // back may be dead, and a resend there would be delivered and its ACK
+  // lost again, timeout after timeout. pick() when no such path exists.
   std::uint16_t freshest(Nanos now, std::uint16_t avoid, bool& impaired) noexcept;
+
+  // The connection's ACK number `ack_seq` (non-zero) came back for data
+  // sent on `p` (Path::round_trip_seq).
+  void on_round_trip(std::uint16_t p, std::uint32_t ack_seq) noexcept { paths_[p].round_trip_seq = ack_seq; }
 
   // Outcomes. Each returns true when the path just entered QUARANTINED.
   void on_sent(std::uint16_t p) noexcept {

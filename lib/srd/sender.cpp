@@ -717,6 +717,7 @@ void EndpointImpl::on_ack_pkt(Connection& c, const wire::SrdAck& a, bool nack,
   // RTT sample from the echoed timestamp, less the receiver's hold time.
   Nanos rtt = 0;
   const bool path_ok = a.path_id < c.paths.count();
+  if (!nack && path_ok) c.paths.on_round_trip(a.path_id, static_cast<std::uint32_t>(c.ctr.acks_rx));
   if (!nack) {
     const std::uint32_t raw = static_cast<std::uint32_t>(now) - a.echo_ts;
     // A hold time as long as the round trip itself means the clocks were

@@ -252,6 +252,27 @@ TEST(SrdPaths, SharedLossesCountButNeverSuspect) {
   EXPECT_EQ(ps[0].state, PathState::kActive);
 }
 
+// A timeout's resend goes where a round trip completed last: a path whose
+// data is known delivered only from a SACK on another path's ACK may have a
+// dead way back.
+TEST(SrdPaths, FreshestIsThePathWhoseRoundTripCompletedLast) {
+  EndpointConfig cfg;
+  PathSet ps;
+  ps.init(4, cfg, 0);
+  bool impaired = false;
+  ps[2].any_acked = true;
+  ps[2].last_acked_tx_seq = 100;  // newest delivery, learned from a SACK
+  ps[1].any_acked = true;
+  ps[1].last_acked_tx_seq = 90;
+  ps.on_round_trip(1, 7);
+  ps.on_round_trip(3, 5);
+  EXPECT_EQ(ps.freshest(0, PathSet::kNone, impaired), 1);
+  EXPECT_EQ(ps.freshest(0, 1, impaired), 3) << "avoiding 1, the next latest round trip";
+  ps.on_round_trip(1, 0xfffffff0u);
+  ps.on_round_trip(3, 0x00000005u);  // the ACK count wrapped: the later one
+  EXPECT_EQ(ps.freshest(0, PathSet::kNone, impaired), 3);
+}
+
 TEST(SrdPaths, NeverZeroPaths) {
   EndpointConfig cfg;
   PathSet ps;
