@@ -202,6 +202,9 @@ struct RxMsg {
   ConnId conn = kNoConn;
   State state = kFree;
   bool ordered = false;
+  // In the reassembly index and the connection's receive list. A message in
+  // one unordered packet completes on arrival and is in neither.
+  bool indexed = false;
 };
 
 // Reassembly memory: power-of-two size classes from 2 KiB, recycled through
