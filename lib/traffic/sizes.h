@@ -21,6 +21,7 @@ class SizeDist {
     SizeDist d;
     d.kind_ = Kind::kFixed;
     d.lo_ = d.hi_ = size;
+    d.text_ = std::to_string(size);
     return d;
   }
 

@@ -318,4 +318,14 @@ TEST(GeneratorReconnect, BadBackoffIsRejectedByName) {
 }
 
 }  // namespace
+
+// A fixed size says what it is, as a parsed one does: reports print it.
+TEST(SizeDist, FixedSizeReadsAsItsSpec) {
+  const SizeDist d = SizeDist::fixed(8192);
+  EXPECT_EQ(d.text(), "8192");
+  EXPECT_EQ(d.text(), SizeDist::parse("8192", 0, 1 << 20).text());
+  EXPECT_EQ(d.min(), 8192u);
+  EXPECT_EQ(d.max(), 8192u);
+}
+
 }  // namespace spray::traffic
