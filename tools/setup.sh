@@ -30,14 +30,15 @@ packages=(
 )
 # What the tests start or call: namespaces, ping, iperf3, a real Prometheus
 # server and promtool, curl, tshark (the dissector test), clang for fuzzing,
-# nftables (random loss on the kernel path beside kernel TCP), ethtool
+# nftables (random loss on the kernel path beside kernel TCP), python3-matplotlib
+# (spray sim --plot, test/sim/sim_plot.sh), ethtool
 # (checksum offload off on the fabric lab's kernel hosts), python3-yaml
 # (deploy/check.py reads kustomize's output), QEMU and a static busybox for
 # the guests of test/smoke/real_vms.sh (about 18 MB to download without
 # recommends; the guests' kernel is not installed: that test fetches Debian's
 # image with apt-get download into the build directory). deploy/check.py also
 # needs kubectl, which Debian 12 does not package in a version with kustomize v5.
-test_packages=(iproute2 iputils-ping iperf3 python3 python3-yaml prometheus curl clang libclang-rt-14-dev tshark nftables
+test_packages=(iproute2 iputils-ping iperf3 python3 python3-yaml python3-matplotlib prometheus curl clang libclang-rt-14-dev tshark nftables
   ethtool qemu-system-x86 busybox-static)
 [[ $mode != build ]] && packages+=("${test_packages[@]}")
 

@@ -32,7 +32,12 @@ constexpr Shortcut kShortcuts[] = {
     {"pattern", "traffic.pattern", "NAME"},
     {"matrix", "traffic.matrix", "FILE.cm"},
     {"size", "traffic.size", "BYTES|DIST"},
+    {"iterations", "training.iterations", "N"},
+    {"compute", "training.compute", "TIME"},
+    {"allreduce", "training.allreduce_bytes", "BYTES"},
+    {"alltoall", "training.alltoall_bytes", "BYTES"},
     {"paths", "transport.paths", "P"},
+    {"lb", "transport.lb", "spray|ecmp|plb"},
     {"seed", "run.seed", "N"},
     {"end", "run.end", "TIME"},
 };
@@ -54,6 +59,9 @@ std::optional<SimOptions> parse_sim_options(const std::vector<std::string>& args
   add("set", po::value<std::vector<std::string>>()->value_name("KEY=VALUE"),
       "sets any scenario key, repeatable, after the file and the options above (see --keys)");
   add("json", po::value<std::string>()->value_name("FILE"), "write the results as JSON to FILE");
+  add("plot", po::value<std::string>()->value_name("DIR"),
+      "write PNG figures to DIR (FCT CDF, utilisation per tier, step times) with tools/sim-plot.py "
+      "(python3-matplotlib); the JSON goes to DIR/result.json unless --json says where");
   add("quiet", "no progress line");
   po::positional_options_description pos;
   pos.add("scenario", 1);
@@ -108,6 +116,10 @@ std::optional<SimOptions> parse_sim_options(const std::vector<std::string>& args
     throw UsageError(e.what());
   }
   if (vm.count("json")) o.json_path = vm["json"].as<std::string>();
+  if (vm.count("plot")) {
+    o.plot_dir = vm["plot"].as<std::string>();
+    if (o.plot_dir.empty()) throw UsageError("--plot '': expected a directory");
+  }
   o.progress = !vm.count("quiet");
   return o;
 }

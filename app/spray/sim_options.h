@@ -15,6 +15,7 @@ namespace spray::app {
 struct SimOptions {
   sim::ExperimentConfig cfg;
   std::string json_path;  // empty: no JSON
+  std::string plot_dir;   // empty: no figures (tools/sim-plot.py)
   bool progress = true;
 };
 

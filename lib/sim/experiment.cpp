@@ -18,6 +18,16 @@
 #include "topology.h"
 
 namespace spray::sim {
+
+const char* to_string(LoadBalance lb) noexcept {
+  switch (lb) {
+    case LoadBalance::kSpray: return "spray";
+    case LoadBalance::kEcmp: return "ecmp";
+    case LoadBalance::kPlb: return "plb";
+  }
+  return "?";
+}
+
 namespace {
 
 // ---- values ----
@@ -56,6 +66,19 @@ std::uint64_t rate_bps(const std::string& key, const std::string& v) {
                              "a rate like 100Gbps, 400Mbps (1 Mbit/s .. 10 Tbit/s)");
   if (r < 1e6 || r > 1e13) bad(key, v, "a rate like 100Gbps, 400Mbps (1 Mbit/s .. 10 Tbit/s)");
   return static_cast<std::uint64_t>(r);
+}
+
+// Bytes with a unit (parse_bytes), up to 1 TB.
+std::uint64_t bytes_in(const std::string& key, const std::string& v) {
+  const std::string accepted = "a size like 8MB, 64KiB or 0, up to 1TB";
+  std::uint64_t b = 0;
+  try {
+    b = parse_bytes(v);
+  } catch (const std::invalid_argument&) {
+    bad(key, v, accepted);
+  }
+  if (b > 1'000'000'000'000ULL) bad(key, v, accepted);
+  return b;
 }
 
 Nanos duration_ns(const std::string& key, const std::string& v) {
@@ -136,13 +159,14 @@ const std::vector<Key>& keys() {
       SPRAY_TIER_KEYS("tor", Tier::kTor),
       SPRAY_TIER_KEYS("agg", Tier::kAgg),
       SPRAY_TIER_KEYS("core", Tier::kCore),
-      {"traffic.pattern", "permutation, all-to-all, incast or matrix",
+      {"traffic.pattern", "permutation, all-to-all, incast, matrix or training (the [training] section)",
        [](ExperimentConfig& c, const std::string& key, const std::string& v) {
          if (v == "permutation") c.pattern = Pattern::kPermutation;
          else if (v == "all-to-all") c.pattern = Pattern::kAllToAll;
          else if (v == "incast") c.pattern = Pattern::kIncast;
          else if (v == "matrix") c.pattern = Pattern::kMatrix;
-         else bad(key, v, "permutation, all-to-all, incast or matrix");
+         else if (v == "training") c.pattern = Pattern::kTraining;
+         else bad(key, v, "permutation, all-to-all, incast, matrix or training");
        }},
       {"traffic.flows", "permutation: senders (0 = every host)",
        [](ExperimentConfig& c, const std::string& key, const std::string& v) {
@@ -174,9 +198,68 @@ const std::vector<Key>& keys() {
          c.matrix_path = v;
          c.pattern = Pattern::kMatrix;
        }},
+      {"training.iterations", "training steps to run, 1..100000 (2)",
+       [](ExperimentConfig& c, const std::string& key, const std::string& v) {
+         c.training.iterations = static_cast<std::uint32_t>(uint_in(key, v, 1, 100'000));
+       }},
+      {"training.compute", "compute gap before each step's collectives (50us)",
+       [](ExperimentConfig& c, const std::string& key, const std::string& v) {
+         c.training.compute_ns = duration_ns(key, v);
+       }},
+      {"training.allreduce_bytes", "ring all-reduce size per rank (0 = none), chunks of size/G; > 0 sets the pattern",
+       [](ExperimentConfig& c, const std::string& key, const std::string& v) {
+         c.training.allreduce_bytes = bytes_in(key, v);
+         if (c.training.allreduce_bytes) c.pattern = Pattern::kTraining;
+       }},
+      {"training.allreduce_group", "ranks per ring, 2..hosts (0 = every host)",
+       [](ExperimentConfig& c, const std::string& key, const std::string& v) {
+         c.training.allreduce_group = static_cast<std::uint32_t>(uint_in(key, v, 0, 1'000'000));
+         if (c.training.allreduce_group == 1) bad(key, v, "a whole number 2..1000000, or 0 for every host");
+       }},
+      {"training.alltoall_bytes", "all-to-all (MoE) size per rank, a G-th to each peer (0 = none); > 0 sets the pattern",
+       [](ExperimentConfig& c, const std::string& key, const std::string& v) {
+         c.training.alltoall_bytes = bytes_in(key, v);
+         if (c.training.alltoall_bytes) c.pattern = Pattern::kTraining;
+       }},
+      {"training.alltoall_group", "ranks per all-to-all group, 2..hosts (16; 0 = every host)",
+       [](ExperimentConfig& c, const std::string& key, const std::string& v) {
+         c.training.alltoall_group = static_cast<std::uint32_t>(uint_in(key, v, 0, 1'000'000));
+         if (c.training.alltoall_group == 1) bad(key, v, "a whole number 2..1000000, or 0 for every host");
+       }},
+      {"training.placement", "group member i of group g: strided (host g + i x hosts/G) or contiguous",
+       [](ExperimentConfig& c, const std::string& key, const std::string& v) {
+         if (v == "strided") c.training.placement = Placement::kStrided;
+         else if (v == "contiguous") c.training.placement = Placement::kContiguous;
+         else bad(key, v, "strided or contiguous");
+       }},
       {"transport.paths", "paths per connection, 1..256 (1 = single-path ECMP)",
        [](ExperimentConfig& c, const std::string& key, const std::string& v) {
          c.paths = static_cast<std::uint16_t>(uint_in(key, v, 1, 256));
+       }},
+      {"transport.lb", "load balancing: spray (over `paths`), ecmp (one path) or plb (one path, repathed on "
+                       "congestion or timeout)",
+       [](ExperimentConfig& c, const std::string& key, const std::string& v) {
+         if (v == "spray") c.lb = LoadBalance::kSpray;
+         else if (v == "ecmp") c.lb = LoadBalance::kEcmp;
+         else if (v == "plb") c.lb = LoadBalance::kPlb;
+         else bad(key, v, "spray, ecmp or plb");
+       }},
+      {"transport.plb_ce_share", "plb: a round is congested when more than this share of its ACKs echo CE (0.5)",
+       [](ExperimentConfig& c, const std::string& key, const std::string& v) {
+         char* end = nullptr;
+         const double x = std::strtod(v.c_str(), &end);
+         if (v.empty() || *end || !(x >= 0 && x < 1)) bad(key, v, "a share 0..1 (below 1), like 0.5");
+         c.plb.ce_share = x;
+       }},
+      {"transport.plb_rounds", "plb: congested rounds in a row before a repath, 1..1000 (3)",
+       [](ExperimentConfig& c, const std::string& key, const std::string& v) {
+         c.plb.rounds = static_cast<std::uint32_t>(uint_in(key, v, 1, 1000));
+       }},
+      {"transport.plb_on_timeout", "plb: repath on a retransmission timeout (ACKs: on duplicate DATA), yes or no (yes)",
+       [](ExperimentConfig& c, const std::string& key, const std::string& v) {
+         if (v == "yes" || v == "true" || v == "1") c.plb.on_timeout = true;
+         else if (v == "no" || v == "false" || v == "0") c.plb.on_timeout = false;
+         else bad(key, v, "yes or no");
        }},
       {"transport.message_bytes", "a flow is sent as messages of this size (64KiB)",
        [](ExperimentConfig& c, const std::string& key, const std::string& v) {
@@ -300,7 +383,7 @@ void read_scenario(ExperimentConfig& cfg, std::istream& in, const std::string& s
         if (s.back() != ']') throw ScenarioError("'" + s + "': expected a section like [fabric]");
         section = trim(s.substr(1, s.size() - 2));
         static const char* kSections[] = {"fabric", "host", "tor", "leaf", "agg", "spine", "core",
-                                          "traffic", "transport", "run", "faults"};
+                                          "traffic", "training", "transport", "run", "faults"};
         if (std::find_if(std::begin(kSections), std::end(kSections),
                          [&](const char* n) { return section == n; }) == std::end(kSections))
           throw ScenarioError("section [" + section +
@@ -505,6 +588,8 @@ ExperimentResult run_experiment(const ExperimentConfig& cfg_in, const RunOptions
   ExperimentConfig cfg = cfg_in;
   ExperimentResult r;
   r.seed = cfg.seed;
+  r.lb = cfg.lb;
+  if (cfg.lb != LoadBalance::kSpray) cfg.paths = 1;
   r.paths = cfg.paths;
 
   std::vector<FlowDef> flows;
@@ -555,6 +640,16 @@ ExperimentResult run_experiment(const ExperimentConfig& cfg_in, const RunOptions
         throw ScenarioError("traffic.matrix = '" + cfg.matrix_path + "': " + std::to_string(matrix_nodes) +
                             " nodes; expected at most the fabric's " + std::to_string(n));
       break;
+    case Pattern::kTraining:
+      break;
+  }
+  std::unique_ptr<Training> training;
+  if (cfg.pattern == Pattern::kTraining) {
+    try {
+      training = std::make_unique<Training>(sim, fab.hosts, cfg.training, cfg.message_bytes, cfg.window);
+    } catch (const std::invalid_argument& e) {
+      throw ScenarioError(e.what());
+    }
   }
 
   // Faults resolve their targets now, so a typo fails before the run.
@@ -594,12 +689,17 @@ ExperimentResult run_experiment(const ExperimentConfig& cfg_in, const RunOptions
   sh.window = cfg.window;
   sh.payload.assign(cfg.message_bytes, 0x5a);
   std::vector<std::vector<std::uint32_t>> out(n);
-  std::vector<std::uint32_t> in(n, 0);
+  std::vector<std::uint32_t> in(n, 0), out_conns(n, 0);
   for (std::uint32_t i = 0; i < flows.size(); ++i) {
     out[flows[i].src].push_back(i);
     ++in[flows[i].dst];
     r.bytes_total += flows[i].bytes;
   }
+  for (std::uint32_t i = 0; i < n; ++i) {
+    out_conns[i] = training ? training->out_peers(i) : static_cast<std::uint32_t>(out[i].size());
+    if (training) in[i] = training->in_peers(i);
+  }
+  if (training) r.bytes_total = training->bytes_total();
   const std::uint32_t payload = cfg.mtu - 60;
   const std::uint32_t msg_pkts = (cfg.message_bytes + payload - 1) / payload;
   const std::uint64_t heap0 = heap_in_use();
@@ -608,18 +708,26 @@ ExperimentResult run_experiment(const ExperimentConfig& cfg_in, const RunOptions
     srd::EndpointConfig ec = endpoint_config(sim, fab.hosts[i], cfg.seed, cfg.fabric.link_rate_bps);
     ec.mtu = static_cast<std::uint16_t>(cfg.mtu);
     ec.paths = cfg.paths;
-    const auto conns = static_cast<std::uint32_t>(out[i].size()) + in[i];
+    const std::uint64_t outs = out_conns[i];
+    const auto conns = outs + in[i];
     auto clamp = [](std::uint64_t v, std::uint64_t lo, std::uint64_t hi) { return std::clamp(v, lo, hi); };
     ec.max_connections = static_cast<std::uint32_t>(clamp(conns + 4, 8, 1u << 20));
-    ec.max_inflight_pkts =
-        static_cast<std::uint32_t>(clamp(std::uint64_t{out[i].size()} * cfg.window * msg_pkts + 64, 256, 1u << 22));
-    ec.max_send_msgs = static_cast<std::uint32_t>(clamp(std::uint64_t{out[i].size()} * cfg.window + 8, 16, 1u << 22));
+    ec.max_inflight_pkts = static_cast<std::uint32_t>(clamp(outs * cfg.window * msg_pkts + 64, 256, 1u << 22));
+    ec.max_send_msgs = static_cast<std::uint32_t>(clamp(outs * cfg.window + 8, 16, 1u << 22));
     ec.max_rx_msgs = static_cast<std::uint32_t>(clamp(std::uint64_t{in[i]} * cfg.window + 8, 16, 1u << 22));
     ec.max_msg_bytes = std::max<std::uint32_t>(cfg.message_bytes, 1024);
-    auto app = std::make_unique<FlowApp>(sh, std::move(out[i]));
-    apps[i] = app.get();
+    std::unique_ptr<App> app;
+    if (training) {
+      app = training->make_app(i);
+    } else {
+      auto fa = std::make_unique<FlowApp>(sh, std::move(out[i]));
+      apps[i] = fa.get();
+      app = std::move(fa);
+    }
     try {
-      sim.set_stack(fab.hosts[i], std::make_unique<SrdHost>(ec, std::move(app)));
+      auto host = std::make_unique<SrdHost>(ec, std::move(app));
+      if (cfg.lb == LoadBalance::kPlb) host->enable_plb(cfg.plb, mix64(ec.seed ^ 0x504c42));
+      sim.set_stack(fab.hosts[i], std::move(host));
     } catch (const std::invalid_argument& e) {
       throw ScenarioError(std::string("transport: ") + e.what());
     }
@@ -665,20 +773,23 @@ ExperimentResult run_experiment(const ExperimentConfig& cfg_in, const RunOptions
       last_print = now;
       last_events = s.events_processed();
       const double wall = std::chrono::duration<double>(now - run0).count();
-      const double done = r.bytes_total ? static_cast<double>(sh.bytes_acked) / r.bytes_total : 0;
+      const std::uint64_t acked = training ? training->bytes_acked() : sh.bytes_acked;
+      const double done = r.bytes_total ? static_cast<double>(acked) / r.bytes_total : 0;
       const double by_time = static_cast<double>(s.now()) / cfg.end_ns;
       const double frac = std::max(done, by_time);
       std::fprintf(opts.progress,
-                   "spray sim: %.1f us simulated, %llu/%llu flows done, %.0f%% of bytes, %.2f M events/s, "
+                   "spray sim: %.1f us simulated, %llu/%llu %s done, %.0f%% of bytes, %.2f M events/s, "
                    "ETA %.0f s\n",
-                   s.now() / 1e3, static_cast<unsigned long long>(sh.finished),
-                   static_cast<unsigned long long>(flows.size()), 100 * done, rate / 1e6,
-                   frac > 0 ? wall * (1 - frac) / frac : 0.0);
+                   s.now() / 1e3,
+                   static_cast<unsigned long long>(training ? training->iterations_done() : sh.finished),
+                   static_cast<unsigned long long>(training ? cfg.training.iterations : flows.size()),
+                   training ? "steps" : "flows", 100 * done, rate / 1e6, frac > 0 ? wall * (1 - frac) / frac : 0.0);
       std::fflush(opts.progress);
       return true;
     });
   }
-  r.all_done = sim.run_until(cfg.end_ns, [&] { return sh.finished == flows.size(); });
+  if (training) training->start();
+  r.all_done = sim.run_until(cfg.end_ns, [&] { return training ? training->done() : sh.finished == flows.size(); });
   r.sim_ns = sim.now();
   r.wall_s = std::chrono::duration<double>(Clock::now() - wall0).count();
   r.events = sim.events_processed();
@@ -694,6 +805,15 @@ ExperimentResult run_experiment(const ExperimentConfig& cfg_in, const RunOptions
     }
     ++r.flows_completed;
     r.fct_ns.push_back(s.done_ns - flows[i].start_ns);
+  }
+  if (training) {
+    r.training = training->report();
+    r.fct_ns = training->message_ns();
+    r.flows = r.training.messages;
+    r.flows_completed = r.fct_ns.size();
+    // The job stops at a failure: what it had in flight counts as failed.
+    if (r.training.failed) r.flows_failed = std::max<std::uint64_t>(1, r.flows - r.flows_completed);
+    r.bytes_delivered = r.training.bytes_acked;
   }
   if (!r.fct_ns.empty()) {
     double sum = 0;
@@ -732,10 +852,21 @@ ExperimentResult run_experiment(const ExperimentConfig& cfg_in, const RunOptions
   std::array<std::uint64_t, srd::kRetxCauseCount> retx{};
   for (std::uint32_t i = 0; i < n; ++i) {
     auto& host = static_cast<SrdHost&>(sim.stack(fab.hosts[i]));
-    r.conns_failed += apps[i]->conn_failures_;
-    for (const std::uint32_t f : apps[i]->flows()) {
+    r.conns_failed += training ? training->conn_failures(i) : apps[i]->conn_failures_;
+    if (const Plb* p = host.plb()) {
+      r.plb.congestion_repaths += p->stats().congestion_repaths;
+      r.plb.timeout_repaths += p->stats().timeout_repaths;
+      r.plb.ack_repaths += p->stats().ack_repaths;
+      r.plb.rounds += p->stats().rounds;
+      r.plb.congested_rounds += p->stats().congested_rounds;
+    }
+    std::vector<srd::ConnId> conns;
+    if (training) conns = training->out_conns(i);
+    else
+      for (const std::uint32_t f : apps[i]->flows()) conns.push_back(sh.state[f].conn);
+    for (const srd::ConnId conn : conns) {
       srd::ConnStats cs;
-      if (sh.state[f].conn == srd::kNoConn || !host.ep().conn_stats(sh.state[f].conn, cs)) continue;
+      if (conn == srd::kNoConn || !host.ep().conn_stats(conn, cs)) continue;
       for (std::size_t c = 0; c < srd::kRetxCauseCount; ++c)
         retx[c] += srd::retx_counter(cs.counters, static_cast<srd::RetxCause>(c));
       r.data_pkts += cs.counters.tx_data_pkts;
@@ -756,13 +887,47 @@ void write_json(std::ostream& o, const ExperimentResult& r) {
   o << std::fixed << std::setprecision(3);
   o << "{\n  \"topology\": \"" << r.topology << "\",\n"
     << "  \"hosts\": " << r.hosts << ", \"switches\": " << r.switches << ", \"links\": " << r.links
-    << ", \"paths\": " << r.paths << ", \"seed\": " << r.seed << ",\n"
+    << ", \"paths\": " << r.paths << ", \"lb\": \"" << to_string(r.lb) << "\", \"seed\": " << r.seed << ",\n"
     << "  \"flows\": {\"total\": " << r.flows << ", \"completed\": " << r.flows_completed
     << ", \"failed\": " << r.flows_failed << ", \"unfinished\": " << r.flows - r.flows_completed - r.flows_failed
     << ", \"bytes\": " << r.bytes_total << ", \"bytes_delivered\": " << r.bytes_delivered << "},\n"
     << "  \"fct_us\": {\"mean\": " << us(r.fct_mean_ns) << ", \"p50\": " << us(r.fct_p50_ns)
     << ", \"p90\": " << us(r.fct_p90_ns) << ", \"p99\": " << us(r.fct_p99_ns) << ", \"p999\": " << us(r.fct_p999_ns)
-    << ", \"max\": " << us(r.fct_max_ns) << "},\n  \"tiers\": [";
+    << ", \"max\": " << us(r.fct_max_ns) << "},\n";
+  // The distribution, for plots: 1,001 quantiles (0, 0.001, ..., 1) of the
+  // completion times, whatever their number.
+  o << "  \"fct_cdf_us\": [";
+  if (!r.fct_ns.empty()) {
+    std::vector<std::uint64_t> sorted = r.fct_ns;
+    std::sort(sorted.begin(), sorted.end());
+    for (std::size_t i = 0; i <= 1000; ++i)
+      o << (i ? ", " : "") << us(static_cast<double>(sorted[(sorted.size() - 1) * i / 1000]));
+  }
+  o << "],\n";
+  if (r.training.enabled) {
+    const TrainingReport& t = r.training;
+    auto stats = [&](const DurationStats& d) {
+      o << "{\"mean\": " << us(d.mean_ns) << ", \"p50\": " << us(d.p50_ns) << ", \"p99\": " << us(d.p99_ns)
+        << ", \"max\": " << us(d.max_ns) << ", \"each\": [";
+      for (std::size_t i = 0; i < d.ns.size(); ++i) o << (i ? ", " : "") << us(d.ns[i]);
+      o << "]}";
+    };
+    o << "  \"training\": {\"iterations\": " << t.iterations << ", \"iterations_done\": " << t.iterations_done
+      << ", \"failed\": " << (t.failed ? "true" : "false") << ", \"bytes_expected\": " << t.bytes_expected
+      << ", \"bytes_acked\": " << t.bytes_acked << ", \"bytes_received\": " << t.bytes_received
+      << ", \"messages\": " << t.messages << ",\n    \"step_us\": ";
+    stats(t.step);
+    o << ",\n    \"collectives\": [";
+    for (std::size_t i = 0; i < t.collectives.size(); ++i) {
+      const auto& c = t.collectives[i];
+      o << (i ? ",\n" : "\n") << "      {\"name\": \"" << c.name << "\", \"group\": " << c.group
+        << ", \"groups\": " << c.groups << ", \"bytes_per_iteration\": " << c.bytes_per_iteration << ", \"time_us\": ";
+      stats(c.time);
+      o << "}";
+    }
+    o << "\n    ]},\n";
+  }
+  o << "  \"tiers\": [";
   for (std::size_t i = 0; i < r.tiers.size(); ++i) {
     const TierReport& t = r.tiers[i];
     o << (i ? ",\n" : "\n") << "    {\"tier\": \"" << to_string(t.tier) << "\", \"links\": " << t.links
@@ -776,7 +941,10 @@ void write_json(std::ostream& o, const ExperimentResult& r) {
     o << (i ? ", " : "") << "\"" << r.retransmits[i].first << "\": " << r.retransmits[i].second;
   o << "}, \"retransmits_total\": " << r.retx_total << ", \"spurious_retx\": " << r.spurious_retx
     << ", \"rto_events\": " << r.rto_events << ", \"path_quarantines\": " << r.path_quarantines
-    << ", \"conns_failed\": " << r.conns_failed << "},\n"
+    << ", \"conns_failed\": " << r.conns_failed << ", \"plb_congestion_repaths\": " << r.plb.congestion_repaths
+    << ", \"plb_timeout_repaths\": " << r.plb.timeout_repaths
+    << ", \"plb_ack_repaths\": " << r.plb.ack_repaths << ", \"plb_rounds\": " << r.plb.rounds
+    << ", \"plb_congested_rounds\": " << r.plb.congested_rounds << "},\n"
     << "  \"run\": {\"sim_us\": " << us(r.sim_ns) << ", \"all_done\": " << (r.all_done ? "true" : "false")
     << ", \"events\": " << r.events << ", \"packets\": " << r.packets << ", \"wall_s\": " << r.wall_s
     << ", \"build_s\": " << r.build_s << ", \"events_per_s\": " << (r.wall_s > 0 ? r.events / r.wall_s : 0)
@@ -785,10 +953,26 @@ void write_json(std::ostream& o, const ExperimentResult& r) {
 
 void write_text(std::ostream& o, const ExperimentResult& r) {
   o << std::fixed << std::setprecision(1);
-  o << r.topology << ", " << r.paths << " path(s), seed " << r.seed << "\n";
-  o << "flows: " << r.flows_completed << "/" << r.flows << " completed, " << r.flows_failed << " failed"
-    << (r.all_done ? "" : " (end of run reached first)") << "\n";
-  o << "FCT us: mean " << r.fct_mean_ns / 1e3 << "  p50 " << r.fct_p50_ns / 1e3 << "  p90 " << r.fct_p90_ns / 1e3
+  o << r.topology << ", " << to_string(r.lb) << ", " << r.paths << " path(s), seed " << r.seed << "\n";
+  if (r.training.enabled) {
+    const TrainingReport& t = r.training;
+    auto line = [&](const char* what, const DurationStats& d) {
+      o << what << " us: mean " << d.mean_ns / 1e3 << "  p50 " << d.p50_ns / 1e3 << "  p99 " << d.p99_ns / 1e3
+        << "  max " << d.max_ns / 1e3 << "\n";
+    };
+    o << "training: " << t.iterations_done << "/" << t.iterations << " steps" << (t.failed ? ", stopped by a failure" : "")
+      << ", " << t.bytes_acked << " of " << t.bytes_expected << " bytes expected acknowledged\n";
+    line("step time", t.step);
+    for (const auto& c : t.collectives) {
+      const std::string what = c.name + " (" + std::to_string(c.groups) + " x " + std::to_string(c.group) + " ranks)";
+      line(what.c_str(), c.time);
+    }
+    o << "messages: " << r.flows_completed << "/" << r.flows << " acknowledged";
+  } else {
+    o << "flows: " << r.flows_completed << "/" << r.flows << " completed";
+  }
+  o << ", " << r.flows_failed << " failed" << (r.all_done ? "" : " (end of run reached first)") << "\n";
+  o << (r.training.enabled ? "message latency" : "FCT") << " us: mean " << r.fct_mean_ns / 1e3 << "  p50 " << r.fct_p50_ns / 1e3 << "  p90 " << r.fct_p90_ns / 1e3
     << "  p99 " << r.fct_p99_ns / 1e3 << "  p99.9 " << r.fct_p999_ns / 1e3 << "  max " << r.fct_max_ns / 1e3 << "\n";
   o << "tier   links  tx_pkts      queue_drops  loss_drops  down_drops  ce_marks    util mean/max\n";
   for (const TierReport& t : r.tiers)
@@ -801,6 +985,9 @@ void write_text(std::ostream& o, const ExperimentResult& r) {
   o << " (total " << r.retx_total << " of " << r.data_pkts << " DATA, spurious " << r.spurious_retx << ")\n";
   o << "rto " << r.rto_events << ", path quarantines " << r.path_quarantines << ", connections failed "
     << r.conns_failed << "\n";
+  if (r.lb == LoadBalance::kPlb)
+    o << "plb: " << r.plb.congestion_repaths << " repaths on congestion, " << r.plb.timeout_repaths
+      << " on timeout, " << r.plb.ack_repaths << " of ACKs (the peer timed out); " << r.plb.congested_rounds << " of " << r.plb.rounds << " rounds congested\n";
   o << "run: " << r.sim_ns / 1e3 << " us simulated, " << r.events << " events, " << r.packets
     << " packet hops in " << std::setprecision(2) << r.wall_s << " s (build " << r.build_s << " s), "
     << std::setprecision(2) << (r.wall_s > 0 ? r.events / r.wall_s / 1e6 : 0) << " M events/s, peak RSS "

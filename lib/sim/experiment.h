@@ -20,7 +20,9 @@
 #include <vector>
 
 #include "fabric.h"
+#include "plb.h"
 #include "traffic_matrix.h"
+#include "training.h"
 
 namespace spray::sim {
 
@@ -29,7 +31,13 @@ class ScenarioError : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
-enum class Pattern : std::uint8_t { kPermutation, kAllToAll, kIncast, kMatrix };
+enum class Pattern : std::uint8_t { kPermutation, kAllToAll, kIncast, kMatrix, kTraining };
+
+// How a connection's packets are spread over the fabric: sprayed over
+// `paths` entropies (the transport as it is), one path hashed by ECMP, or
+// one path that PLB moves on congestion or timeout (plb.h).
+enum class LoadBalance : std::uint8_t { kSpray, kEcmp, kPlb };
+const char* to_string(LoadBalance lb) noexcept;
 
 enum class FaultKind : std::uint8_t { kLinkDown, kLinkUp, kLinkDegrade, kSwitchDown, kSwitchUp };
 
@@ -55,9 +63,12 @@ struct ExperimentConfig {
   SizeDist size{2'000'000};
   Nanos start_spread_ns = 0;
   std::string matrix_path;           // pattern = matrix: htsim .cm file
+  TrainingConfig training;           // pattern = training
   // Transport: P paths per connection (1 = single-path ECMP) and how a flow
   // is cut into messages (window of messages outstanding per flow).
   std::uint16_t paths = 16;
+  LoadBalance lb = LoadBalance::kSpray;  // ecmp and plb use one path whatever `paths` says
+  PlbConfig plb;
   std::uint32_t message_bytes = 64 * 1024;
   std::uint32_t window = 4;
   // Run.
@@ -96,7 +107,8 @@ struct ExperimentResult {
   std::uint64_t hosts = 0;
   std::uint64_t switches = 0;
   std::uint64_t links = 0;
-  std::uint16_t paths = 0;
+  std::uint16_t paths = 0;            // as used: 1 for ecmp and plb
+  LoadBalance lb = LoadBalance::kSpray;
   std::uint64_t seed = 0;
   // Flows.
   std::uint64_t flows = 0;
@@ -116,6 +128,10 @@ struct ExperimentResult {
   std::uint64_t rto_events = 0;
   std::uint64_t path_quarantines = 0;
   std::uint64_t conns_failed = 0;
+  PlbStats plb;                       // lb = plb: repaths and rounds, every host
+  // pattern = training: step and collective times. The flows above are
+  // then the collectives' messages (fct_ns: submit to acknowledged).
+  TrainingReport training;
   // Run.
   Nanos sim_ns = 0;                   // virtual time at the end
   bool all_done = false;              // every flow completed or failed before end_ns

@@ -22,6 +22,10 @@ struct Packet {
   srd::PeerAddr src;
   srd::PeerAddr dst;
   std::uint16_t path_id = 0;
+  // What the switches hash as the path's part of the UDP source port
+  // (base + entropy): the path id, unless the host's stack repaths
+  // (HostStack::tx_entropy).
+  std::uint16_t entropy = 0;
   std::uint16_t len = 0;          // SRD bytes (the UDP payload)
   bool ect = false;
   bool ce = false;

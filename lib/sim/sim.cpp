@@ -283,6 +283,7 @@ void Sim::transmit(Host& h, HostStack& st, Nanos now) {
     p.src = h.cfg.addr;
     p.dst = meta.to;
     p.path_id = meta.path_id;
+    p.entropy = st.tx_entropy(meta);
     p.ect = meta.ect;
     p.id = next_pkt_id_++;
     p.sent_ns = now;
@@ -450,7 +451,7 @@ void Sim::forward(Switch& s, std::uint32_t pi) {
   const std::vector<std::uint32_t>& g = s.groups[gi];
   std::uint32_t out = g[0];
   if (g.size() > 1) {
-    const std::uint16_t src_port = static_cast<std::uint16_t>(cfg_.udp_src_port_base + p.path_id);
+    const std::uint16_t src_port = static_cast<std::uint16_t>(cfg_.udp_src_port_base + p.entropy);
     const std::uint64_t key = (std::uint64_t{p.src.ip} << 32 | p.dst.ip) ^
                               mix64(s.hash_seed ^ (std::uint64_t{src_port} << 16 | p.dst.port));
     out = g[mix64(key) % g.size()];

@@ -53,6 +53,11 @@ class HostStack {
   // The host's rx ring dropped packets since the last poll (a NIC reports
   // this as imissed); called before the poll's packets.
   virtual void on_host_drops(Nanos /*now_ns*/) noexcept {}
+  // The ECMP entropy of a packet poll_tx just produced: the switches hash
+  // base + this as its UDP source port. A stack that repaths a single-path
+  // connection (PLB) changes it without the transport knowing; the packet
+  // still carries `meta.path_id` to the peer's transport.
+  virtual std::uint16_t tx_entropy(const srd::TxMeta& meta) noexcept { return meta.path_id; }
 };
 
 struct HostConfig {
@@ -118,7 +123,7 @@ struct Switch {
 
 struct SimConfig {
   std::uint64_t seed = 1;
-  std::uint16_t udp_src_port_base = 49152;  // UDP source port = base + path_id
+  std::uint16_t udp_src_port_base = 49152;  // UDP source port = base + entropy (the path id unless repathed)
   std::uint32_t max_srd_bytes = 9000 - 28;  // largest UDP payload a host may emit
 };
 

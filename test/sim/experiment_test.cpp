@@ -384,5 +384,176 @@ TEST(Experiment, AFaultOnNoSuchLinkFailsBeforeTheRun) {
   }
 }
 
+// A k = 4 tree with ECN at every switch tier: single-path flows of a
+// permutation collide on some uplinks (the hot spots) and see CE.
+ExperimentConfig hot_spots(LoadBalance lb, std::uint64_t seed = 3) {
+  ExperimentConfig c = small(16, seed);
+  c.lb = lb;
+  c.size = SizeDist(1'000'000);
+  for (const Tier t : {Tier::kTor, Tier::kAgg, Tier::kCore}) c.fabric.tiers[static_cast<int>(t)].ecn_pkts = 8;
+  return c;
+}
+
+TEST(Plb, RepathsOnCongestionWhereEcmpStays) {
+  const ExperimentResult ecmp = run_experiment(hot_spots(LoadBalance::kEcmp));
+  const ExperimentResult plb = run_experiment(hot_spots(LoadBalance::kPlb));
+  ASSERT_EQ(ecmp.flows_completed, 16u);
+  ASSERT_EQ(plb.flows_completed, 16u);
+  EXPECT_EQ(ecmp.paths, 1);  // `paths` = 16 is overridden by the mode
+  EXPECT_EQ(plb.paths, 1);
+  EXPECT_EQ(ecmp.plb.rounds + ecmp.plb.congestion_repaths + ecmp.plb.timeout_repaths, 0u);
+  EXPECT_GT(plb.plb.rounds, 0u);
+  EXPECT_GT(plb.plb.congested_rounds, 0u);
+  EXPECT_GT(plb.plb.congestion_repaths, 0u);
+  // A repath moves a flow to other links: the runs differ.
+  EXPECT_NE(plb.fct_ns, ecmp.fct_ns);
+}
+
+TEST(Plb, SameSeedSameResults) {
+  const ExperimentResult a = run_experiment(hot_spots(LoadBalance::kPlb, 4));
+  const ExperimentResult b = run_experiment(hot_spots(LoadBalance::kPlb, 4));
+  EXPECT_EQ(a.fct_ns, b.fct_ns);
+  EXPECT_EQ(a.events, b.events);
+  EXPECT_EQ(a.plb.congestion_repaths, b.plb.congestion_repaths);
+  EXPECT_EQ(a.plb.timeout_repaths, b.plb.timeout_repaths);
+}
+
+// Every flow's one path crosses the core; with every link of one core
+// switch down, ECMP keeps hashing the flows (or their ACKs) that used it
+// there, and they stall in timeouts to the end of the run, while PLB moves
+// them after a timeout, and their ACKs after duplicate DATA.
+TEST(Plb, MovesOffADeadSwitchOnTimeout) {
+  auto with_fault = [](LoadBalance lb) {
+    ExperimentConfig c = hot_spots(lb);
+    for (auto& t : c.fabric.tiers) t.ecn_pkts = 0;
+    apply_setting(c, "fault", "20us switch-down core0");
+    return run_experiment(c);
+  };
+  const ExperimentResult ecmp = with_fault(LoadBalance::kEcmp);
+  const ExperimentResult plb = with_fault(LoadBalance::kPlb);
+  EXPECT_LT(ecmp.flows_completed, 16u);
+  EXPECT_GT(ecmp.rto_events, 0u);
+  EXPECT_EQ(plb.flows_completed, 16u);
+  EXPECT_GT(plb.plb.timeout_repaths, 0u);
+  EXPECT_GT(plb.plb.ack_repaths, 0u);
+  EXPECT_EQ(plb.plb.congestion_repaths, 0u);  // no ECN, no congested round
+}
+
+TEST(Scenario, LoadBalancingKeys) {
+  ExperimentConfig c;
+  apply_setting(c, "lb", "plb");
+  apply_setting(c, "transport.plb_rounds", "5");
+  apply_setting(c, "plb_ce_share", "0.25");
+  EXPECT_EQ(c.lb, LoadBalance::kPlb);
+  EXPECT_EQ(c.plb.rounds, 5u);
+  EXPECT_DOUBLE_EQ(c.plb.ce_share, 0.25);
+  EXPECT_EQ(scenario_error("[transport]\nlb = flowlet\n"), "s.ini:2: transport.lb = 'flowlet': expected spray, ecmp or plb");
+  EXPECT_EQ(scenario_error("[transport]\nplb_ce_share = 1.5\n"),
+            "s.ini:2: transport.plb_ce_share = '1.5': expected a share 0..1 (below 1), like 0.5");
+}
+
+// A k = 4 tree (16 hosts, 1 us links, 100 Gbit/s) running training steps.
+ExperimentConfig training(std::uint64_t allreduce, std::uint32_t ring, std::uint64_t alltoall, std::uint32_t group) {
+  ExperimentConfig c = small(16, 1);
+  c.pattern = Pattern::kTraining;
+  c.training.iterations = 2;
+  c.training.compute_ns = 20'000;
+  c.training.allreduce_bytes = allreduce;
+  c.training.allreduce_group = ring;
+  c.training.alltoall_bytes = alltoall;
+  c.training.alltoall_group = group;
+  return c;
+}
+
+TEST(Training, RingAllReduceMovesExactlyTheBytesExpected) {
+  // Two rings of 8 (strided: hosts 0, 2, 4, ... and 1, 3, 5, ...): each
+  // rank sends 2 x 7 chunks of 1 MB / 8 = 125,000 B per step.
+  const ExperimentResult r = run_experiment(training(1'000'000, 8, 0, 0));
+  const TrainingReport& t = r.training;
+  ASSERT_TRUE(t.enabled);
+  EXPECT_FALSE(t.failed);
+  EXPECT_EQ(t.iterations_done, 2u);
+  ASSERT_EQ(t.collectives.size(), 1u);
+  EXPECT_EQ(t.collectives[0].name, "allreduce");
+  EXPECT_EQ(t.collectives[0].groups, 2u);
+  EXPECT_EQ(t.collectives[0].group, 8u);
+  const std::uint64_t per_iteration = 2ull * 8 * 14 * 125'000;
+  EXPECT_EQ(t.collectives[0].bytes_per_iteration, per_iteration);
+  EXPECT_EQ(t.bytes_expected, 2 * per_iteration);
+  EXPECT_EQ(t.bytes_acked, 2 * per_iteration);
+  EXPECT_EQ(t.bytes_received, 2 * per_iteration);
+  EXPECT_EQ(r.bytes_total, 2 * per_iteration);
+  ASSERT_EQ(t.step.ns.size(), 2u);
+  ASSERT_EQ(t.collectives[0].time.ns.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const std::uint64_t ar = t.collectives[0].time.ns[i];
+    EXPECT_GT(ar, 0u);
+    EXPECT_EQ(t.step.ns[i], 20'000 + ar);  // compute gap, then the one collective
+    // Each of the 14 steps waits for the previous chunk to arrive whole:
+    // 10 us of serialisation at 100 Gbit/s plus 4 links of 1 us between
+    // neighbours on different ToRs.
+    EXPECT_GT(ar, 14u * 14'000);
+  }
+  EXPECT_GT(t.step.mean_ns, 20'000.0);
+  EXPECT_LE(t.step.p50_ns, t.step.max_ns);
+  EXPECT_EQ(r.flows_completed, r.flows);  // the messages
+  EXPECT_EQ(r.flows_failed, 0u);
+}
+
+TEST(Training, AllReduceThenAllToAllEachStep) {
+  // All-to-all in 4 groups of 4: each rank sends 256 KB / 4 to each of 3 peers.
+  const ExperimentResult r = run_experiment(training(512'000, 0, 256'000, 4));
+  const TrainingReport& t = r.training;
+  ASSERT_EQ(t.collectives.size(), 2u);
+  EXPECT_EQ(t.collectives[1].name, "alltoall");
+  EXPECT_EQ(t.collectives[1].groups, 4u);
+  const std::uint64_t ar = 16ull * 30 * 32'000, a2a = 4ull * 4 * 3 * 64'000;
+  EXPECT_EQ(t.collectives[0].bytes_per_iteration, ar);
+  EXPECT_EQ(t.collectives[1].bytes_per_iteration, a2a);
+  EXPECT_EQ(t.bytes_acked, 2 * (ar + a2a));
+  EXPECT_EQ(t.iterations_done, 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_GT(t.collectives[1].time.ns[i], 0u);
+    EXPECT_EQ(t.step.ns[i], 20'000 + t.collectives[0].time.ns[i] + t.collectives[1].time.ns[i]);
+  }
+}
+
+TEST(Training, SameSeedSameResults) {
+  ExperimentConfig c = training(1'000'000, 0, 512'000, 8);
+  c.lb = LoadBalance::kPlb;
+  for (const Tier t : {Tier::kTor, Tier::kAgg, Tier::kCore}) c.fabric.tiers[static_cast<int>(t)].ecn_pkts = 8;
+  const ExperimentResult a = run_experiment(c);
+  const ExperimentResult b = run_experiment(c);
+  EXPECT_EQ(a.training.step.ns, b.training.step.ns);
+  EXPECT_EQ(a.fct_ns, b.fct_ns);
+  EXPECT_EQ(a.events, b.events);
+  c.seed = 2;
+  const ExperimentResult d = run_experiment(c);
+  EXPECT_NE(a.fct_ns, d.fct_ns);
+}
+
+TEST(Training, BadPlansNameTheKey) {
+  EXPECT_EQ(scenario_error("[training]\nallreduce_group = 1\n"),
+            "s.ini:2: training.allreduce_group = '1': expected a whole number 2..1000000, or 0 for every host");
+  EXPECT_EQ(scenario_error("[training]\nplacement = random\n"),
+            "s.ini:2: training.placement = 'random': expected strided or contiguous");
+  EXPECT_EQ(scenario_error("[training]\ncompute = soon\n"),
+            "s.ini:2: training.compute = 'soon': expected a time like 500ns, 20us, 1.5ms or 2s (up to 1000 s)");
+  EXPECT_EQ(scenario_error("[training]\nalltoall_bytes = lots\n"),
+            "s.ini:2: training.alltoall_bytes = 'lots': expected a size like 8MB, 64KiB or 0, up to 1TB");
+  try {
+    run_experiment(training(1'000'000, 17, 0, 0));
+    FAIL() << "a ring of 17 on 16 hosts accepted";
+  } catch (const ScenarioError& e) {
+    EXPECT_STREQ(e.what(), "training.allreduce_group = '17': expected 2..16 (the fabric's hosts), or 0 for all of them");
+  }
+  try {
+    run_experiment(training(0, 0, 0, 0));
+    FAIL() << "a step without collectives accepted";
+  } catch (const ScenarioError& e) {
+    EXPECT_NE(std::string(e.what()).find("expected at least one collective"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace spray::sim::test
