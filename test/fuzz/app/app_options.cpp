@@ -8,9 +8,11 @@
 //
 // Input: the arguments after the role name, separated by '\0'. The same
 // bytes are also written to a file and read as `--config FILE`, so the INI
-// reader sees them too. Each role (switch, gen, respond, demo) parses both.
-// A `--config` among the arguments is pointed at that same file: the input
-// must not name files to read (a FIFO or /dev/zero would hang the run).
+// reader sees them too. Each role (switch, gen, respond, demo) parses both;
+// sim reads the file as its scenario. A `--config` among the arguments is
+// pointed at that same file, and so is any argument of sim's that names an
+// existing file (its scenario is a positional argument or --scenario): the
+// input must not name files to read (a FIFO or /dev/zero would hang the run).
 #include <fcntl.h>
 #include <malloc.h>
 #include <unistd.h>
@@ -30,6 +32,7 @@
 #include "../wire/fuzz_check.h"
 #include "cli.h"
 #include "host_options.h"
+#include "sim_options.h"
 #include "switch_options.h"
 #include "tor/l2_switch.h"
 #include "tor/l3_router.h"
@@ -141,6 +144,37 @@ void run_demo(const std::vector<std::string>& args) {
   (void)p.parse(args);
 }
 
+// sim's arguments with every name of an existing file (alone, or after
+// '=') pointed at the fuzz input's own file.
+std::vector<std::string> sim_args(std::vector<std::string> args) {
+  for (std::string& a : args) {
+    const auto eq = a.rfind("--", 0) == 0 ? a.find('=') : std::string::npos;
+    const std::string value = eq == std::string::npos ? a : a.substr(eq + 1);
+    std::error_code ec;
+    if (value.empty() || !std::filesystem::exists(value, ec)) continue;
+    a = eq == std::string::npos ? config_path() : a.substr(0, eq + 1) + config_path();
+  }
+  return args;
+}
+
+// What run_experiment relies on from a parsed scenario.
+void run_sim(const std::vector<std::string>& args) {
+  const auto o = parse_sim_options(args);
+  if (!o) return;
+  const sim::ExperimentConfig& c = o->cfg;
+  WIRE_FUZZ_CHECK(c.paths >= 1 && c.paths <= 256);
+  WIRE_FUZZ_CHECK(c.window >= 1 && c.window <= 1024);
+  WIRE_FUZZ_CHECK(c.mtu >= 576 && c.mtu <= 9000);
+  WIRE_FUZZ_CHECK(c.message_bytes >= 1024 && c.message_bytes <= (16u << 20));
+  WIRE_FUZZ_CHECK(c.end_ns > 0);
+  WIRE_FUZZ_CHECK(c.plb.ce_share >= 0 && c.plb.ce_share < 1 && c.plb.rounds >= 1);
+  WIRE_FUZZ_CHECK(c.training.iterations >= 1);
+  WIRE_FUZZ_CHECK(c.training.allreduce_group != 1 && c.training.alltoall_group != 1);
+  WIRE_FUZZ_CHECK(c.fabric.k % 2 == 0 && c.fabric.link_rate_bps > 0);
+  for (const auto& t : c.fabric.tiers) WIRE_FUZZ_CHECK(t.queue_pkts >= 1);
+  for (const auto& f : c.faults) WIRE_FUZZ_CHECK(!f.target.empty());
+}
+
 template <class F>
 void only_usage_errors(const char* role, F&& f) {
   try {
@@ -181,6 +215,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     only_usage_errors("respond", [&] { run_respond(*a); });
     only_usage_errors("demo", [&] { run_demo(*a); });
   }
+  only_usage_errors("sim", [&] { run_sim(sim_args(args)); });
+  only_usage_errors("sim", [&] { run_sim({"--scenario", config_path()}); });
   std::fflush(stdout);
   ::dup2(stdout_fd, STDOUT_FILENO);
   return 0;
