@@ -961,7 +961,7 @@ void write_text(std::ostream& o, const ExperimentResult& r) {
         << "  max " << d.max_ns / 1e3 << "\n";
     };
     o << "training: " << t.iterations_done << "/" << t.iterations << " steps" << (t.failed ? ", stopped by a failure" : "")
-      << ", " << t.bytes_acked << " of " << t.bytes_expected << " bytes expected acknowledged\n";
+      << ", " << t.bytes_acked << " of the " << t.bytes_expected << " bytes planned acknowledged\n";
     line("step time", t.step);
     for (const auto& c : t.collectives) {
       const std::string what = c.name + " (" + std::to_string(c.groups) + " x " + std::to_string(c.group) + " ranks)";

@@ -411,7 +411,7 @@ TrainingReport Training::report() const {
     c.time.ns = st.phase_ns[p];
     c.time.finish();
     r.collectives.push_back(std::move(c));
-    r.bytes_expected += ph.bytes * st.iteration;
+    r.bytes_expected += ph.bytes * st.cfg.iterations;
   }
   r.bytes_acked = st.acked;
   r.bytes_received = st.received;

@@ -60,7 +60,7 @@ struct TrainingReport {
     DurationStats time;
   };
   std::vector<Collective> collectives;
-  std::uint64_t bytes_expected = 0;   // every collective of every finished iteration
+  std::uint64_t bytes_expected = 0;   // every collective of every iteration, as planned
   std::uint64_t bytes_acked = 0;
   std::uint64_t bytes_received = 0;
   std::uint64_t messages = 0;         // submitted
