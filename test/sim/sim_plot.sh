@@ -2,15 +2,16 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # spray sim --plot DIR: a small training run written as JSON and drawn by
 # tools/sim-plot.py; every figure it names must exist and be non-empty.
-# Skips (77) when python3-matplotlib is missing (tools/setup.sh --test
-# installs it); installs nothing.
+# Needs python3-matplotlib (tools/setup.sh --test installs it); installs
+# nothing itself.
 set -euo pipefail
 spray=$1
 script=$2
 # The interpreter spray sim runs: the system's, which python3-matplotlib is for.
 py=python3
 [[ -x /usr/bin/python3 ]] && py=/usr/bin/python3
-"$py" -c 'import matplotlib' 2>/dev/null || { echo "python3-matplotlib missing: skipped"; exit 77; }
+"$py" -c 'import matplotlib' 2>/dev/null ||
+  { echo "sim_plot: python3-matplotlib is missing: apt-get install python3-matplotlib (tools/setup.sh --test does)"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 SPRAY_SIM_PLOT=$script "$spray" sim --k 4 --quiet --allreduce 512KB --set training.alltoall_bytes=256KB \
