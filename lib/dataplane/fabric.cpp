@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 
+#include "tor/l3_router.h"
 #include "traffic/rng.h"
 #include "wire/ipv4.h"
 
@@ -98,6 +99,20 @@ FabricPlan plan_fabric(const FabricSpec& spec) {
   plan.resp_host.prefix_len = 24;
   plan.resp_host.gateway = ip(10, 0, 2, 1);
   return plan;
+}
+
+std::vector<FabricPlan::PathRoute> FabricPlan::path_routes(std::uint16_t paths) const {
+  tor::L3Router leaf1(switches[0].config.l3, switches[0].ports.size());
+  tor::L3Router leaf2(switches[1].config.l3, switches[1].ports.size());
+  std::vector<PathRoute> v;
+  for (std::uint16_t p = 0; p < paths; ++p) {
+    const auto g = static_cast<std::uint16_t>(gen_host.src_port_base + p);
+    const auto r = static_cast<std::uint16_t>(resp_host.src_port_base + p);
+    // Port 0 of each leaf faces its host; port 1 + s faces spine s.
+    v.push_back({leaf1.egress_for(gen_host.ip, resp_host.ip, wire::kIpProtoUdp, g, resp_host.udp_port) - 1,
+                 leaf2.egress_for(resp_host.ip, gen_host.ip, wire::kIpProtoUdp, r, gen_host.udp_port) - 1});
+  }
+  return v;
 }
 
 void FabricPipeline::add(Pipeline* p, const std::vector<std::uint16_t>& ports) {

@@ -57,6 +57,18 @@ struct FabricPlan {
 
   // The port name of a leaf's end (leaf_side) or the spine's end of a link.
   static std::string link_port(unsigned leaf, unsigned spine, bool leaf_side);
+
+  // The spines path p crosses, from the leaves' own ECMP hashes: requests
+  // leave leaf 1 with source port src_port_base + p, and the responder's
+  // packets of that path (replies, and the ACKs, which return on the path id
+  // of the data they acknowledge) leave leaf 2 with the same source port.
+  // Which path a failure cuts depends on it, so the demo picks its failing
+  // spine and tells cut paths from healthy ones by it.
+  struct PathRoute {
+    int forward;  // spine of leaf 1's packets
+    int reverse;  // spine of leaf 2's packets
+  };
+  std::vector<PathRoute> path_routes(std::uint16_t paths) const;
 };
 
 // Throws std::invalid_argument for a spec out of range.

@@ -16,6 +16,7 @@
 
 #include "dataplane/clock.h"
 #include "dataplane/eal.h"
+#include "dataplane/format.h"
 #include "dataplane/port.h"
 #include "dataplane/worker.h"
 #include "telemetry/counter.h"
@@ -69,9 +70,6 @@ struct Signals {
   std::atomic<bool> dump{false};    // SIGUSR1
 };
 Signals& signals() noexcept;
-
-// 1234567 -> "1.23M": rates and sizes in progress lines and reports.
-std::string human(double v);
 
 class Runtime {
  public:

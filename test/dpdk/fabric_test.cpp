@@ -25,7 +25,6 @@
 #include "dataplane/srd_host.h"
 #include "dataplane/switch_pipeline.h"
 #include "rte_pmd_impair.h"
-#include "tor/l3_router.h"
 #include "wire/ipv4.h"
 
 namespace spray::test {
@@ -121,26 +120,7 @@ class Fabric {
     }
   }
 
-  // The spines a path crosses, from the leaves' own ECMP hashes: requests
-  // leave leaf 1 with source port base + path, and the responder's packets
-  // of that path (replies, and the ACKs, which return on the path id of the
-  // data they acknowledge) leave leaf 2 with the same source port.
-  struct PathRoute {
-    int forward, reverse;
-  };
-  std::vector<PathRoute> path_routes() const {
-    tor::L3Router leaf1(plan_.switches[0].config.l3, plan_.switches[0].ports.size());
-    tor::L3Router leaf2(plan_.switches[1].config.l3, plan_.switches[1].ports.size());
-    std::vector<PathRoute> v;
-    for (std::uint16_t p = 0; p < kPaths; ++p) {
-      const auto g = static_cast<std::uint16_t>(plan_.gen_host.src_port_base + p);
-      const auto r = static_cast<std::uint16_t>(plan_.resp_host.src_port_base + p);
-      // Port 0 of each leaf faces its host; port 1 + s faces spine s.
-      v.push_back({leaf1.egress_for(plan_.gen_host.ip, plan_.resp_host.ip, wire::kIpProtoUdp, g, plan_.resp_host.udp_port) - 1,
-                   leaf2.egress_for(plan_.resp_host.ip, plan_.gen_host.ip, wire::kIpProtoUdp, r, plan_.gen_host.udp_port) - 1});
-    }
-    return v;
-  }
+  std::vector<dp::FabricPlan::PathRoute> path_routes() const { return plan_.path_routes(kPaths); }
 
   // What a worker does, for every pipeline at once, until `until` holds, the
   // generator finishes or gives up, or `max_seconds` pass. Link states reach
