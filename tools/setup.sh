@@ -25,7 +25,7 @@ esac
 # Build and run-time dependencies, each a Debian 12 package.
 packages=(
   meson ninja-build pkg-config g++ git
-  libdpdk-dev dpdk-dev liburing-dev libboost-program-options-dev prometheus-cpp-dev
+  libdpdk-dev dpdk-dev liburing-dev libboost-program-options-dev prometheus-cpp-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
 )
 # What the tests start or call: namespaces, ping, iperf3, a real Prometheus

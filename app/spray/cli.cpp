@@ -182,6 +182,7 @@ void RoleParser::fill_common() {
   if (idle != "poll" && idle != "backoff")
     throw UsageError("--idle '" + idle + "': expected poll or backoff");
   common_.idle_poll = idle == "poll";
+  common_.idle_given = !vm_["idle"].defaulted();
   common_.stats_period_s = vm_["stats-period"].as<double>();
   if (!(common_.stats_period_s >= 0 && common_.stats_period_s <= 3600))
     throw UsageError("--stats-period '" + std::to_string(common_.stats_period_s) +

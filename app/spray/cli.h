@@ -14,29 +14,15 @@
 
 #include "dataplane/errors.h"
 #include "dataplane/port_spec.h"
+#include "roles/options.h"
 #include "telemetry/listen.h"
 
 namespace spray::app {
 
 namespace po = boost::program_options;
 
-// What the runtime needs, parsed and validated (no DPDK types, so the unit
-// tests run without EAL).
-struct CommonOptions {
-  std::vector<dp::PortSpec> ports;
-  std::vector<unsigned> worker_cpus;
-  std::vector<std::string> eal_args;
-  std::string file_prefix;
-  unsigned mem_mb = 0;
-  bool idle_poll = false;
-  double stats_period_s = 1.0;
-  unsigned rx_desc = 1024;
-  unsigned tx_desc = 1024;
-  std::string log_level = "warning";
-  // Prometheus endpoint; nullopt = --metrics off.
-  std::optional<telemetry::ListenAddress> metrics;
-  bool metrics_default = true;  // no --metrics given: the role's default
-};
+// Defined with the roles that run them (lib/roles/options.h).
+using roles::CommonOptions;
 
 // The role's default --metrics port (doc/telemetry.md): one per role, so
 // several roles run side by side on one host.

@@ -27,13 +27,6 @@ std::uint64_t parse_seconds(double s, const char* option, bool allow_zero, doubl
   return static_cast<std::uint64_t>(std::llround(s * 1e9));
 }
 
-double wire_bits_per_message(double mean_msg_bytes) {
-  // One 1440-byte segment per packet, each with its SRD, UDP, IPv4 and
-  // Ethernet headers plus preamble, FCS and gap.
-  const double segs = std::max(1.0, std::ceil(mean_msg_bytes / 1440.0));
-  return (mean_msg_bytes + segs * (32 + 8 + 20 + 14 + 24)) * 8;
-}
-
 RateSpec parse_rate(const std::string& s, double mean_msg_bytes, double link_bps) {
   const std::string accepted =
       "; expected messages/s (250000, 1e6), a bit rate (500Mbps, 10Gbps) or a share of the link (40%)";
@@ -156,6 +149,25 @@ HostOptions host_options_from(const RoleParser& p, bool generator, bool local_re
 }
 
 }  // namespace
+
+RoleParser make_gen_parser() {
+  RoleParser parser("gen",
+                    "Traffic generator: opens SRD connections to a responder, sends request messages in "
+                    "closed or open loop, sprays them over paths, measures round trips.\n"
+                    "Example: spray gen --port p=net_tap0,iface=gen0 --ip 10.0.0.1/24 --peer 10.0.0.2 "
+                    "--outstanding 32 --duration 10");
+  describe_gen_options(parser);
+  return parser;
+}
+
+RoleParser make_respond_parser() {
+  RoleParser parser("respond",
+                    "Responder: owns an IPv4 address on each port (answers ARP and ping), accepts SRD "
+                    "connections, answers every request and verifies what it receives.\n"
+                    "Example: spray respond --port p=net_tap0,iface=resp0 --ip 10.0.0.2/24");
+  describe_respond_options(parser);
+  return parser;
+}
 
 void describe_gen_options(RoleParser& p) {
   describe_host_options(p, true);

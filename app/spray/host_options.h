@@ -9,34 +9,17 @@
 #include <vector>
 
 #include "cli.h"
-#include "dataplane/host_config.h"
-#include "srd/config.h"
-#include "traffic/generator.h"
-#include "traffic/responder.h"
+#include "roles/options.h"
 
 namespace spray::app {
 
-struct HostOptions {
-  CommonOptions common;
-  std::vector<dp::SrdHostConfig> hosts;  // one per port, in port order
-  srd::EndpointConfig endpoint;          // local address filled per host
-};
+using roles::GenOptions;
+using roles::HostOptions;
+using roles::RespondOptions;
 
-struct GenOptions {
-  HostOptions host;
-  traffic::GenConfig gen;
-  std::string json_path;
-  std::string hdr_path;
-  double rate_gbps = 0;      // when --rate was given in bits/s (for the report)
-  double rate_percent = 0;   // when --rate was given in % of the link
-  std::string rate_text;
-  bool local_responder = false;  // hosts[1] is the in-process responder
-};
-
-struct RespondOptions {
-  HostOptions host;
-  traffic::RespondConfig respond;
-};
+// The roles' parsers: the common options and the role's own.
+RoleParser make_gen_parser();
+RoleParser make_respond_parser();
 
 void describe_host_options(RoleParser& p, bool generator);
 void describe_gen_options(RoleParser& p);
@@ -52,8 +35,7 @@ struct RateSpec {
   double gbps = 0;
   double percent = 0;
 };
-// Bits a message of `mean_msg_bytes` takes on the wire, headers included.
-double wire_bits_per_message(double mean_msg_bytes);
+using roles::wire_bits_per_message;
 
 RateSpec parse_rate(const std::string& s, double mean_msg_bytes, double link_bps);
 

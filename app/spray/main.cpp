@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// spray <role> [options]: parses, validates and wires; no packet logic here.
-#include <rte_version.h>
+// spray <role> [options]: parses the command line into a role's options and
+// hands them to lib/roles, which runs the role.
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -10,8 +10,44 @@
 #include <vector>
 
 #include "dataplane/errors.h"
+#include "demo_options.h"
+#include "host_options.h"
 #include "roles.h"
-#include "spray_version.h"
+#include "roles/roles.h"
+#include "switch_options.h"
+
+namespace spray::app {
+
+int gen_main(const std::vector<std::string>& args) {
+  RoleParser p = make_gen_parser();
+  if (!p.parse(args)) return 0;
+  return roles::run_gen(gen_options_from(p));
+}
+
+int respond_main(const std::vector<std::string>& args) {
+  RoleParser p = make_respond_parser();
+  if (!p.parse(args)) return 0;
+  return roles::run_respond(respond_options_from(p));
+}
+
+int switch_main(const std::vector<std::string>& args) {
+  RoleParser p = make_switch_parser();
+  if (!p.parse(args)) return 0;
+  // A SIGHUP reads the same command line again, and the --config file it names.
+  return roles::run_switch(switch_options_from(p), [args] {
+    RoleParser again = make_switch_parser();
+    again.parse(args);
+    return switch_options_from(again);
+  });
+}
+
+int demo_main(const std::vector<std::string>& args) {
+  RoleParser p = make_demo_parser();
+  if (!p.parse(args)) return 0;
+  return roles::run_demo(demo_options_from(p));
+}
+
+}  // namespace spray::app
 
 namespace {
 
@@ -45,7 +81,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (first == "--version" || first == "-V") {
-    std::printf("spray %s (git %s), %s\n", SPRAY_VERSION, SPRAY_GIT_SHA, rte_version());
+    std::printf("%s\n", spray::roles::version_text().c_str());
     return 0;
   }
   for (const auto& r : spray::app::kRoles) {

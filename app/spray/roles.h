@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// The roles `spray` runs. Each parses its own options (throwing UsageError)
-// and returns the process exit status.
+// The roles `spray` runs. Each parses its own options (throwing UsageError),
+// runs the role (lib/roles) and returns the process exit status.
 #pragma once
 
 #include <string>

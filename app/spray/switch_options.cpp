@@ -24,6 +24,17 @@ tor::VlanId parse_vid(const std::string& s, const std::string& spec) {
 
 }  // namespace
 
+RoleParser make_switch_parser() {
+  RoleParser parser("switch",
+                    "Software top-of-rack switch over DPDK ports (tap for namespaces, vhost-user for VMs, "
+                    "rings and memif in one host): an L2 learning bridge with 802.1Q VLANs, and routed "
+                    "ports with static routes and ECMP; egress shaping with ECN marking. SIGHUP reloads "
+                    "the options and --config file without restarting ports.\n"
+                    "Example: spray switch --port a=net_tap0,iface=sw-a --port b=net_tap1,iface=sw-b");
+  describe_switch_options(parser);
+  return parser;
+}
+
 void describe_switch_options(RoleParser& p) {
   auto add = p.role_options().add_options();
   add("vlan", po::value<std::vector<std::string>>()->value_name("PORT=MODE:VIDS"),

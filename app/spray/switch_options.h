@@ -7,15 +7,15 @@
 #include <vector>
 
 #include "cli.h"
+#include "roles/options.h"
 #include "tor/switch_config.h"
 
 namespace spray::app {
 
-struct SwitchOptions {
-  CommonOptions common;
-  tor::SwitchConfig config;  // l2 lists every port; l3 and egress as given
-  bool ecmp_seed_given = false;
-};
+using roles::SwitchOptions;
+
+// The switch's parser: the common options and its own.
+RoleParser make_switch_parser();
 
 // Declares the switch's own options on `p`.
 void describe_switch_options(RoleParser& p);

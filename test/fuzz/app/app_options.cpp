@@ -31,6 +31,7 @@
 
 #include "../wire/fuzz_check.h"
 #include "cli.h"
+#include "demo_options.h"
 #include "host_options.h"
 #include "sim_options.h"
 #include "switch_options.h"
@@ -137,11 +138,14 @@ void run_respond(const std::vector<std::string>& args) {
   for (const auto& h : o.host.hosts) check_host(p, h);
 }
 
-// The demo's own options live with its DPDK wiring (role_demo.cpp), so only
-// the common ones it shares are parsed here.
 void run_demo(const std::vector<std::string>& args) {
   RoleParser p("demo", "fuzz");
-  (void)p.parse(args);
+  describe_demo_options(p);
+  if (!p.parse(args)) return;
+  const DemoOptions o = demo_options_from(p);
+  WIRE_FUZZ_CHECK(o.common.ports.empty());
+  WIRE_FUZZ_CHECK(o.spines >= 2 && o.spines <= 16 && o.paths >= 2);
+  WIRE_FUZZ_CHECK(o.fail_at_s >= 0 && o.fail_at_s < o.run_seconds());
 }
 
 // sim's arguments with every name of an existing file (alone, or after

@@ -1,30 +1,22 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// spray respond: the responder. One SrdHostPipeline per port, each with its
-// own address and a RespondHostApp; runs until SIGINT/SIGTERM.
+// spray respond: one SrdHostPipeline per port, each with its own address and
+// a RespondHostApp, all on one worker; runs until SIGINT/SIGTERM.
 #include <cstdio>
 #include <memory>
 
 #include "dataplane/host_apps.h"
 #include "dataplane/runtime.h"
 #include "dataplane/telemetry_dpdk.h"
-#include "host_options.h"
-#include "role_common.h"
-#include "roles.h"
+#include "roles/report.h"
+#include "roles/roles.h"
+#include "roles/run_common.h"
 #include "spray_version.h"
 #include "telemetry/service.h"
 #include "wire/ipv4.h"
 
-namespace spray::app {
+namespace spray::roles {
 
-int respond_main(const std::vector<std::string>& args) {
-  RoleParser parser("respond",
-                    "Responder: owns an IPv4 address on each port (answers ARP and ping), accepts SRD "
-                    "connections, answers every request and verifies what it receives.\n"
-                    "Example: spray respond --port p=net_tap0,iface=resp0 --ip 10.0.0.2/24");
-  describe_respond_options(parser);
-  if (!parser.parse(args)) return 0;
-  const RespondOptions opt = respond_options_from(parser);
-
+int run_respond(const RespondOptions& opt) {
   dp::Runtime rt(runtime_options(opt.host.common));
   telemetry::Service tel(opt.host.common.metrics, opt.host.common.metrics_default);
   if (rt.nb_workers() != 1)
@@ -34,9 +26,7 @@ int respond_main(const std::vector<std::string>& args) {
   std::vector<dp::SrdHostPipeline*> raw;
   for (std::size_t i = 0; i < rt.ports().size(); ++i) {
     const auto& hc = opt.host.hosts[i];
-    srd::EndpointConfig epc = opt.host.endpoint;
-    epc.local = {hc.ip, hc.udp_port};
-    epc.seed = opt.host.endpoint.seed + i;
+    const srd::EndpointConfig epc = endpoint_for(opt.host.endpoint, hc, opt.host.endpoint.seed + i);
     hosts.push_back(std::make_unique<dp::SrdHostPipeline>(hc, epc, static_cast<std::uint16_t>(i), rt.ports()[i].mac,
                                                           rt.pool(), rt.clock()));
     apps.push_back(std::make_unique<dp::RespondHostApp>(opt.respond, hosts.back()->endpoint()));
@@ -73,7 +63,7 @@ int respond_main(const std::vector<std::string>& args) {
     }
     char b[160];
     std::snprintf(b, sizeof b, "%s req/s conns %llu retx %llu violations %llu",
-                  human((req - prev_requests) / opt.host.common.stats_period_s).c_str(), (unsigned long long)conns,
+                  dp::human((req - prev_requests) / opt.host.common.stats_period_s).c_str(), (unsigned long long)conns,
                   (unsigned long long)retx, (unsigned long long)viol);
     prev_requests = req;
     return std::string(b);
@@ -82,31 +72,35 @@ int respond_main(const std::vector<std::string>& args) {
 
   std::printf("\nspray respond: stopped\n");
   rt.print_final_counters();
-  std::uint64_t violations = 0;
+  // Workers have stopped: the counters are ours to read.
+  RespondReport rep;
   for (std::size_t i = 0; i < apps.size(); ++i) {
     const auto& r = apps[i]->responder();
     const auto& c = r.counters();
     const auto& v = r.violations();
-    std::printf("host %s (port '%s')\n", wire::format_ipv4(opt.host.hosts[i].ip).c_str(),
-                rt.ports()[i].spec.name.c_str());
-#define X(name, help) std::printf("  %-26s %14llu\n", #name, (unsigned long long)c.name.read());
+    RespondHost h;
+    h.ip = opt.host.hosts[i].ip;
+    h.port = rt.ports()[i].spec.name;
+#define X(name, help) h.counters.push_back({#name, c.name.read()});
     SPRAY_RESPOND_COUNTERS(X)
 #undef X
-    if (!r.last_failure().empty()) std::printf("  last failure: %s\n", r.last_failure().c_str());
-#define X(name, help) std::printf("  violation %-16s %14llu\n", #name, (unsigned long long)v.name.read());
+    h.last_failure = r.last_failure();
+#define X(name, help) h.violations.push_back({#name, v.name.read()});
     SPRAY_RESPOND_VIOLATIONS(X)
 #undef X
-#define X(name, help) std::printf("  %-26s %14llu\n", #name, (unsigned long long)hosts[i]->counters().name.read());
+#define X(name, help) h.host_counters.push_back({#name, hosts[i]->counters().name.read()});
     SPRAY_HOST_COUNTERS(X)
 #undef X
-    violations += v.total();
+    rep.hosts.push_back(std::move(h));
+    rep.violations += v.total();
   }
-  if (violations) {
+  std::fputs(respond_text(rep).c_str(), stdout);
+  if (rep.violations) {
     std::fprintf(stderr, "spray respond: %llu verification violation(s); see the table above\n",
-                 (unsigned long long)violations);
+                 (unsigned long long)rep.violations);
     return 3;
   }
   return 0;
 }
 
-}  // namespace spray::app
+}  // namespace spray::roles

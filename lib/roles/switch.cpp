@@ -1,20 +1,21 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// spray switch: parse, build the runtime, run a SwitchPipeline per worker;
-// SIGHUP re-reads the options (and --config file) and swaps the new
-// configuration in without restarting ports.
+// spray switch: a SwitchPipeline per worker; the control thread passes link
+// states on, and a SIGHUP re-reads the options (and --config file) and swaps
+// the new configuration in without restarting ports.
 #include <cstdio>
 #include <memory>
+#include <numeric>
 
-#include "dataplane/switch_pipeline.h"
 #include "dataplane/runtime.h"
+#include "dataplane/switch_pipeline.h"
 #include "dataplane/telemetry_dpdk.h"
-#include "role_common.h"
-#include "roles.h"
+#include "roles/report.h"
+#include "roles/roles.h"
+#include "roles/run_common.h"
 #include "spray_version.h"
-#include "switch_options.h"
 #include "telemetry/service.h"
 
-namespace spray::app {
+namespace spray::roles {
 
 namespace {
 
@@ -41,29 +42,17 @@ tor::L3Stats sum_l3(const std::vector<std::unique_ptr<dp::SwitchPipeline>>& pipe
   return total;
 }
 
-RoleParser make_parser() {
-  RoleParser parser("switch",
-                    "Software top-of-rack switch over DPDK ports (tap for namespaces, vhost-user for VMs, "
-                    "rings and memif in one host): an L2 learning bridge with 802.1Q VLANs, and routed "
-                    "ports with static routes and ECMP; egress shaping with ECN marking. SIGHUP reloads "
-                    "the options and --config file without restarting ports.\n"
-                    "Example: spray switch --port a=net_tap0,iface=sw-a --port b=net_tap1,iface=sw-b");
-  describe_switch_options(parser);
-  return parser;
-}
-
 // The ports' MACs into the routed interfaces (known only once ports exist).
 void fill_macs(tor::SwitchConfig& c, const dp::Runtime& rt) {
   for (auto& i : c.l3.interfaces) i.mac = wire::Mac{rt.ports()[i.port].mac};
 }
 
-// Re-parses `args` for a reload. Empty string and a config on success.
-std::string reload_config(const std::vector<std::string>& args, const SwitchOptions& running, const dp::Runtime& rt,
-                          tor::SwitchConfig& out) {
+// The configuration a reload asks for, checked against the running one.
+// Empty string and a config on success.
+std::string reload_config(const std::function<SwitchOptions()>& reparse, const SwitchOptions& running,
+                          const dp::Runtime& rt, tor::SwitchConfig& out) {
   try {
-    RoleParser parser = make_parser();
-    parser.parse(args);
-    SwitchOptions next = switch_options_from(parser);
+    SwitchOptions next = reparse();
     if (next.common.ports.size() != running.common.ports.size())
       return "the reload changes the number of ports (" + std::to_string(running.common.ports.size()) + " -> " +
              std::to_string(next.common.ports.size()) + "); ports change only with a restart";
@@ -93,11 +82,7 @@ std::string reload_config(const std::vector<std::string>& args, const SwitchOpti
 
 }  // namespace
 
-int switch_main(const std::vector<std::string>& args) {
-  RoleParser parser = make_parser();
-  if (!parser.parse(args)) return 0;
-  SwitchOptions opt = switch_options_from(parser);
-
+int run_switch(SwitchOptions opt, const std::function<SwitchOptions()>& reparse) {
   dp::RuntimeOptions ro = runtime_options(opt.common);
   ro.port.promiscuous = true;
   // Flood copies in flight (one burst per port per worker), generated ARP
@@ -143,25 +128,23 @@ int switch_main(const std::vector<std::string>& args) {
 
   dp::Runtime::Hooks hooks;
   std::vector<bool> said_unknown(rt.ports().size());
+  std::vector<std::uint16_t> all_ports(rt.ports().size());
+  std::iota(all_ports.begin(), all_ports.end(), std::uint16_t{0});
   std::unique_ptr<tor::SwitchConfig> reload_wanted;
   hooks.tick = [&] {
-    std::uint64_t mask = 0;
-    for (std::size_t i = 0; i < rt.ports().size(); ++i) {
-      bool unknown = false;
-      if (dp::link_up_for_forwarding(rt.ports()[i], &unknown)) mask |= std::uint64_t{1} << i;
-      if (unknown && !said_unknown[i]) {
-        said_unknown[i] = true;
-        std::printf("spray switch: port '%s': its tap interface left this network namespace; "
-                    "link state unknown, treated as up\n", rt.ports()[i].spec.name.c_str());
-      }
-    }
+    const std::uint64_t mask = link_mask(rt, all_ports, [&](std::size_t i) {
+      if (said_unknown[i]) return;
+      said_unknown[i] = true;
+      std::printf("spray switch: port '%s': its tap interface left this network namespace; "
+                  "link state unknown, treated as up\n", rt.ports()[i].spec.name.c_str());
+    });
     for (auto& p : pipes) {
       p->set_link_mask(mask);
       p->collect_retired();
     }
     if (dp::signals().reload.exchange(false)) {
       tor::SwitchConfig next;
-      if (auto err = reload_config(args, opt, rt, next); !err.empty()) {
+      if (auto err = reload_config(reparse, opt, rt, next); !err.empty()) {
         std::fprintf(stderr, "spray switch: reload rejected, the running configuration stays: %s\n", err.c_str());
       } else {
         reload_wanted = std::make_unique<tor::SwitchConfig>(std::move(next));
@@ -213,31 +196,20 @@ int switch_main(const std::vector<std::string>& args) {
 
   std::printf("\nspray switch: stopped\n");
   rt.print_final_counters();
-  const auto s = sum_stats(pipes);
-  std::printf("%-28s %14s\n", "switch counter", "value");
-  for (std::size_t i = 0; i < tor::kL2CounterCount; ++i)
-    std::printf("%-28s %14llu\n", tor::kL2CounterInfo[i].name, (unsigned long long)s.counters[i]);
-  std::printf("%-28s %14llu\n", "fdb_entries", (unsigned long long)s.fdb_entries);
-  for (std::size_t i = 0; i < tor::kL2DropCount; ++i)
-    if (s.drops[i]) std::printf("drop %-23s %14llu\n", tor::kL2DropInfo[i].name, (unsigned long long)s.drops[i]);
-#define SPRAY_PRINT_GLUE(name, help)                                                      \
-  {                                                                                       \
-    std::uint64_t v = 0;                                                                  \
-    for (const auto& p : pipes) v += p->glue().name.load();                               \
-    if (v) std::printf("drop %-23s %14llu\n", #name, (unsigned long long)v);              \
+  SwitchReport rep;
+  rep.l2 = sum_stats(pipes);
+#define X(name, help)                                                \
+  {                                                                  \
+    std::uint64_t v = 0;                                             \
+    for (const auto& p : pipes) v += p->glue().name.load();          \
+    rep.glue_drops.push_back({#name, v});                            \
   }
-  SPRAY_L2_GLUE_DROPS(SPRAY_PRINT_GLUE)
-#undef SPRAY_PRINT_GLUE
-  if (routed) {
-    const auto r = sum_l3(pipes);
-    std::printf("%-28s %14s\n", "router counter", "value");
-    for (std::size_t i = 0; i < tor::kL3CounterCount; ++i)
-      std::printf("%-28s %14llu\n", tor::kL3CounterInfo[i].name, (unsigned long long)r.counters[i]);
-    std::printf("%-28s %14llu\n", "arp_entries", (unsigned long long)r.neighbors);
-    for (std::size_t i = 0; i < tor::kL3DropCount; ++i)
-      if (r.drops[i]) std::printf("drop %-23s %14llu\n", tor::kL3DropInfo[i].name, (unsigned long long)r.drops[i]);
-  }
+  SPRAY_L2_GLUE_DROPS(X)
+#undef X
+  rep.routed = routed;
+  if (routed) rep.l3 = sum_l3(pipes);
+  std::fputs(switch_text(rep).c_str(), stdout);
   return 0;
 }
 
-}  // namespace spray::app
+}  // namespace spray::roles
