@@ -257,6 +257,56 @@ std::vector<std::uint64_t> spine_packets(const dp::Runtime& rt, const DemoPorts&
   return v;
 }
 
+// What the last progress line had seen.
+struct Progress {
+  std::uint64_t done = 0, bytes = 0;
+  std::vector<std::uint64_t> spine;  // packets at each spine's ports
+  telemetry::HistogramSnapshot rtt;
+};
+
+// The progress line of a run: rates, round trips and retransmissions of the
+// last period, each spine's share of its packets (`sp`: packets so far), and
+// each path's state (Active, Suspect, Quarantined, Probing) under the spine
+// it crosses.
+std::string progress_line(const Run& r, const DemoFabric& f, const DemoOptions& opt,
+                          const std::vector<std::uint64_t>& sp, bool spine_down, Progress& prev) {
+  using dp::human;
+  const auto& c = r.gen->generator().counters();
+  const auto rtt = r.gen->generator().rtt().snapshot();
+  const auto win = minus(rtt, prev.rtt);
+  const std::uint64_t done = c.completed.read(), bytes = c.tx_bytes.read() + c.rx_bytes.read();
+  const double period = opt.common.stats_period_s > 0 ? opt.common.stats_period_s : 1;
+  const auto& s = r.gen->summary();
+  std::uint64_t total = 0;
+  for (unsigned k = 0; k < opt.spines; ++k) total += sp[k] - prev.spine[k];
+  std::ostringstream out;
+  char b[256];
+  std::snprintf(b, sizeof b, "%6s msg/s %7sbit/s  rtt p50 %6s p99 %7s us  retx nack %llu rack %llu tlp %llu rto %llu",
+                human((done - prev.done) / period).c_str(), human((bytes - prev.bytes) * 8.0 / period).c_str(),
+                win.empty() ? "-" : usec(win.quantile(0.5), 1).c_str(),
+                win.empty() ? "-" : usec(win.quantile(0.99), 1).c_str(),
+                (unsigned long long)s.retx_of(srd::RetxCause::kNack).read(),
+                (unsigned long long)(s.retx_of(srd::RetxCause::kRack).read() +
+                                     s.retx_of(srd::RetxCause::kSamePath).read()),
+                (unsigned long long)s.retx_of(srd::RetxCause::kTlp).read(),
+                (unsigned long long)s.retx_of(srd::RetxCause::kRto).read());
+  out << b << "\n          spines";
+  for (unsigned k = 0; k < opt.spines; ++k) {
+    std::snprintf(b, sizeof b, " s%u %3.0f%%%s", k, total ? 100.0 * (sp[k] - prev.spine[k]) / total : 0.0,
+                  (static_cast<int>(k) == f.failing && spine_down) ? "(DOWN)" : "");
+    out << b;
+  }
+  out << "   paths";
+  for (unsigned k = 0; k < opt.spines; ++k) {
+    std::string cell;
+    for (std::uint16_t p = 0; p < r.paths; ++p)
+      if (f.routes[p].forward == static_cast<int>(k)) cell += "ASQP"[r.path_state[p].load(std::memory_order_relaxed)];
+    if (!cell.empty()) out << " s" << k << "[" << cell << "]";
+  }
+  prev = {done, bytes, sp, rtt};
+  return out.str();
+}
+
 // The figures of a finished run (workers stopped).
 DemoRun read_run(const Run& r, const DemoFabric& f, const dp::Runtime& rt, const std::vector<std::uint64_t>& spine_base,
                  const DemoPorts& ports) {
@@ -317,7 +367,6 @@ void set_spine_link(const dp::Runtime& rt, const DemoPorts& ports, int up) {
 }  // namespace
 
 int run_demo(const DemoOptions& opt) {
-  using dp::human;
   const double run_s = opt.run_seconds();
   const DemoFabric f = plan_demo(opt);
 
@@ -374,13 +423,12 @@ int run_demo(const DemoOptions& opt) {
     std::fflush(stdout);
     // Per-spine packets at the spines' ports, from this run's start.
     const auto spine_base = spine_packets(rt, ports);
-    auto prev_spine = spine_base;
+    Progress prev;
+    prev.spine = spine_base;
 
     const auto start = std::chrono::steady_clock::now();
     auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
     bool failed = false, recovered = opt.fail_for_s <= 0, stop_sent = false;
-    std::uint64_t prev_done = 0, prev_bytes = 0;
-    telemetry::HistogramSnapshot prev_rtt;
     dp::Runtime::Hooks hooks;
     hooks.tick = [&] {
       const double t = elapsed();
@@ -410,45 +458,9 @@ int run_demo(const DemoOptions& opt) {
              r.gen_host->peer_state() == dp::NeighborState::kFailed;
     };
     hooks.progress = [&](double) {
-      const auto& c = r.gen->generator().counters();
-      const auto rtt = r.gen->generator().rtt().snapshot();
-      const auto win = minus(rtt, prev_rtt);
-      prev_rtt = rtt;
-      const std::uint64_t done = c.completed.read(), bytes = c.tx_bytes.read() + c.rx_bytes.read();
-      const double period = opt.common.stats_period_s > 0 ? opt.common.stats_period_s : 1;
-      const auto& s = r.gen->summary();
-      const auto sp = spine_packets(rt, ports);
-      std::uint64_t total = 0;
-      for (unsigned k = 0; k < opt.spines; ++k) total += sp[k] - prev_spine[k];
-      std::ostringstream out;
-      char b[256];
-      std::snprintf(b, sizeof b, "%6s msg/s %7sbit/s  rtt p50 %6s p99 %7s us  retx nack %llu rack %llu tlp %llu rto %llu",
-                    human((done - prev_done) / period).c_str(), human((bytes - prev_bytes) * 8.0 / period).c_str(),
-                    win.empty() ? "-" : usec(win.quantile(0.5), 1).c_str(),
-                    win.empty() ? "-" : usec(win.quantile(0.99), 1).c_str(),
-                    (unsigned long long)s.retx_of(srd::RetxCause::kNack).read(),
-                    (unsigned long long)(s.retx_of(srd::RetxCause::kRack).read() +
-                                         s.retx_of(srd::RetxCause::kSamePath).read()),
-                    (unsigned long long)s.retx_of(srd::RetxCause::kTlp).read(),
-                    (unsigned long long)s.retx_of(srd::RetxCause::kRto).read());
-      out << b << "\n          spines";
-      for (unsigned k = 0; k < opt.spines; ++k) {
-        std::snprintf(b, sizeof b, " s%u %3.0f%%%s", k, total ? 100.0 * (sp[k] - prev_spine[k]) / total : 0.0,
-                      (static_cast<int>(k) == failing && failed && !recovered) ? "(DOWN)" : "");
-        out << b;
-      }
-      out << "   paths";
-      for (unsigned k = 0; k < opt.spines; ++k) {
-        std::string cell;
-        for (std::uint16_t p = 0; p < r.paths; ++p)
-          if (f.routes[p].forward == static_cast<int>(k)) cell += "ASQP"[r.path_state[p].load(std::memory_order_relaxed)];
-        if (!cell.empty()) out << " s" << k << "[" << cell << "]";
-      }
-      prev_spine = sp;
-      prev_done = done;
-      prev_bytes = bytes;
+      const std::string line = progress_line(r, f, opt, spine_packets(rt, ports), failed && !recovered, prev);
       if (r.gen_host->peer_state() == dp::NeighborState::kResolving) return std::string("resolving the gateway");
-      return out.str();
+      return line;
     };
     rt.run([&](unsigned) { return static_cast<dp::Pipeline*>(r.fabric.get()); }, hooks);
     if (failed && !recovered) set_spine_link(rt, ports, 1);
