@@ -13,6 +13,8 @@
 #include <sstream>
 #include <unordered_map>
 
+#include <nlohmann/json.hpp>
+
 #include "metrics.h"
 #include "srd_host.h"
 #include "topology.h"
@@ -883,72 +885,96 @@ ExperimentResult run_experiment(const ExperimentConfig& cfg_in, const RunOptions
 }
 
 void write_json(std::ostream& o, const ExperimentResult& r) {
+  using J = nlohmann::ordered_json;
   auto us = [](double ns) { return ns / 1e3; };
-  o << std::fixed << std::setprecision(3);
-  o << "{\n  \"topology\": \"" << r.topology << "\",\n"
-    << "  \"hosts\": " << r.hosts << ", \"switches\": " << r.switches << ", \"links\": " << r.links
-    << ", \"paths\": " << r.paths << ", \"lb\": \"" << to_string(r.lb) << "\", \"seed\": " << r.seed << ",\n"
-    << "  \"flows\": {\"total\": " << r.flows << ", \"completed\": " << r.flows_completed
-    << ", \"failed\": " << r.flows_failed << ", \"unfinished\": " << r.flows - r.flows_completed - r.flows_failed
-    << ", \"bytes\": " << r.bytes_total << ", \"bytes_delivered\": " << r.bytes_delivered << "},\n"
-    << "  \"fct_us\": {\"mean\": " << us(r.fct_mean_ns) << ", \"p50\": " << us(r.fct_p50_ns)
-    << ", \"p90\": " << us(r.fct_p90_ns) << ", \"p99\": " << us(r.fct_p99_ns) << ", \"p999\": " << us(r.fct_p999_ns)
-    << ", \"max\": " << us(r.fct_max_ns) << "},\n";
+  J j;
+  j["topology"] = r.topology;
+  j["hosts"] = r.hosts;
+  j["switches"] = r.switches;
+  j["links"] = r.links;
+  j["paths"] = r.paths;
+  j["lb"] = to_string(r.lb);
+  j["seed"] = r.seed;
+  j["flows"] = {{"total", r.flows},
+                {"completed", r.flows_completed},
+                {"failed", r.flows_failed},
+                {"unfinished", r.flows - r.flows_completed - r.flows_failed},
+                {"bytes", r.bytes_total},
+                {"bytes_delivered", r.bytes_delivered}};
+  j["fct_us"] = {{"mean", us(r.fct_mean_ns)}, {"p50", us(r.fct_p50_ns)},   {"p90", us(r.fct_p90_ns)},
+                 {"p99", us(r.fct_p99_ns)},   {"p999", us(r.fct_p999_ns)}, {"max", us(r.fct_max_ns)}};
   // The distribution, for plots: 1,001 quantiles (0, 0.001, ..., 1) of the
   // completion times, whatever their number.
-  o << "  \"fct_cdf_us\": [";
+  J cdf = J::array();
   if (!r.fct_ns.empty()) {
     std::vector<std::uint64_t> sorted = r.fct_ns;
     std::sort(sorted.begin(), sorted.end());
-    for (std::size_t i = 0; i <= 1000; ++i)
-      o << (i ? ", " : "") << us(static_cast<double>(sorted[(sorted.size() - 1) * i / 1000]));
+    for (std::size_t i = 0; i <= 1000; ++i) cdf.push_back(us(static_cast<double>(sorted[(sorted.size() - 1) * i / 1000])));
   }
-  o << "],\n";
+  j["fct_cdf_us"] = std::move(cdf);
   if (r.training.enabled) {
     const TrainingReport& t = r.training;
     auto stats = [&](const DurationStats& d) {
-      o << "{\"mean\": " << us(d.mean_ns) << ", \"p50\": " << us(d.p50_ns) << ", \"p99\": " << us(d.p99_ns)
-        << ", \"max\": " << us(d.max_ns) << ", \"each\": [";
-      for (std::size_t i = 0; i < d.ns.size(); ++i) o << (i ? ", " : "") << us(d.ns[i]);
-      o << "]}";
+      J each = J::array();
+      for (const double v : d.ns) each.push_back(us(v));
+      return J{{"mean", us(d.mean_ns)}, {"p50", us(d.p50_ns)}, {"p99", us(d.p99_ns)}, {"max", us(d.max_ns)},
+               {"each", std::move(each)}};
     };
-    o << "  \"training\": {\"iterations\": " << t.iterations << ", \"iterations_done\": " << t.iterations_done
-      << ", \"failed\": " << (t.failed ? "true" : "false") << ", \"bytes_expected\": " << t.bytes_expected
-      << ", \"bytes_acked\": " << t.bytes_acked << ", \"bytes_received\": " << t.bytes_received
-      << ", \"messages\": " << t.messages << ",\n    \"step_us\": ";
-    stats(t.step);
-    o << ",\n    \"collectives\": [";
-    for (std::size_t i = 0; i < t.collectives.size(); ++i) {
-      const auto& c = t.collectives[i];
-      o << (i ? ",\n" : "\n") << "      {\"name\": \"" << c.name << "\", \"group\": " << c.group
-        << ", \"groups\": " << c.groups << ", \"bytes_per_iteration\": " << c.bytes_per_iteration << ", \"time_us\": ";
-      stats(c.time);
-      o << "}";
-    }
-    o << "\n    ]},\n";
+    J tr;
+    tr["iterations"] = t.iterations;
+    tr["iterations_done"] = t.iterations_done;
+    tr["failed"] = t.failed;
+    tr["bytes_expected"] = t.bytes_expected;
+    tr["bytes_acked"] = t.bytes_acked;
+    tr["bytes_received"] = t.bytes_received;
+    tr["messages"] = t.messages;
+    tr["step_us"] = stats(t.step);
+    J cols = J::array();
+    for (const auto& c : t.collectives)
+      cols.push_back({{"name", c.name},
+                      {"group", c.group},
+                      {"groups", c.groups},
+                      {"bytes_per_iteration", c.bytes_per_iteration},
+                      {"time_us", stats(c.time)}});
+    tr["collectives"] = std::move(cols);
+    j["training"] = std::move(tr);
   }
-  o << "  \"tiers\": [";
-  for (std::size_t i = 0; i < r.tiers.size(); ++i) {
-    const TierReport& t = r.tiers[i];
-    o << (i ? ",\n" : "\n") << "    {\"tier\": \"" << to_string(t.tier) << "\", \"links\": " << t.links
-      << ", \"tx_pkts\": " << t.tx_pkts << ", \"drops_queue_full\": " << t.drops_queue
-      << ", \"drops_random\": " << t.drops_loss << ", \"drops_down\": " << t.drops_down
-      << ", \"ce_marks\": " << t.ce_marks << ", \"mean_util\": " << t.mean_util << ", \"max_util\": " << t.max_util
-      << "}";
-  }
-  o << "\n  ],\n  \"transport\": {\"data_pkts\": " << r.data_pkts << ", \"retransmits\": {";
-  for (std::size_t i = 0; i < r.retransmits.size(); ++i)
-    o << (i ? ", " : "") << "\"" << r.retransmits[i].first << "\": " << r.retransmits[i].second;
-  o << "}, \"retransmits_total\": " << r.retx_total << ", \"spurious_retx\": " << r.spurious_retx
-    << ", \"rto_events\": " << r.rto_events << ", \"path_quarantines\": " << r.path_quarantines
-    << ", \"conns_failed\": " << r.conns_failed << ", \"plb_congestion_repaths\": " << r.plb.congestion_repaths
-    << ", \"plb_timeout_repaths\": " << r.plb.timeout_repaths
-    << ", \"plb_ack_repaths\": " << r.plb.ack_repaths << ", \"plb_rounds\": " << r.plb.rounds
-    << ", \"plb_congested_rounds\": " << r.plb.congested_rounds << "},\n"
-    << "  \"run\": {\"sim_us\": " << us(r.sim_ns) << ", \"all_done\": " << (r.all_done ? "true" : "false")
-    << ", \"events\": " << r.events << ", \"packets\": " << r.packets << ", \"wall_s\": " << r.wall_s
-    << ", \"build_s\": " << r.build_s << ", \"events_per_s\": " << (r.wall_s > 0 ? r.events / r.wall_s : 0)
-    << ", \"peak_rss_bytes\": " << r.peak_rss_bytes << ", \"endpoint_bytes\": " << r.endpoint_bytes << "}\n}\n";
+  J tiers = J::array();
+  for (const TierReport& t : r.tiers)
+    tiers.push_back({{"tier", to_string(t.tier)},
+                     {"links", t.links},
+                     {"tx_pkts", t.tx_pkts},
+                     {"drops_queue_full", t.drops_queue},
+                     {"drops_random", t.drops_loss},
+                     {"drops_down", t.drops_down},
+                     {"ce_marks", t.ce_marks},
+                     {"mean_util", t.mean_util},
+                     {"max_util", t.max_util}});
+  j["tiers"] = std::move(tiers);
+  J retx = J::object();
+  for (const auto& [name, v] : r.retransmits) retx[name] = v;
+  j["transport"] = {{"data_pkts", r.data_pkts},
+                    {"retransmits", std::move(retx)},
+                    {"retransmits_total", r.retx_total},
+                    {"spurious_retx", r.spurious_retx},
+                    {"rto_events", r.rto_events},
+                    {"path_quarantines", r.path_quarantines},
+                    {"conns_failed", r.conns_failed},
+                    {"plb_congestion_repaths", r.plb.congestion_repaths},
+                    {"plb_timeout_repaths", r.plb.timeout_repaths},
+                    {"plb_ack_repaths", r.plb.ack_repaths},
+                    {"plb_rounds", r.plb.rounds},
+                    {"plb_congested_rounds", r.plb.congested_rounds}};
+  j["run"] = {{"sim_us", us(r.sim_ns)},
+              {"all_done", r.all_done},
+              {"events", r.events},
+              {"packets", r.packets},
+              {"wall_s", r.wall_s},
+              {"build_s", r.build_s},
+              {"events_per_s", r.wall_s > 0 ? r.events / r.wall_s : 0},
+              {"peak_rss_bytes", r.peak_rss_bytes},
+              {"endpoint_bytes", r.endpoint_bytes}};
+  o << j.dump(2) << "\n";
 }
 
 void write_text(std::ostream& o, const ExperimentResult& r) {

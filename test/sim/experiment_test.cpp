@@ -3,6 +3,7 @@
 // fat-tree and leaf-spine sizes and path counts, ECMP spread at every tier,
 // htsim's connection matrices, scenario errors and determinism.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstring>
@@ -553,6 +554,32 @@ TEST(Training, BadPlansNameTheKey) {
   } catch (const ScenarioError& e) {
     EXPECT_NE(std::string(e.what()).find("expected at least one collective"), std::string::npos);
   }
+}
+
+// The --json report parses back, with the figures the text prints, and a
+// name needing escapes stays a string.
+TEST(Experiment, JsonReportParsesBackWithItsFigures) {
+  ExperimentResult r = run_experiment(training(512'000, 8, 0, 0));
+  r.topology = "fat-tree \"k=4\"\\x";
+  std::ostringstream out;
+  write_json(out, r);
+  const nlohmann::json j = nlohmann::json::parse(out.str());
+  EXPECT_EQ(j["topology"], r.topology);
+  EXPECT_EQ(j["hosts"], r.hosts);
+  EXPECT_EQ(j["flows"]["completed"], r.flows_completed);
+  EXPECT_EQ(j["fct_cdf_us"].size(), 1001u);
+  EXPECT_DOUBLE_EQ(j["fct_us"]["p99"].get<double>(), r.fct_p99_ns / 1e3);
+  EXPECT_EQ(j["training"]["iterations_done"], r.training.iterations_done);
+  EXPECT_EQ(j["training"]["step_us"]["each"].size(), r.training.step.ns.size());
+  ASSERT_EQ(j["tiers"].size(), r.tiers.size());
+  EXPECT_EQ(j["transport"]["data_pkts"], r.data_pkts);
+  EXPECT_EQ(j["run"]["all_done"], r.all_done);
+  const std::vector<std::string> keys = {"topology", "hosts", "switches", "links", "paths", "lb", "seed", "flows",
+                                         "fct_us", "fct_cdf_us", "training", "tiers", "transport", "run"};
+  const nlohmann::ordered_json in_order = nlohmann::ordered_json::parse(out.str());
+  std::vector<std::string> got;
+  for (auto it = in_order.begin(); it != in_order.end(); ++it) got.push_back(it.key());
+  EXPECT_EQ(got, keys);
 }
 
 }  // namespace
