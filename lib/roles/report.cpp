@@ -194,34 +194,36 @@ bool DemoRun::healthy(std::size_t p) const {
   return !cut(p) && path_spine[p] != lossy_spine && back_spine[p] != lossy_spine;
 }
 
-std::size_t DemoRun::cut_paths() const {
+namespace {
+
+// How many of the run's paths `in` holds for.
+template <class Pred>
+std::size_t count_paths(std::size_t paths, Pred in) {
   std::size_t n = 0;
-  for (std::size_t p = 0; p < path_spine.size(); ++p) n += cut(p);
+  for (std::size_t p = 0; p < paths; ++p) n += in(p);
   return n;
+}
+
+}  // namespace
+
+std::size_t DemoRun::cut_paths() const {
+  return count_paths(path_spine.size(), [&](std::size_t p) { return cut(p); });
 }
 
 std::size_t DemoRun::cut_quarantined() const {
-  std::size_t n = 0;
-  for (std::size_t p = 0; p < quarantined_in_outage.size(); ++p) n += quarantined_in_outage[p] && cut(p);
-  return n;
+  return count_paths(quarantined_in_outage.size(), [&](std::size_t p) { return quarantined_in_outage[p] && cut(p); });
 }
 
 std::size_t DemoRun::other_quarantined() const {
-  std::size_t n = 0;
-  for (std::size_t p = 0; p < quarantined_in_outage.size(); ++p) n += quarantined_in_outage[p] && !cut(p);
-  return n;
+  return count_paths(quarantined_in_outage.size(), [&](std::size_t p) { return quarantined_in_outage[p] && !cut(p); });
 }
 
 std::size_t DemoRun::healthy_paths() const {
-  std::size_t n = 0;
-  for (std::size_t p = 0; p < path_spine.size(); ++p) n += healthy(p);
-  return n;
+  return count_paths(path_spine.size(), [&](std::size_t p) { return healthy(p); });
 }
 
 std::size_t DemoRun::healthy_quarantined() const {
-  std::size_t n = 0;
-  for (std::size_t p = 0; p < quarantined_ever.size(); ++p) n += quarantined_ever[p] && healthy(p);
-  return n;
+  return count_paths(quarantined_ever.size(), [&](std::size_t p) { return quarantined_ever[p] && healthy(p); });
 }
 
 std::size_t DemoRun::spines_used() const {

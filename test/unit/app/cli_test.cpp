@@ -11,28 +11,14 @@
 #include <vector>
 
 #include "cli.h"
+#include "parse_helpers.h"
 #include "switch_options.h"
 
 namespace spray::app {
 namespace {
 
-SwitchOptions parse_switch(const std::vector<std::string>& args) {
-  RoleParser p("switch", "test");
-  describe_switch_options(p);
-  EXPECT_TRUE(p.parse(args));
-  return switch_options_from(p);
-}
-
-// The message of the UsageError `f` throws (empty if it does not throw).
-template <class F>
-std::string usage_error(F&& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return {};
-}
+using test::parse_switch;
+using test::usage_error;
 
 TEST(PortSpec, AcceptsVdevsAndPciAddresses) {
   auto r = dp::parse_port_spec("sw0=net_tap0,iface=sw0");

@@ -10,50 +10,32 @@
 
 #include "demo_options.h"
 #include "host_options.h"
+#include "parse_helpers.h"
 #include "switch_options.h"
 
 namespace spray::app {
 namespace {
 
 GenOptions parse_gen(const std::vector<std::string>& args) {
-  RoleParser p = make_gen_parser();
-  EXPECT_TRUE(p.parse(args));
-  return gen_options_from(p);
+  return test::parse_role(make_gen_parser, gen_options_from, args);
 }
 
 RespondOptions parse_respond(const std::vector<std::string>& args) {
-  RoleParser p = make_respond_parser();
-  EXPECT_TRUE(p.parse(args));
-  return respond_options_from(p);
+  return test::parse_role(make_respond_parser, respond_options_from, args);
 }
 
 DemoOptions parse_demo(const std::vector<std::string>& args) {
-  RoleParser p = make_demo_parser();
-  EXPECT_TRUE(p.parse(args));
-  return demo_options_from(p);
+  return test::parse_role(make_demo_parser, demo_options_from, args);
 }
 
-SwitchOptions parse_switch(const std::vector<std::string>& args) {
-  RoleParser p = make_switch_parser();
-  EXPECT_TRUE(p.parse(args));
-  return switch_options_from(p);
-}
-
-// The message of the UsageError `f` throws ("accepted" if it does not).
-template <class F>
-std::string usage_error(F&& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "accepted";
-}
+using test::parse_switch;
+using test::usage_error;
 
 // The error has one line and contains `needle`.
 #define EXPECT_ERROR(call, needle)                                          \
   do {                                                                      \
     const std::string e = usage_error([&] { (void)call; });                 \
+    EXPECT_NE(e, "") << "accepted";                                         \
     EXPECT_NE(e.find(needle), std::string::npos) << e;                      \
     EXPECT_EQ(e.find('\n'), std::string::npos) << e;                        \
   } while (0)
