@@ -311,62 +311,73 @@ TEST(SrdReliability, LostTailIsRecoveredByTheLossProbe) {
   expect_exactly_once(net.b, 1, 4 * 1440);
 }
 
+// One message at a time to a peer whose ACK is 65 us late when asked
+// (its host stalled) instead of 5 us, and whose first copy of a message may
+// be dropped (a real tail loss).
+struct StallingPeer {
+  explicit StallingPeer(std::uint32_t size) : size(size) {
+    c = net.connect();
+    net.run(1'000'000);
+    net.delay = [this](const WirePkt& p) {
+      if (!p.from_a && p.type() == SrdType::kAck && stall) {
+        stall = false;
+        return Nanos{65'000};
+      }
+      return Nanos{5'000};
+    };
+    net.hook = [this](const WirePkt& p) {
+      if (is_data(p) && p.from_a && drop && !(p.data().flags & wire::kDataRetx)) {
+        drop = false;
+        return Verdict::kDrop;
+      }
+      return Verdict::kPass;
+    };
+  }
+  void one(bool stall_it = false, bool drop_it = false) {
+    stall = stall_it;
+    drop = drop_it;
+    ASSERT_EQ(net.send(net.a, c, pattern(size, static_cast<std::uint32_t>(sent)), sent), SendStatus::kOk);
+    ++sent;
+    net.run(10'000'000, [&] { return net.a.count(EventKind::kDelivered) == sent; });
+    ASSERT_EQ(net.a.count(EventKind::kDelivered), sent);
+  }
+  ConnStats stats() {
+    ConnStats st;
+    EXPECT_TRUE(net.a.ep->conn_stats(c, st));
+    return st;
+  }
+  std::uint64_t tlps() { return stats().counters.retx_tlp; }
+
+  Pair net;
+  ConnId c = kNoConn;
+  std::uint32_t size;
+  std::uint64_t sent = 0;
+  bool stall = false, drop = false;
+};
+
 // A peer whose host stalls now and then (its ACK 60 us late, long after the
 // ACK jitter of the previous stall has faded) draws a few spurious tail
 // probes, not one per stall: the probe's wait learns the stall. A tail the probe
 // then finds really lost makes tail losses real again, and the next stall
 // draws a probe at the short timeout once more.
 TEST(SrdReliability, SpuriousTailProbesTeachTheProbeToWaitUntilALossIsReal) {
-  Pair net;
-  const ConnId c = net.connect();
-  net.run(1'000'000);
-  bool stall = false, drop = false;
-  net.delay = [&](const WirePkt& p) {
-    if (!p.from_a && p.type() == SrdType::kAck && stall) {
-      stall = false;
-      return Nanos{65'000};
-    }
-    return Nanos{5'000};
-  };
-  net.hook = [&](const WirePkt& p) {
-    if (is_data(p) && p.from_a && drop && !(p.data().flags & wire::kDataRetx)) {
-      drop = false;
-      return Verdict::kDrop;
-    }
-    return Verdict::kPass;
-  };
-  std::uint64_t sent = 0;
-  const auto one = [&](bool stall_it, bool drop_it) {
-    stall = stall_it;
-    drop = drop_it;
-    ASSERT_EQ(net.send(net.a, c, pattern(500, static_cast<std::uint32_t>(sent)), sent), SendStatus::kOk);
-    ++sent;
-    net.run(10'000'000, [&] { return net.a.count(EventKind::kDelivered) == sent; });
-    ASSERT_EQ(net.a.count(EventKind::kDelivered), sent);
-  };
-  const auto tlps = [&] {
-    ConnStats st;
-    EXPECT_TRUE(net.a.ep->conn_stats(c, st));
-    return st.counters.retx_tlp;
-  };
+  StallingPeer t(500);
   for (int stalls = 0; stalls < 5; ++stalls) {
-    for (int i = 0; i < 40; ++i) one(false, false);
-    one(true, false);
+    for (int i = 0; i < 40; ++i) t.one();
+    t.one(true);
   }
   // Three stalls draw a probe: the first (one spurious probe proves
   // nothing), the second (it sets the floor, but its DUP came back before
   // the late ACK, so it measured less than the stall) and the third (it
   // doubles the floor). The last two pass unprobed.
-  EXPECT_EQ(tlps(), 3u);
-  one(false, true);  // a real tail loss, repaired by the probe
-  EXPECT_EQ(tlps(), 4u);
-  for (int i = 0; i < 40; ++i) one(false, false);
-  one(true, false);
-  EXPECT_EQ(tlps(), 5u);
-  ConnStats st;
-  ASSERT_TRUE(net.a.ep->conn_stats(c, st));
-  EXPECT_EQ(st.counters.rto_events, 0u);
-  expect_exactly_once(net.b, sent, 500);
+  EXPECT_EQ(t.tlps(), 3u);
+  t.one(false, true);  // a real tail loss, repaired by the probe
+  EXPECT_EQ(t.tlps(), 4u);
+  for (int i = 0; i < 40; ++i) t.one();
+  t.one(true);
+  EXPECT_EQ(t.tlps(), 5u);
+  EXPECT_EQ(t.stats().counters.rto_events, 0u);
+  expect_exactly_once(t.net.b, t.sent, 500);
 }
 
 // The probe's learned floor fades with time, not with round trips: on a
@@ -374,45 +385,22 @@ TEST(SrdReliability, SpuriousTailProbesTeachTheProbeToWaitUntilALossIsReal) {
 // thousands of round trips pass between them, and a floor that faded per
 // sample was forgotten before the next hiccup (a spurious probe each).
 TEST(SrdReliability, TheProbesLearnedFloorFadesWithTimeNotWithRoundTrips) {
-  Pair net;
-  const ConnId c = net.connect();
-  net.run(1'000'000);
-  bool stall = false;
-  net.delay = [&](const WirePkt& p) {
-    if (!p.from_a && p.type() == SrdType::kAck && stall) {
-      stall = false;
-      return Nanos{65'000};
-    }
-    return Nanos{5'000};
-  };
-  std::uint64_t sent = 0;
-  const auto one = [&](bool stall_it) {
-    stall = stall_it;
-    ASSERT_EQ(net.send(net.a, c, pattern(64, static_cast<std::uint32_t>(sent)), sent), SendStatus::kOk);
-    ++sent;
-    net.run(10'000'000, [&] { return net.a.count(EventKind::kDelivered) == sent; });
-    ASSERT_EQ(net.a.count(EventKind::kDelivered), sent);
-  };
-  const auto tlps = [&] {
-    ConnStats st;
-    EXPECT_TRUE(net.a.ep->conn_stats(c, st));
-    return st.counters.retx_tlp;
-  };
+  StallingPeer t(64);
   for (int stalls = 0; stalls < 3; ++stalls) {
-    for (int i = 0; i < 40; ++i) one(false);
-    one(true);
+    for (int i = 0; i < 40; ++i) t.one();
+    t.one(true);
   }
-  ASSERT_EQ(tlps(), 3u) << "the floor is learned as in the test above";
-  const Nanos t0 = net.now;
-  for (int i = 0; i < 5'000; ++i) one(false);
-  ASSERT_LT(net.now - t0, Nanos{100'000'000}) << "the round trips took a tenth of the half-life at most";
-  one(true);
-  EXPECT_EQ(tlps(), 3u) << "5,000 round trips in a tenth of the half-life leave the floor standing";
-  net.run(10'000'000'000);  // ten half-lives with nothing to send
-  for (int i = 0; i < 40; ++i) one(false);
-  one(true);
-  EXPECT_EQ(tlps(), 4u) << "after ten half-lives the stall draws a probe again";
-  expect_exactly_once(net.b, sent, 64);
+  ASSERT_EQ(t.tlps(), 3u) << "the floor is learned as in the test above";
+  const Nanos t0 = t.net.now;
+  for (int i = 0; i < 5'000; ++i) t.one();
+  ASSERT_LT(t.net.now - t0, Nanos{100'000'000}) << "the round trips took a tenth of the half-life at most";
+  t.one(true);
+  EXPECT_EQ(t.tlps(), 3u) << "5,000 round trips in a tenth of the half-life leave the floor standing";
+  t.net.run(10'000'000'000);  // ten half-lives with nothing to send
+  for (int i = 0; i < 40; ++i) t.one();
+  t.one(true);
+  EXPECT_EQ(t.tlps(), 4u) << "after ten half-lives the stall draws a probe again";
+  expect_exactly_once(t.net.b, t.sent, 64);
 }
 
 TEST(SrdReliability, OutageIsRecoveredByTimeoutWithBackoff) {
