@@ -187,8 +187,9 @@ void EndpointImpl::on_handshake(SrdType type, const wire::SrdHandshake& h, const
     if (auto it = by_peer.find(key); it != by_peer.end()) {
       Connection* old = lookup(it->second);
       if (old != nullptr && old->nonce == h.nonce) {
-        // Our ACCEPT was lost: answer again.
+        // Our ACCEPT was lost: answer again, on the way this CONNECT came.
         old->hs_echo_ts = h.tx_ts;
+        old->hs_path = static_cast<std::uint8_t>(meta.path_id);
         old->ctrl |= kSendAccept;
         kick(*old);
         return;
@@ -223,6 +224,7 @@ void EndpointImpl::on_handshake(SrdType type, const wire::SrdHandshake& h, const
     c->last_ack_rx_ns = now;
     setup_paths(*c, std::min(cfg.paths, h.paths), std::min(cfg.mtu, h.mtu), now);
     c->hs_echo_ts = h.tx_ts;
+    c->hs_path = static_cast<std::uint8_t>(meta.path_id);
     c->ctrl |= kSendAccept;
     by_peer.emplace(key, c->id);
     ++counters.c.conns_opened;
@@ -266,10 +268,11 @@ void EndpointImpl::on_handshake(SrdType type, const wire::SrdHandshake& h, const
   if (h.tx_ts != 0 && rtt != 0 && rtt < 1'000'000'000u) {
     c->srtt_ns = rtt;
     c->rttvar_ns = c->srtt_ns / 2;
-    // CONNECT and ACCEPT travel on path 0: a sample of that path too, and
-    // the connection's first clean base RTT (data samples may all come
-    // from a queue the first window built).
-    c->paths.on_rtt(0, static_cast<std::uint32_t>(c->srtt_ns), c->srtt_ns, 0, now, cfg);
+    // The echoed CONNECT and its ACCEPT took the same path: a sample of
+    // that path too, and the connection's first clean base RTT (data
+    // samples may all come from a queue the first window built).
+    const std::uint16_t hs_path = meta.path_id < c->paths.count() ? meta.path_id : 0;
+    c->paths.on_rtt(hs_path, static_cast<std::uint32_t>(c->srtt_ns), c->srtt_ns, 0, now, cfg);
     c->cc.on_handshake_rtt(c->srtt_ns, cfg);
   }
   by_peer[PeerKey{c->peer.ip, c->peer.port, c->remote_id}] = c->id;
@@ -399,7 +402,9 @@ std::size_t EndpointImpl::emit_ctrl(Connection& c, std::span<std::uint8_t> buf, 
     h.tx_ts = connect ? std::max<std::uint32_t>(static_cast<std::uint32_t>(now), 1) : c.hs_echo_ts;
     n = wire::encode_srd_handshake(buf, connect ? SrdType::kConnect : SrdType::kAccept, h, true);
     if (n == 0) return 0;
+    meta.path_id = connect ? static_cast<std::uint16_t>(c.hs_tries % cfg.paths) : c.hs_path;
     if (connect) {
+      c.hs_path = static_cast<std::uint8_t>(meta.path_id);
       c.ctrl &= ~kSendConnect;
       ++c.hs_tries;
       c.hs_deadline = now + (cfg.connect_retry_ns << (c.hs_tries - 1));

@@ -253,6 +253,10 @@ struct Connection {
   // --- handshake / close ---
   std::uint8_t ctrl = 0;          // CtrlBit
   std::uint8_t hs_tries = 0;
+  // Initiator: CONNECT number k goes on path k mod P, so that retries do not
+  // all take a dead way. Acceptor: the path the latest CONNECT came on,
+  // which its ACCEPT takes back.
+  std::uint8_t hs_path = 0;
   bool close_requested = false;
   Nanos hs_deadline = kNever;
   Nanos established_ns = 0;

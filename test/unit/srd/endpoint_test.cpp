@@ -82,6 +82,31 @@ TEST(SrdHandshake, LostAcceptIsAnsweredAgainWithoutASecondConnection) {
   EXPECT_EQ(net.b.ep->connection_count(), 1u);
 }
 
+// A way dead from the start (a failed link the fabric still hashes onto):
+// each CONNECT retry takes the next path, and the ACCEPT goes back on the
+// path its CONNECT came on, so a path dead either way costs one retry. On
+// path 0 alone, the five tries all died and the connection failed
+// UNREACHABLE after 31 ms.
+TEST(SrdHandshake, RetriesTakeTheNextPathAndTheAcceptTheConnectsPath) {
+  for (const bool dead_way_back : {false, true}) {
+    Pair net;
+    std::vector<std::uint16_t> connect_paths, accept_paths;
+    net.hook = [&](const WirePkt& p) {
+      if (p.type() == SrdType::kConnect) connect_paths.push_back(p.meta.path_id);
+      if (p.type() == SrdType::kAccept) accept_paths.push_back(p.meta.path_id);
+      const bool connect_dies = !dead_way_back && p.type() == SrdType::kConnect;
+      const bool accept_dies = dead_way_back && p.type() == SrdType::kAccept;
+      return (connect_dies || accept_dies) && p.meta.path_id == 0 ? Verdict::kDrop : Verdict::kPass;
+    };
+    const ConnId c = net.a.ep->connect(kAddrB);
+    net.run(100'000'000, [&] { return net.a.count(EventKind::kConnected) > 0; });
+    ASSERT_EQ(net.a.ep->state(c), ConnState::kEstablished) << "dead way back " << dead_way_back;
+    EXPECT_EQ(connect_paths, (std::vector<std::uint16_t>{0, 1}));
+    EXPECT_EQ(accept_paths, dead_way_back ? (std::vector<std::uint16_t>{0, 1}) : (std::vector<std::uint16_t>{1}));
+    EXPECT_LT(net.now, Nanos{1'000'000 + 2 * 1'000'000}) << "one retry, after connect_retry_ns";
+  }
+}
+
 TEST(SrdHandshake, NoAnswerFailsUnreachableAfterAllTries) {
   Pair net;
   int connects = 0;
