@@ -321,7 +321,7 @@ DemoRun read_run(const Run& r, const DemoFabric& f, const dp::Runtime& rt, const
   res.figures = read_generator(*r.gen, now_ns(rt));
   const auto& fig = res.figures;
   res.lost = fig.failed + (fig.sent - std::min(fig.sent, fig.completed + fig.failed));
-  res.violations = r.resp->responder().violations().total() + fig.bad_reply + fig.unexpected;
+  res.violations = r.resp->responder().violations().total() + fig.bad_reply + fig.unexpected_reply;
   if (fig.conn_failed) res.failure = "connection failed: " + gen.last_failure();
   else if (fig.failed) res.failure = std::to_string(fig.failed) + " message(s) failed: " + gen.last_failure();
   if (r.gen_host->peer_state() != dp::NeighborState::kResolved) res.failure = "the gateway never answered ARP";

@@ -56,7 +56,7 @@ std::string gen_failure(const GenFigures& f, const std::string& last_failure) {
   // failure by itself: the run is clean when every request completed.
   if (f.conns_lost) return "connection failed: " + last_failure;
   if (f.failed) return std::to_string(f.failed) + " message(s) failed: " + last_failure;
-  if (f.bad_reply || f.unexpected) return "integrity: replies that do not match their requests";
+  if (f.bad_reply || f.unexpected_reply) return "integrity: replies that do not match their requests";
   if (f.completed != f.sent) return std::to_string(f.sent - f.completed) + " message(s) never completed";
   if (f.sent == 0) return "no message was sent";
   return {};
@@ -81,7 +81,7 @@ std::string gen_text(const GenOptions& o, const GenReport& rep) {
   if (g.load == traffic::LoadMode::kOpen && r.seconds > 0)
     appendf(out, "  %-22s offered %s msg/s, achieved %s msg/s (%.1f%%), %llu late sends\n", "open loop",
             dp::human(rep.offered_msgs).c_str(), dp::human(r.msgs_per_s()).c_str(),
-            100.0 * r.measured / r.seconds / rep.offered_msgs, (ull)r.late);
+            100.0 * r.measured / r.seconds / rep.offered_msgs, (ull)r.late_sends);
   appendf(out, "  %-22s %10s %10s %10s %10s %10s %10s %10s %10s\n", "round trip (us)", "min", "p50", "p90", "p99",
           "p99.9", "p99.99", "max", "mean");
   if (r.rtt.empty()) {
@@ -103,13 +103,13 @@ std::string gen_text(const GenOptions& o, const GenReport& rep) {
   appendf(out, "  %-22s %llu lost with no path to blame, %llu silent timeouts, %llu HOST_DROP ACKs\n", "host drops",
           (ull)r.shared_losses, (ull)r.silent_rtos, (ull)r.host_drop_acks);
   appendf(out, "  %-22s %llu bad replies, %llu unexpected replies, %llu failed connections\n", "integrity",
-          (ull)r.bad_reply, (ull)r.unexpected, (ull)r.conn_failed);
+          (ull)r.bad_reply, (ull)r.unexpected_reply, (ull)r.conn_failed);
   if (r.conn_failed)
     appendf(out,
             "  %-22s %llu failed (reset %llu, unresponsive %llu, unreachable %llu); %llu reconnected, "
             "%llu request(s) re-issued, %u connection(s) lost%s\n",
-            "connections", (ull)r.conn_failed, (ull)r.failed_reset, (ull)r.failed_unresponsive,
-            (ull)r.failed_unreachable, (ull)r.reconnects, (ull)r.reissued, r.conns_lost,
+            "connections", (ull)r.conn_failed, (ull)r.conn_failed_reset, (ull)r.conn_failed_unresponsive,
+            (ull)r.conn_failed_unreachable, (ull)r.reconnects, (ull)r.reissued, r.conns_lost,
             g.reconnect ? "" : " (--reconnect off)");
   appendf(out, "  %-6s %12s %12s %10s %8s %10s %10s %12s\n", "path", "tx_packets", "acked", "lost", "rto", "srtt_us",
           "min_rtt_us", "quarantines");
@@ -137,11 +137,11 @@ std::string gen_json(const GenOptions& o, const GenReport& rep) {
   j["reply_size"] = g.reply ? g.reply->text() : "responder";
   j["duration_s"] = r.seconds;
   j["messages"] = {{"sent", r.sent},           {"completed", r.completed}, {"failed", r.failed},
-                   {"measured", r.measured},   {"late_sends", r.late},     {"reissued", r.reissued}};
-  j["integrity"] = {{"bad_replies", r.bad_reply}, {"unexpected_replies", r.unexpected}};
+                   {"measured", r.measured},   {"late_sends", r.late_sends},     {"reissued", r.reissued}};
+  j["integrity"] = {{"bad_replies", r.bad_reply}, {"unexpected_replies", r.unexpected_reply}};
   j["connections_failed"] = r.conn_failed;
   j["connection_failures"] = {
-      {"reset", r.failed_reset}, {"unresponsive", r.failed_unresponsive}, {"unreachable", r.failed_unreachable}};
+      {"reset", r.conn_failed_reset}, {"unresponsive", r.conn_failed_unresponsive}, {"unreachable", r.conn_failed_unreachable}};
   j["reconnect"] = g.reconnect;
   j["reconnects"] = r.reconnects;
   j["connections_lost"] = r.conns_lost;

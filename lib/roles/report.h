@@ -14,6 +14,7 @@
 #include "roles/options.h"
 #include "srd/counters.h"
 #include "telemetry/histogram.h"
+#include "traffic/generator.h"
 #include "tor/l2_counters.h"
 #include "tor/l3_counters.h"
 
@@ -27,11 +28,10 @@ struct NamedCount {
 
 // One generator's messages, round trips and transport figures, as both the
 // gen report and each demo run read them.
-struct GenFigures {
+// The generator's own counters are its base, by their names
+// (SPRAY_GEN_COUNTERS).
+struct GenFigures : traffic::GenCounts {
   double seconds = 0;  // measured interval (after the warm-up)
-  std::uint64_t sent = 0, completed = 0, failed = 0, measured = 0, tx_bytes = 0, rx_bytes = 0;
-  std::uint64_t bad_reply = 0, unexpected = 0, conn_failed = 0, late = 0;
-  std::uint64_t failed_reset = 0, failed_unresponsive = 0, failed_unreachable = 0, reconnects = 0, reissued = 0;
   std::uint32_t conns_lost = 0;
   telemetry::HistogramSnapshot rtt;
   std::array<std::uint64_t, srd::kRetxCauseCount> retx{};  // by srd::RetxCause

@@ -43,23 +43,8 @@ std::uint64_t now_ns(const dp::Runtime& rt) { return rt.clock().to_ns(rte_rdtsc_
 
 GenFigures read_generator(const dp::GenHostApp& app, std::uint64_t now) {
   const auto& gen = app.generator();
-  const auto& c = gen.counters();
   GenFigures r;
-  r.sent = c.sent.read();
-  r.completed = c.completed.read();
-  r.failed = c.failed.read();
-  r.measured = c.measured.read();
-  r.tx_bytes = c.tx_bytes.read();
-  r.rx_bytes = c.rx_bytes.read();
-  r.bad_reply = c.bad_reply.read();
-  r.unexpected = c.unexpected_reply.read();
-  r.conn_failed = c.conn_failed.read();
-  r.late = c.late_sends.read();
-  r.failed_reset = c.conn_failed_reset.read();
-  r.failed_unresponsive = c.conn_failed_unresponsive.read();
-  r.failed_unreachable = c.conn_failed_unreachable.read();
-  r.reconnects = c.reconnects.read();
-  r.reissued = c.reissued.read();
+  static_cast<traffic::GenCounts&>(r) = gen.counters().read();
   r.conns_lost = gen.connections_lost();
   r.rtt = gen.rtt().snapshot();
   const srd::Nanos end = gen.measure_end_ns() ? gen.measure_end_ns() : now;

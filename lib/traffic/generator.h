@@ -109,10 +109,24 @@ struct GenConfig {
   X(reconnects, "replacement connections established after a failure")                \
   X(reissued, "requests re-sent on a replacement connection (sent counts them once)")
 
+// The counters' values at one moment, under the same names.
+struct GenCounts {
+#define X(name, help) std::uint64_t name = 0;
+  SPRAY_GEN_COUNTERS(X)
+#undef X
+};
+
 struct GenCounters {
 #define X(name, help) telemetry::SingleWriterCounter name;
   SPRAY_GEN_COUNTERS(X)
 #undef X
+  GenCounts read() const noexcept {
+    GenCounts v;
+#define X(name, help) v.name = name.read();
+    SPRAY_GEN_COUNTERS(X)
+#undef X
+    return v;
+  }
 };
 
 class Generator {
