@@ -404,7 +404,6 @@ std::size_t EndpointImpl::emit_ctrl(Connection& c, std::span<std::uint8_t> buf, 
     if (n == 0) return 0;
     meta.path_id = connect ? static_cast<std::uint16_t>(c.hs_tries % cfg.paths) : c.hs_path;
     if (connect) {
-      c.hs_path = static_cast<std::uint8_t>(meta.path_id);
       c.ctrl &= ~kSendConnect;
       ++c.hs_tries;
       c.hs_deadline = now + (cfg.connect_retry_ns << (c.hs_tries - 1));

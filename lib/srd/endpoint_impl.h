@@ -253,9 +253,9 @@ struct Connection {
   // --- handshake / close ---
   std::uint8_t ctrl = 0;          // CtrlBit
   std::uint8_t hs_tries = 0;
-  // Initiator: CONNECT number k goes on path k mod P, so that retries do not
-  // all take a dead way. Acceptor: the path the latest CONNECT came on,
-  // which its ACCEPT takes back.
+  // Acceptor: the path the latest CONNECT came on, which its ACCEPT takes
+  // back. (The initiator sends CONNECT number k on path k mod P, so that
+  // retries do not all take a dead way.)
   std::uint8_t hs_path = 0;
   bool close_requested = false;
   Nanos hs_deadline = kNever;

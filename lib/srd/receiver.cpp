@@ -317,7 +317,7 @@ std::size_t EndpointImpl::emit_ack(Connection& c, std::span<std::uint8_t> buf, T
   // answer goes on the next path in service, so that resends on a path
   // whose ACKs die still get heard. A duplicate that only shows an ACK
   // late keeps its path (its RTT sample then describes that path).
-  if ((a.flags & wire::kAckLost) && meta.path_id == c.last_ack.path && c.last_ack.ns != 0)
+  if ((a.flags & wire::kAckLost) && meta.path_id == c.last_ack.path)
     meta.path_id = c.paths.ack_path(static_cast<std::uint16_t>((meta.path_id + 1) % c.paths.count()));
   ++c.ctr.acks_tx;
   if (!nack) c.last_ack = Connection::SentAck{now, a.sack_bits, a.cum_psn, a.ack_psn, meta.path_id, false};
