@@ -370,10 +370,10 @@ void EndpointImpl::on_probe_pkt(SrdType type, const wire::SrdProbe& h, const RxM
     return;
   }
   if (h.path_id >= c->paths.count()) return;
-  Path& p = c->paths[h.path_id];
-  if (p.state != PathState::kProbing || p.probe_tx_ts != h.tx_ts) return;
-  c->paths.on_probe_ack(h.path_id, static_cast<std::uint32_t>(now) - h.tx_ts, now);
-  c->impaired = false;
+  const PathState before = c->paths[h.path_id].state;
+  if (before != PathState::kProbing && before != PathState::kSuspect) return;
+  c->paths.on_probe_ack(h.path_id, h.tx_ts, static_cast<std::uint32_t>(now) - h.tx_ts, now, cfg);
+  if (before == PathState::kProbing && c->paths[h.path_id].state == PathState::kActive) c->impaired = false;
   kick(*c);
   rearm(*c);
 }
@@ -468,7 +468,11 @@ void EndpointImpl::conn_timers(Connection& c, Nanos now) noexcept {
     }
   }
   const Nanos probe_timeout = std::max(rto_ns(c), cfg.rto_min_ns);
-  const unsigned q = c.paths.on_timer(now, probe_timeout, cfg);
+  unsigned q = c.paths.on_timer(now, probe_timeout, cfg);
+  // A SUSPECT path's probes are late, like data, after RACK's RTT and its
+  // reordering wait.
+  q += c.paths.judge_suspect_probes(now, c.rack_tx_seq != 0 ? c.rack_tx_ns : 0,
+                                    std::max<Nanos>(c.rack_rtt_ns, c.srtt_ns) + reo_wnd_ns(c), cfg);
   if (q != 0) note_quarantines(c, q, now);
   if (c.paths.probes_due() != 0) kick(c);
   if (c.state == ConnState::kEstablished || c.state == ConnState::kClosing) sender_timers(c, now);

@@ -16,6 +16,9 @@ constexpr std::uint8_t kRtosToQuarantine = 2;
 constexpr std::uint8_t kGoodAcksToClear = 2;
 constexpr std::uint8_t kDeliveriesToClear = 8;
 constexpr std::uint8_t kCleanAcksToResetBackoff = 64;
+// Two, so that a dead path reaches kLossesToQuarantine with the two losses
+// that made it SUSPECT.
+constexpr std::uint8_t kSuspectProbes = 2;
 }  // namespace
 
 void PathSet::init(std::uint16_t count, const EndpointConfig& cfg, Nanos now) {
@@ -116,6 +119,7 @@ void PathSet::on_acked(std::uint16_t i, Nanos now, const EndpointConfig& cfg) no
   // path of 16): on a link that loses 1%, two losses in a row make a path
   // SUSPECT now and then, and a third loss before two samples came would
   // quarantine a path that delivers 99%.
+  if (p.state == PathState::kSuspect) p.delivered_since_suspect = 1;
   if (p.state == PathState::kSuspect && ++p.good_acks >= kDeliveriesToClear) {
     p.good_acks = 0;
     set_state(p, PathState::kActive, now);
@@ -164,7 +168,7 @@ void PathSet::on_rtt(std::uint16_t i, std::uint32_t rtt_ns, Nanos conn_srtt_ns,
                     rtt_ns > 2 * Nanos{sibling_floor_ns} && slower_than_most(i);
   if (slow) {
     if (p.state == PathState::kActive) suspect(p, now, cfg);
-    else if (p.state == PathState::kSuspect && p.bad_since_suspect < 255) ++p.bad_since_suspect;
+    else if (p.state == PathState::kSuspect) p.slowed_since_suspect = 1;
     p.good_acks = 0;
   } else if (p.state == PathState::kSuspect && p.consec_losses == 0) {
     if (++p.good_acks >= kGoodAcksToClear) {
@@ -196,17 +200,90 @@ void PathSet::on_ece(std::uint16_t i, Nanos now, Nanos srtt_ns,
 
 void PathSet::suspect(Path& p, Nanos now, const EndpointConfig& cfg) noexcept {
   set_state(p, PathState::kSuspect, now);
-  p.bad_since_suspect = 0;
+  p.slowed_since_suspect = p.delivered_since_suspect = p.lost_since_suspect = 0;
   const Nanos rtt = p.srtt_ns ? p.srtt_ns : cfg.initial_rtt_ns;
   p.timer_at_ns = now + cfg.suspect_rtts * rtt;
+  p.suspect_probes_unsent = kSuspectProbes;
+  p.suspect_probes_out = 0;
+  set_probe_due(p, true);
+}
+
+void PathSet::probe_sent(std::uint16_t i, Nanos now) noexcept {
+  Path& p = paths_[i];
+  if (!p.probe_due) return;
+  if (p.state == PathState::kSuspect && p.suspect_probes_unsent != 0) {
+    if (p.suspect_probes_out++ == 0) p.probe_tx_ts = static_cast<std::uint32_t>(now);
+    if (--p.suspect_probes_unsent != 0) return;
+    dirty_ = true;
+  }
+  set_probe_due(p, false);
+}
+
+void PathSet::on_probe_ack(std::uint16_t i, std::uint32_t tx_ts, std::uint32_t rtt_ns, Nanos now,
+                           const EndpointConfig& cfg) noexcept {
+  Path& p = paths_[i];
+  if (p.state == PathState::kSuspect) {
+    // Either of this suspicion's probes (older ones were judged already).
+    const auto since = static_cast<std::uint32_t>(tx_ts - p.probe_tx_ts);
+    if (p.suspect_probes_out == 0 || since >= 1u << 31) return;
+    --p.suspect_probes_out;
+    dirty_ = true;
+    ++p.acked_pkts;
+    p.consec_losses = 0;
+    p.consec_rtos = 0;
+    p.delivered_since_suspect = 1;
+    // A probe that came back at about the path's usual round trip is a
+    // clean sample; two clear the suspicion, as data samples do.
+    const bool clean = p.min_rtt_ns == 0 || rtt_ns <= cfg.suspect_rtt_factor * static_cast<double>(p.min_rtt_ns);
+    if (clean && ++p.good_acks >= kGoodAcksToClear) {
+      p.good_acks = 0;
+      set_state(p, PathState::kActive, now);
+    }
+    return;
+  }
+  if (p.state != PathState::kProbing || p.probe_tx_ts != tx_ts) return;
+  set_state(p, PathState::kActive, now);
+  p.consec_losses = 0;
+  p.consec_rtos = 0;
+  p.last_rtt_ns = rtt_ns;
+  p.wrr_current = 0;
+  update_special(p);
+}
+
+unsigned PathSet::judge_suspect_probes(Nanos now, Nanos delivered_sent_ns, Nanos late_ns,
+                                       const EndpointConfig& cfg) noexcept {
+  probe_late_ns_ = late_ns;
+  unsigned quarantined = 0;
+  for (std::uint16_t i = 0; i < count_; ++i) {
+    Path& p = paths_[i];
+    if (p.state != PathState::kSuspect || p.suspect_probes_out == 0 ||
+        now < suspect_probe_ns(p) + std::max<Nanos>(p.srtt_ns, late_ns))
+      continue;
+    const std::uint8_t out = p.suspect_probes_out;
+    p.suspect_probes_out = 0;
+    dirty_ = true;
+    // Without a later packet delivered elsewhere the silence may be the
+    // peer's or our host's: no charge.
+    if (delivered_sent_ns <= suspect_probe_ns(p)) continue;
+    for (std::uint8_t k = 0; k < out && p.state == PathState::kSuspect; ++k)
+      if (on_lost(i, now, cfg)) ++quarantined;
+    // Both lost: the round trip through the path is broken, even where
+    // data sent on it is known delivered (its way back is what died, and
+    // every ACK the peer sends on it is lost). A path that delivers 99%
+    // loses both once in ten thousand suspicions.
+    if (out == kSuspectProbes && p.state == PathState::kSuspect) {
+      quarantine(p, now, cfg);
+      ++quarantined;
+    }
+  }
+  return quarantined;
 }
 
 void PathSet::quarantine(Path& p, Nanos now, const EndpointConfig& cfg) noexcept {
   set_state(p, PathState::kQuarantined, now);
   ++p.quarantines;
   p.timer_at_ns = now + p.backoff_ns;
-  if (p.probe_due) --probes_due_;
-  p.probe_due = false;
+  set_probe_due(p, false);
   p.good_acks = 0;
   (void)cfg;
 }
@@ -216,7 +293,7 @@ bool PathSet::on_lost(std::uint16_t i, Nanos now, const EndpointConfig& cfg) noe
   ++p.lost_pkts;
   if (p.consec_losses < 255) ++p.consec_losses;
   p.good_acks = 0;
-  if (p.state == PathState::kSuspect && p.bad_since_suspect < 255) ++p.bad_since_suspect;
+  if (p.state == PathState::kSuspect && p.lost_since_suspect < 3) ++p.lost_since_suspect;
   if (p.state == PathState::kActive && p.consec_losses >= kLossesToSuspect)
     suspect(p, now, cfg);
   if (p.state == PathState::kSuspect && p.consec_losses >= kLossesToQuarantine) {
@@ -245,17 +322,6 @@ bool PathSet::on_rto(std::uint16_t i, Nanos sent_ns, Nanos now, const EndpointCo
   return false;
 }
 
-void PathSet::on_probe_ack(std::uint16_t i, std::uint32_t rtt_ns, Nanos now) noexcept {
-  Path& p = paths_[i];
-  if (p.state != PathState::kProbing) return;
-  set_state(p, PathState::kActive, now);
-  p.consec_losses = 0;
-  p.consec_rtos = 0;
-  p.last_rtt_ns = rtt_ns;
-  p.wrr_current = 0;
-  update_special(p);
-}
-
 unsigned PathSet::on_timer(Nanos now, Nanos probe_timeout_ns,
                            const EndpointConfig& cfg) noexcept {
   unsigned quarantined = 0;
@@ -269,8 +335,15 @@ unsigned PathSet::on_timer(Nanos now, Nanos probe_timeout_ns,
         // (a preempted host delays every path alike) with nothing bad after
         // it leaves the path SUSPECT for another period, in which good ACKs
         // clear it. A path that carries few packets would otherwise be
-        // quarantined for lack of ACKs, not for evidence.
-        if (p.bad_since_suspect == 0) {
+        // quarantined for lack of ACKs, not for evidence. Losses quarantine
+        // here only when two came and nothing arrived between: a path
+        // sprayed with a few packets per suspect_rtts on a link that loses
+        // 1% shows two losses in a row about once a second and a third
+        // soon after about once in twenty, so fewer would take a path that
+        // delivers 99% out of service every run; a dead path meets this
+        // (or the four in a row of on_lost) a loss later.
+        if (!p.slowed_since_suspect && (p.lost_since_suspect < 2 || p.delivered_since_suspect)) {
+          p.slowed_since_suspect = p.delivered_since_suspect = p.lost_since_suspect = 0;
           p.timer_at_ns = now + cfg.suspect_rtts * (p.srtt_ns ? p.srtt_ns : cfg.initial_rtt_ns);
           dirty_ = true;
           break;
@@ -280,8 +353,7 @@ unsigned PathSet::on_timer(Nanos now, Nanos probe_timeout_ns,
         break;
       case PathState::kQuarantined:
         set_state(p, PathState::kProbing, now);
-        if (!p.probe_due) ++probes_due_;
-        p.probe_due = true;
+        set_probe_due(p, true);
         p.timer_at_ns = now + probe_timeout_ns;
         break;
       case PathState::kProbing:
@@ -289,8 +361,7 @@ unsigned PathSet::on_timer(Nanos now, Nanos probe_timeout_ns,
         p.backoff_ns = static_cast<std::uint32_t>(
             std::min<Nanos>(Nanos{p.backoff_ns} * 2, cfg.quarantine_max_ns));
         set_state(p, PathState::kQuarantined, now);
-        if (p.probe_due) --probes_due_;
-        p.probe_due = false;
+        set_probe_due(p, false);
         p.timer_at_ns = now + p.backoff_ns;
         break;
       case PathState::kActive:
@@ -303,8 +374,13 @@ unsigned PathSet::on_timer(Nanos now, Nanos probe_timeout_ns,
 Nanos PathSet::next_deadline() const noexcept {
   if (!dirty_) return cached_deadline_;
   Nanos t = kNever;
-  for (std::uint16_t i = 0; i < count_; ++i)
-    if (paths_[i].state != PathState::kActive) t = std::min(t, paths_[i].timer_at_ns);
+  for (std::uint16_t i = 0; i < count_; ++i) {
+    const Path& p = paths_[i];
+    if (p.state == PathState::kActive) continue;
+    t = std::min(t, p.timer_at_ns);
+    if (p.suspect_probes_out != 0)
+      t = std::min(t, suspect_probe_ns(p) + std::max<Nanos>(p.srtt_ns, probe_late_ns_));
+  }
   cached_deadline_ = t;
   dirty_ = false;
   return t;
@@ -320,8 +396,7 @@ void PathSet::undo_loss(std::uint16_t i, Nanos now) noexcept {
   const Nanos rtt = p.srtt_ns ? p.srtt_ns : 1000;
   if ((p.state == PathState::kQuarantined || p.state == PathState::kSuspect) &&
       p.consec_rtos == 0 && now - p.state_since_ns < 4 * rtt) {
-    if (p.probe_due) --probes_due_;
-    p.probe_due = false;
+    set_probe_due(p, false);
     p.consec_losses = 0;
     set_state(p, PathState::kActive, now);
   }

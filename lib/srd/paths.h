@@ -16,8 +16,20 @@
 //                          anything later, blames none)
 //   SUSPECT -> ACTIVE      2 clean RTT samples of packets sent on it, or 8
 //                          of its packets delivered with no loss between
+//                          A path turning SUSPECT is probed at once with two
+//                          PROBEs: each PROBE_ACK counts as a delivery, each
+//                          probe still unanswered when a packet sent after it
+//                          on another path was delivered (and a RACK wait
+//                          has passed) as a loss. A dead path so reaches four
+//                          losses in a row within a round trip of the
+//                          suspicion, however little data the window still
+//                          sends it, and a sound one is cleared as fast.
 //   SUSPECT -> QUARANTINED 2 RTOs in a row, 4 losses in a row, or still
-//                          SUSPECT after suspect_rtts x SRTT
+//                          SUSPECT after suspect_rtts x SRTT with another
+//                          slow sample since, or two losses since and no
+//                          delivery (one loss among deliveries is what a
+//                          path that delivers 99% shows now and then), or
+//                          both of its probes lost (below)
 //   QUARANTINED -> PROBING after the backoff (1 ms, x2 per failed probe,
 //                          capped at 100 ms); a PROBE goes out on the path
 //   PROBING -> ACTIVE      on PROBE_ACK; back to QUARANTINED (backoff x2)
@@ -52,14 +64,22 @@ struct Path {
   std::uint32_t last_rtt_ns = 0;
   std::uint32_t backoff_ns = 0;
   std::uint32_t inflight = 0;
-  std::uint32_t probe_tx_ts = 0;
+  std::uint32_t probe_tx_ts = 0;  // low bits of when the (first) probe went out
   std::int32_t wrr_current = 0;
   std::uint16_t next_path_seq = 0;
   PathState state = PathState::kActive;
   std::uint8_t consec_losses = 0;
   std::uint8_t consec_rtos = 0;
   std::uint8_t good_acks = 0;
-  std::uint8_t bad_since_suspect = 0;  // slow samples and losses after becoming SUSPECT
+  // Since the path last became SUSPECT: a slow RTT sample came, losses
+  // charged to it (saturating), a packet or probe of it was delivered. Then
+  // its probes still to send and sent but unanswered. One byte: the idle
+  // connection's state stays within its budget.
+  std::uint8_t slowed_since_suspect : 1 = 0;
+  std::uint8_t delivered_since_suspect : 1 = 0;
+  std::uint8_t lost_since_suspect : 2 = 0;
+  std::uint8_t suspect_probes_unsent : 2 = 0;
+  std::uint8_t suspect_probes_out : 2 = 0;
   bool probe_due = false;       // a PROBE is to be sent
   bool special = false;         // not plain ACTIVE (state, or RTT penalty)
   bool any_acked = false;       // last_acked_tx_seq is valid
@@ -120,19 +140,23 @@ class PathSet {
   // A timeout of a packet sent on `p` at sent_ns; ignored when that packet
   // left before the path's previous timeout (the same episode).
   bool on_rto(std::uint16_t p, Nanos sent_ns, Nanos now, const EndpointConfig& cfg) noexcept;
-  void on_probe_ack(std::uint16_t p, std::uint32_t rtt_ns, Nanos now) noexcept;
   // Runs path timers due at `now` (suspect persistence, probe scheduling and
   // probe timeouts). Returns the number of paths that became QUARANTINED.
   unsigned on_timer(Nanos now, Nanos probe_timeout_ns, const EndpointConfig& cfg) noexcept;
+  // Judges the SUSPECT paths' probes: `delivered_sent_ns` is when the newest
+  // packet known delivered was sent (0: none), `late_ns` how long a packet
+  // may take before its absence is a loss (RACK's RTT and reordering wait).
+  // Returns the number of paths that became QUARANTINED.
+  unsigned judge_suspect_probes(Nanos now, Nanos delivered_sent_ns, Nanos late_ns,
+                                const EndpointConfig& cfg) noexcept;
+  // A PROBE_ACK came back on `p` for a probe sent at (the low bits of)
+  // `tx_ts`.
+  void on_probe_ack(std::uint16_t p, std::uint32_t tx_ts, std::uint32_t rtt_ns, Nanos now,
+                    const EndpointConfig& cfg) noexcept;
   // Earliest path timer, kNever if none.
   Nanos next_deadline() const noexcept;
   unsigned probes_due() const noexcept { return probes_due_; }
-  void probe_sent(std::uint16_t i) noexcept {
-    if (paths_[i].probe_due) {
-      paths_[i].probe_due = false;
-      --probes_due_;
-    }
-  }
+  void probe_sent(std::uint16_t i, Nanos now) noexcept;
 
   // The path to send an ACK on for data that came on `p`: `p` itself (its
   // RTT sample then describes that path both ways), unless our own traffic
@@ -159,6 +183,10 @@ class PathSet {
   int weight(const Path& p, Nanos now) const noexcept;
   void quarantine(Path& p, Nanos now, const EndpointConfig& cfg) noexcept;
   void set_state(Path& p, PathState s, Nanos now) noexcept {
+    if (p.state == PathState::kSuspect && s != PathState::kSuspect) {
+      p.suspect_probes_unsent = p.suspect_probes_out = 0;
+      set_probe_due(p, false);
+    }
     p.state = s;
     p.state_since_ns = now;
     dirty_ = true;
@@ -173,6 +201,14 @@ class PathSet {
     }
   }
   void suspect(Path& p, Nanos now, const EndpointConfig& cfg) noexcept;
+  // When the SUSPECT probes went out (probe_tx_ts widened).
+  static Nanos suspect_probe_ns(const Path& p) noexcept {
+    return p.state_since_ns + static_cast<std::uint32_t>(p.probe_tx_ts - static_cast<std::uint32_t>(p.state_since_ns));
+  }
+  void set_probe_due(Path& p, bool due) noexcept {
+    if (due != p.probe_due) probes_due_ += due ? 1 : -1;
+    p.probe_due = due;
+  }
   // The path's smoothed RTT is more than twice that of most paths in
   // service: a queue every path shares (a receiver's ring) moves them all,
   // and one slow sample on top of it is no verdict.
@@ -194,6 +230,7 @@ class PathSet {
   void refresh_rtt_summary() noexcept;
   int special_count_ = 0;
   unsigned probes_due_ = 0;
+  Nanos probe_late_ns_ = 0;  // the late_ns judge_suspect_probes last had
   std::uint32_t min_rtt_any_ = 0, max_srtt_ = 0, max_min_rtt_ = 0;
   Nanos ecn_penalty_until_ns_ = 0;  // latest ECN penalty of any path
   std::uint16_t rr_cursor_ = 0;

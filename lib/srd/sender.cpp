@@ -289,7 +289,7 @@ std::size_t EndpointImpl::sender_tx(Connection& c, std::span<std::uint8_t> buf, 
                                     Nanos now) noexcept {
   meta.to = c.peer;
   meta.ect = true;
-  // Probes of quarantined paths.
+  // Probes of quarantined and suspect paths.
   if (c.paths.probes_due() != 0) {
     for (std::uint16_t i = 0; i < c.paths.count(); ++i) {
       Path& p = c.paths[i];
@@ -301,7 +301,7 @@ std::size_t EndpointImpl::sender_tx(Connection& c, std::span<std::uint8_t> buf, 
       h.tx_ts = static_cast<std::uint32_t>(now);
       const std::size_t n = wire::encode_srd_probe(buf, wire::SrdType::kProbe, h, true);
       if (n == 0) return 0;
-      c.paths.probe_sent(i);
+      c.paths.probe_sent(i, now);
       p.probe_tx_ts = h.tx_ts;
       meta.path_id = i;
       ++c.ctr.probes_tx;

@@ -242,6 +242,82 @@ TEST(SrdPaths, SuspectPathThatKeepsDeliveringIsCleared) {
   EXPECT_EQ(ps[1].state, PathState::kActive);
 }
 
+// The suspicion's deadline judges what the path did meanwhile: a loss
+// among packets that otherwise arrived (a 1% link, suspected after two
+// losses in a row) or a lone loss keeps it in service; two losses with
+// nothing delivered take it out.
+TEST(SrdPaths, ALossAmongDeliveriesAtTheSuspectDeadlineIsNoVerdict) {
+  EndpointConfig cfg;
+  PathSet ps;
+  ps.init(4, cfg, 0);
+  for (std::uint16_t p = 0; p < 4; ++p) ps.on_rtt(p, 10'000, 10'000, 10'000, 1, cfg);
+  const auto suspect_then = [&](std::uint16_t p, int acked, int lost) {
+    ps.on_lost(p, 10, cfg);
+    ps.on_lost(p, 10, cfg);
+    EXPECT_EQ(ps[p].state, PathState::kSuspect);
+    for (int i = 0; i < acked; ++i) ps.on_acked(p, 20, cfg);
+    for (int i = 0; i < lost; ++i) ps.on_lost(p, 30, cfg);
+  };
+  suspect_then(0, 1, 1);  // one loss after a delivery
+  suspect_then(1, 1, 2);  // two losses, a delivery before them
+  suspect_then(2, 0, 1);  // one loss, nothing delivered
+  ps.on_rto(3, 10, 10, cfg);  // a timeout, then two losses and no delivery
+  ps.on_lost(3, 30, cfg);
+  ps.on_lost(3, 30, cfg);
+  const Nanos deadline = 10 + cfg.suspect_rtts * Nanos{ps[1].srtt_ns};
+  EXPECT_EQ(ps.on_timer(deadline, 100'000, cfg), 1u);
+  EXPECT_EQ(ps[0].state, PathState::kSuspect);
+  EXPECT_EQ(ps[1].state, PathState::kSuspect);
+  EXPECT_EQ(ps[2].state, PathState::kSuspect);
+  EXPECT_EQ(ps[3].state, PathState::kQuarantined);
+  // Each period starts afresh: two losses now with nothing delivered do it.
+  ps.on_lost(0, deadline + 1, cfg);
+  ps.on_lost(0, deadline + 1, cfg);
+  EXPECT_EQ(ps[0].state, PathState::kSuspect);
+  EXPECT_EQ(ps.on_timer(ps.next_deadline(), 100'000, cfg), 1u);
+  EXPECT_EQ(ps[0].state, PathState::kQuarantined);
+}
+
+// A path turning SUSPECT is probed twice at once. Both answers clear it;
+// both lost, with a packet sent after them delivered elsewhere, take it out
+// of service, even if data sent on it arrived (its way back is dead); with
+// nothing delivered since, the silence is nobody's and charges nothing.
+TEST(SrdPaths, SuspectPathsAreProbedAndJudgedByTheirProbes) {
+  EndpointConfig cfg;
+  PathSet ps;
+  ps.init(4, cfg, 0);
+  for (std::uint16_t p = 0; p < 4; ++p) ps.on_rtt(p, 10'000, 10'000, 10'000, 1, cfg);
+  const auto suspect_and_probe = [&](std::uint16_t p, Nanos at) {
+    ps.on_lost(p, at, cfg);
+    ps.on_lost(p, at, cfg);
+    ASSERT_EQ(ps[p].state, PathState::kSuspect);
+    for (int k = 0; k < 2; ++k) {
+      ASSERT_TRUE(ps[p].probe_due);
+      ps.probe_sent(p, at + k);
+    }
+    EXPECT_FALSE(ps[p].probe_due);
+  };
+  suspect_and_probe(1, 100);
+  ps.on_probe_ack(1, 100, 11'000, 12'000, cfg);
+  EXPECT_EQ(ps[1].state, PathState::kSuspect);
+  ps.on_probe_ack(1, 101, 11'000, 12'000, cfg);
+  EXPECT_EQ(ps[1].state, PathState::kActive);
+
+  const Nanos late = 30'000;
+  suspect_and_probe(2, 200);
+  ps.on_acked(2, 300, cfg);  // its data still arrives
+  EXPECT_LE(ps.next_deadline(), 200 + late);  // a timer comes for the verdict
+  EXPECT_EQ(ps.judge_suspect_probes(200 + late - 1, 250, late, cfg), 0u);  // not late yet
+  EXPECT_EQ(ps[2].state, PathState::kSuspect);
+  EXPECT_EQ(ps.judge_suspect_probes(200 + late, 250, late, cfg), 1u);
+  EXPECT_EQ(ps[2].state, PathState::kQuarantined);
+
+  suspect_and_probe(3, 400);
+  EXPECT_EQ(ps.judge_suspect_probes(400 + late, 399, late, cfg), 0u);  // nothing later delivered
+  EXPECT_EQ(ps[3].state, PathState::kSuspect);
+  EXPECT_EQ(ps[3].lost_pkts, 2u);  // only the two that made it SUSPECT
+}
+
 TEST(SrdPaths, SharedLossesCountButNeverSuspect) {
   EndpointConfig cfg;
   PathSet ps;
