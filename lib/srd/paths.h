@@ -110,6 +110,9 @@ class PathSet {
   // The connection's ACK number `ack_seq` (non-zero) came back for data
   // sent on `p` (Path::round_trip_seq).
   void on_round_trip(std::uint16_t p, std::uint32_t ack_seq) noexcept { paths_[p].round_trip_seq = ack_seq; }
+  // A copy sent on `p` timed out: whatever round trip the path completed
+  // before, it no longer answers, and freshest() turns to the next path.
+  void round_trip_failed(std::uint16_t p) noexcept { paths_[p].round_trip_seq = 0; }
 
   // Outcomes. Each returns true when the path just entered QUARANTINED.
   void on_sent(std::uint16_t p) noexcept {

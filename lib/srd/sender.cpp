@@ -902,7 +902,13 @@ void EndpointImpl::sender_timers(Connection& c, Nanos now) noexcept {
       bool any_evidence = false;
       for (std::uint32_t ri = c.fl_head; ri != kNil; ri = recs[ri].next)
         recs[ri].lost_now = now >= recs[ri].tx_ns + rto_for(*this, c, recs[ri].path);
+      // The oldest packet's resend goes where a round trip completed last,
+      // and the path the timed-out copy took leaves that ranking: when the
+      // freshest paths are dead too (a spine cut under the paths that last
+      // completed one), successive resends walk down the ranking instead of
+      // swinging between two dead paths at rto_max.
       recs[c.fl_head].to_freshest = true;
+      c.paths.round_trip_failed(recs[c.fl_head].path);
       for (std::uint32_t ri = c.fl_head; ri != kNil;) {
         TxRec& r = recs[ri];
         const std::uint32_t next = r.next;

@@ -721,6 +721,47 @@ TEST(SrdReliability, PathsCutOneWayEachAreCrossedWithoutABackedOffStall) {
   expect_exactly_once(net.b, 96, 1000);
 }
 
+// A spine that dies under the two paths whose round trips completed last,
+// and under the path the next packet takes: the packet's timeout resend
+// goes to the freshest path, and when that copy times out too the resends
+// must move on to the paths still alive. Swinging between the two freshest
+// ones kept a message waiting at rto_max until the connection failed.
+TEST(SrdReliability, ResendsAfterRepeatedTimeoutsLeaveTheDeadFreshestPaths) {
+  EndpointConfig cfg_a = default_config(kAddrA, 1);
+  cfg_a.tlp = false;
+  Pair net(cfg_a);
+  const ConnId c = net.connect();
+  std::vector<std::uint16_t> used;  // path of each DATA packet, in order
+  net.hook = [&](const WirePkt& p) {
+    if (p.from_a && is_data(p)) used.push_back(p.meta.path_id);
+    return Verdict::kPass;
+  };
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_EQ(net.send(net.a, c, pattern(1000, i), i), SendStatus::kOk);
+    net.run(1'000'000, [&] { return net.a.count(EventKind::kDelivered) == static_cast<std::size_t>(i + 1); });
+  }
+  ASSERT_EQ(used.size(), 40u);  // one packet each, none resent
+  const std::uint16_t last = used.back(), before = used[used.size() - 2];
+  const std::uint16_t next = static_cast<std::uint16_t>((last + 1) % 16);
+  ASSERT_NE(last, before);
+  const auto dead = [&](std::uint16_t p) { return p == last || p == before || p == next; };
+  int copies = 0;
+  net.hook = [&](const WirePkt& p) {
+    copies += p.from_a && is_data(p);
+    return dead(p.meta.path_id) ? Verdict::kDrop : Verdict::kPass;
+  };
+  const Nanos t0 = net.now;
+  ASSERT_EQ(net.send(net.a, c, pattern(1000, 40), 40), SendStatus::kOk);
+  net.run(200'000'000, [&] { return net.a.count(EventKind::kDelivered) == 41; });
+  ASSERT_EQ(net.a.count(EventKind::kDelivered), 41u) << "after " << copies << " copies";
+  // The original and the resends to the two freshest paths die; the next
+  // resend takes a live path: three timeouts, backed off, from rto_min =
+  // 100 us.
+  EXPECT_LE(copies, 4);
+  EXPECT_LT(net.now - t0, Nanos{1'000'000});
+  expect_exactly_once(net.b, 41, 1000);
+}
+
 // A burst of consecutive packets lost over every path at once (a receiver's
 // ring overflowing) is the host's doing: every packet is recovered, no path
 // is blamed, and the window answers instead.
