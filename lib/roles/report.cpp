@@ -190,9 +190,11 @@ std::string gen_json(const GenOptions& o, const GenReport& rep) {
 
 bool DemoRun::cut(std::size_t p) const { return path_spine[p] == failed_spine || back_spine[p] == failed_spine; }
 
-bool DemoRun::healthy(std::size_t p) const {
-  return !cut(p) && path_spine[p] != lossy_spine && back_spine[p] != lossy_spine;
+bool DemoRun::lossy(std::size_t p) const {
+  return !cut(p) && (path_spine[p] == lossy_spine || back_spine[p] == lossy_spine);
 }
+
+bool DemoRun::healthy(std::size_t p) const { return !cut(p) && !lossy(p); }
 
 namespace {
 
@@ -216,6 +218,14 @@ std::size_t DemoRun::cut_quarantined() const {
 
 std::size_t DemoRun::other_quarantined() const {
   return count_paths(quarantined_in_outage.size(), [&](std::size_t p) { return quarantined_in_outage[p] && !cut(p); });
+}
+
+std::size_t DemoRun::lossy_paths() const {
+  return count_paths(path_spine.size(), [&](std::size_t p) { return lossy(p); });
+}
+
+std::size_t DemoRun::lossy_quarantined() const {
+  return count_paths(quarantined_ever.size(), [&](std::size_t p) { return quarantined_ever[p] && lossy(p); });
 }
 
 std::size_t DemoRun::healthy_paths() const {
@@ -303,6 +313,9 @@ std::string demo_text(const DemoReport& rep) {
   });
   row("  quarantined in outage", [](const DemoRun& r) { return std::to_string(r.cut_quarantined()); });
   row("other paths quarantined", [](const DemoRun& r) { return std::to_string(r.other_quarantined()); });
+  row("lossy-link paths quarantined", [](const DemoRun& r) {
+    return std::to_string(r.lossy_quarantined()) + " of " + std::to_string(r.lossy_paths()) + " (whole run)";
+  });
   row("healthy paths quarantined", [](const DemoRun& r) {
     return std::to_string(r.healthy_quarantined()) + " of " + std::to_string(r.healthy_paths()) + " (whole run)";
   });
@@ -361,6 +374,8 @@ std::string demo_json(const DemoReport& rep) {
     run["quarantined_ever"] = r.quarantined_ever;
     run["cut_paths_quarantined"] = r.cut_quarantined();
     run["other_paths_quarantined"] = r.other_quarantined();
+    run["lossy_paths"] = r.lossy_paths();
+    run["lossy_paths_quarantined"] = r.lossy_quarantined();
     run["healthy_paths"] = r.healthy_paths();
     run["healthy_paths_quarantined"] = r.healthy_quarantined();
     run["failure"] = r.failure;

@@ -85,14 +85,18 @@ struct DemoRun {
   std::vector<bool> quarantined_in_outage;
   std::vector<bool> quarantined_ever;  // at any time in the run
 
-  // A path is cut when either direction crosses the failed spine, and
-  // healthy when it crosses neither that spine nor the lossy link (which
-  // leaf 1's data and leaf 1's incoming acknowledgements both cross).
+  // A path is cut when either direction crosses the failed spine, lossy
+  // when it is not cut but crosses the lossy link (which leaf 1's data and
+  // leaf 1's incoming acknowledgements both cross; it still delivers 99%),
+  // and healthy when it is neither.
   bool cut(std::size_t p) const;
+  bool lossy(std::size_t p) const;
   bool healthy(std::size_t p) const;
   std::size_t cut_paths() const;
   std::size_t cut_quarantined() const;
   std::size_t other_quarantined() const;
+  std::size_t lossy_paths() const;
+  std::size_t lossy_quarantined() const;  // at any time in the run
   std::size_t healthy_paths() const;
   std::size_t healthy_quarantined() const;
   std::size_t spines_used() const;  // spines that carried over 1% of the packets

@@ -146,6 +146,8 @@ TEST(DemoReport, PathsAreCutHealthyOrLossy) {
   EXPECT_EQ(s.cut_paths(), 2u);
   EXPECT_EQ(s.cut_quarantined(), 2u);
   EXPECT_EQ(s.other_quarantined(), 0u);
+  EXPECT_EQ(s.lossy_paths(), 1u);
+  EXPECT_EQ(s.lossy_quarantined(), 1u);  // before the failure
   EXPECT_EQ(s.healthy_paths(), 1u);
   EXPECT_EQ(s.healthy_quarantined(), 0u);
   EXPECT_EQ(s.spines_used(), 3u);
@@ -165,13 +167,15 @@ TEST(DemoReport, JsonHoldsWhatTheSmokeTestReads) {
                          "goodput_bps", "rtt_us", "retransmits", "quarantines", "spine_share", "spines_used",
                          "failed_spine_quarantined", "quarantine_ms", "path_spine", "back_spine",
                          "quarantined_in_outage", "quarantined_ever", "cut_paths_quarantined",
-                         "other_paths_quarantined", "healthy_paths", "healthy_paths_quarantined", "failure"}));
+                         "other_paths_quarantined", "lossy_paths", "lossy_paths_quarantined", "healthy_paths",
+                         "healthy_paths_quarantined", "failure"}));
   EXPECT_EQ(s["mode"], "spray");
   EXPECT_EQ(s["spines_used"], 3);
   EXPECT_EQ(s["failed_spine_quarantined"], true);
   EXPECT_DOUBLE_EQ(s["quarantine_ms"].get<double>(), 1.5);
   EXPECT_EQ(s["path_spine"], json({0, 1, 2, 2}));
   EXPECT_EQ(s["quarantined_in_outage"], json({false, true, true, false}));
+  EXPECT_EQ(s["lossy_paths_quarantined"], 1);
   EXPECT_EQ(s["healthy_paths"], 1);
   EXPECT_EQ(keys(s["rtt_us"]), (std::vector<std::string>{"p50", "p99", "p999", "max"}));
   for (const auto& c : srd::kRetxCauseInfo) EXPECT_TRUE(s["retransmits"].contains(c.name)) << c.name;
