@@ -19,6 +19,7 @@ constexpr std::uint8_t kCleanAcksToResetBackoff = 64;
 // Two, so that a dead path reaches kLossesToQuarantine with the two losses
 // that made it SUSPECT.
 constexpr std::uint8_t kSuspectProbes = 2;
+constexpr unsigned kMaxSuspectsProbed = 2;
 }  // namespace
 
 void PathSet::init(std::uint16_t count, const EndpointConfig& cfg, Nanos now) {
@@ -203,18 +204,28 @@ void PathSet::suspect(Path& p, Nanos now, const EndpointConfig& cfg) noexcept {
   p.slowed_since_suspect = p.delivered_since_suspect = p.lost_since_suspect = 0;
   const Nanos rtt = p.srtt_ns ? p.srtt_ns : cfg.initial_rtt_ns;
   p.timer_at_ns = now + cfg.suspect_rtts * rtt;
-  p.suspect_probes_unsent = kSuspectProbes;
   p.suspect_probes_out = 0;
-  set_probe_due(p, true);
+  // A peer answers 8 probes per burst and drops the rest, which would read
+  // as losses: only so many suspicions are probed at a time (a timeout
+  // that suspects many paths at once is mostly the host's, and the data
+  // and the timer judge those).
+  unsigned probing = 0;
+  for (std::uint16_t i = 0; i < count_; ++i)
+    probing += paths_[i].suspect_probes_unsent != 0 || paths_[i].suspect_probes_out != 0;
+  p.suspect_probes_unsent = probing < kMaxSuspectsProbed ? kSuspectProbes : 0;
+  set_probe_due(p, p.suspect_probes_unsent != 0);
 }
 
 void PathSet::probe_sent(std::uint16_t i, Nanos now) noexcept {
   Path& p = paths_[i];
   if (!p.probe_due) return;
   if (p.state == PathState::kSuspect && p.suspect_probes_unsent != 0) {
+    // The first probe's time: either answer is matched against it.
     if (p.suspect_probes_out++ == 0) p.probe_tx_ts = static_cast<std::uint32_t>(now);
     if (--p.suspect_probes_unsent != 0) return;
     dirty_ = true;
+  } else {
+    p.probe_tx_ts = static_cast<std::uint32_t>(now);
   }
   set_probe_due(p, false);
 }

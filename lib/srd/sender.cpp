@@ -302,7 +302,6 @@ std::size_t EndpointImpl::sender_tx(Connection& c, std::span<std::uint8_t> buf, 
       const std::size_t n = wire::encode_srd_probe(buf, wire::SrdType::kProbe, h, true);
       if (n == 0) return 0;
       c.paths.probe_sent(i, now);
-      p.probe_tx_ts = h.tx_ts;
       meta.path_id = i;
       ++c.ctr.probes_tx;
       return n;

@@ -762,6 +762,34 @@ TEST(SrdReliability, ResendsAfterRepeatedTimeoutsLeaveTheDeadFreshestPaths) {
   expect_exactly_once(net.b, 41, 1000);
 }
 
+// Two losses in a row on a sound path make it SUSPECT; its two probes come
+// back and clear it at once, and neither is taken for a loss.
+TEST(SrdReliability, ASoundSuspectPathIsClearedByItsProbes) {
+  Pair net;
+  const ConnId c = net.connect();
+  constexpr std::uint16_t kPath = 5;
+  int dropped = 0;
+  net.hook = [&](const WirePkt& p) {
+    if (!p.from_a || !is_data(p) || p.meta.path_id != kPath || (p.data().flags & wire::kDataRetx) || dropped == 2)
+      return Verdict::kPass;
+    ++dropped;
+    return Verdict::kDrop;
+  };
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(net.send(net.a, c, pattern(1000, i), i), SendStatus::kOk);
+  net.run(100'000'000, [&] { return net.a.count(EventKind::kDelivered) == 200; });
+  ASSERT_EQ(net.a.count(EventKind::kDelivered), 200u);
+  ASSERT_EQ(dropped, 2);
+  ConnStats cs;
+  PathStats ps;
+  ASSERT_TRUE(net.a.ep->conn_stats(c, cs));
+  ASSERT_TRUE(net.a.ep->path_stats(c, kPath, ps));
+  EXPECT_EQ(cs.counters.probes_tx, 2u);
+  EXPECT_EQ(ps.lost_pkts, 2u);
+  EXPECT_EQ(ps.quarantines, 0u);
+  EXPECT_EQ(ps.state, PathState::kActive);
+  expect_exactly_once(net.b, 200, 1000);
+}
+
 // A burst of consecutive packets lost over every path at once (a receiver's
 // ring overflowing) is the host's doing: every packet is recovered, no path
 // is blamed, and the window answers instead.

@@ -318,6 +318,19 @@ TEST(SrdPaths, SuspectPathsAreProbedAndJudgedByTheirProbes) {
   EXPECT_EQ(ps[3].lost_pkts, 2u);  // only the two that made it SUSPECT
 }
 
+// A peer answers only so many probes at once: suspicions beyond two at a
+// time go unprobed, judged by their data and the timer.
+TEST(SrdPaths, OnlyTwoSuspicionsAreProbedAtATime) {
+  EndpointConfig cfg;
+  PathSet ps;
+  ps.init(4, cfg, 0);
+  for (std::uint16_t p = 0; p < 3; ++p) ps.on_rto(p, 0, 10, cfg);
+  EXPECT_TRUE(ps[0].probe_due);
+  EXPECT_TRUE(ps[1].probe_due);
+  EXPECT_FALSE(ps[2].probe_due);
+  EXPECT_EQ(ps.probes_due(), 2u);
+}
+
 TEST(SrdPaths, SharedLossesCountButNeverSuspect) {
   EndpointConfig cfg;
   PathSet ps;
