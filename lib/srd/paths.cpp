@@ -206,9 +206,9 @@ void PathSet::suspect(Path& p, Nanos now, const EndpointConfig& cfg) noexcept {
   p.timer_at_ns = now + cfg.suspect_rtts * rtt;
   p.suspect_probes_out = 0;
   // A peer answers 8 probes per burst and drops the rest, which would read
-  // as losses: only so many suspicions are probed at a time (a timeout
-  // that suspects many paths at once is mostly the host's, and the data
-  // and the timer judge those).
+  // as losses: only so many suspicions are probed at a time, and the rest
+  // (a timeout that suspects many paths at once) are judged by their data
+  // and the timer.
   unsigned probing = 0;
   for (std::uint16_t i = 0; i < count_; ++i)
     probing += paths_[i].suspect_probes_unsent != 0 || paths_[i].suspect_probes_out != 0;

@@ -16,14 +16,15 @@
 //                          anything later, blames none)
 //   SUSPECT -> ACTIVE      2 clean RTT samples of packets sent on it, or 8
 //                          of its packets delivered with no loss between
-//                          A path turning SUSPECT is probed at once with two
-//                          PROBEs: each PROBE_ACK counts as a delivery, each
-//                          probe still unanswered when a packet sent after it
-//                          on another path was delivered (and a RACK wait
-//                          has passed) as a loss. A dead path so reaches four
-//                          losses in a row within a round trip of the
-//                          suspicion, however little data the window still
-//                          sends it, and a sound one is cleared as fast.
+//                          (A path turning SUSPECT is probed at once with
+//                          two PROBEs, two suspicions at a time: each
+//                          PROBE_ACK counts as a delivery, each probe still
+//                          unanswered when a packet sent after it on another
+//                          path was delivered, and a RACK wait has passed,
+//                          as a loss. A dead path so reaches four losses in
+//                          a row within a round trip of the suspicion,
+//                          however little data the window still sends it,
+//                          and a sound one is cleared as fast.)
 //   SUSPECT -> QUARANTINED 2 RTOs in a row, 4 losses in a row, or still
 //                          SUSPECT after suspect_rtts x SRTT with another
 //                          slow sample since, or two losses since and no
