@@ -8,12 +8,13 @@
 #
 # htsim is built from its source tree (--htsim DIR: the directory holding
 # sim/, as in csg-htsim's repository) into a scratch copy, so DIR stays
-# untouched: `make libhtsim.a`, then `make -C datacenter htsim_ndp`. Its
-# own permutation generator (datacenter/connection_matrices/
-# gen_permutation.py) writes the matrix; spray reads the same file
-# (`spray sim --matrix`). htsim runs NDP with ECMP over -paths P (packet
-# trimming, receiver-driven); spray runs SRD over P paths (sender-driven,
-# delay-based). Mean FCT is over every flow, from its start to its last
+# untouched: `make libhtsim.a`, then `make -C datacenter htsim_ndp`
+# (tools/bench/htsim.sh; a --work DIR kept from an earlier run reuses its
+# build while the source is unchanged). Its own permutation generator
+# (datacenter/connection_matrices/gen_permutation.py) writes the matrix;
+# spray reads the same file (`spray sim --matrix`). htsim runs NDP with
+# ECMP over -paths P (packet trimming, receiver-driven); spray runs SRD over
+# P paths (sender-driven, delay-based). Mean FCT is over every flow, from its start to its last
 # byte acknowledged (htsim: its "finished at" lines; every flow starts at 0).
 # spray's hosts queue 1024 packets, a NIC's transmit ring: with htsim's 35
 # an SRD sender's first window overflows its own NIC.
@@ -55,16 +56,10 @@ if [[ -z $work ]]; then
 fi
 mkdir -p "$work"
 
-# A scratch copy: the source tree may be read-only, and its objects are not ours to leave.
-if [[ ! -x $work/sim/datacenter/htsim_ndp ]]; then
-  rm -rf "$work/sim"
-  cp -r "$htsim_src/sim" "$work/sim"
-  chmod -R u+w "$work/sim"
-  echo "building htsim in $work/sim ..." >&2
-  (cd "$work/sim" && nice -n 10 make -j2 libhtsim.a >"$work/make.log" 2>&1 &&
-    nice -n 10 make -j2 -C datacenter htsim_ndp >>"$work/make.log" 2>&1) ||
-    { echo "sim-vs-htsim.sh: htsim did not build; see $work/make.log" >&2; exit 1; }
-fi
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/htsim.sh"
+echo "htsim: building in $work/sim unless built there from the same source ..." >&2
+htsim_build "$htsim_src" "$work" || { echo "sim-vs-htsim.sh: htsim did not build; see $work/make.log" >&2; exit 1; }
 htsim=$work/sim/datacenter/htsim_ndp
 gen=$work/sim/datacenter/connection_matrices/gen_permutation.py
 
@@ -76,12 +71,12 @@ for n in $nodes; do
   python3 "$gen" "$cm" "$n" "$n" 2000000 0.0 "$seed" >/dev/null
   for p in $paths; do
     t0=$(date +%s.%N)
-    (cd "$work" && nice -n 10 "$htsim" -tm "$cm" -linkspeed 100000 -strat ecmp -paths "$p" -nodes "$n" \
+    (cd "$work" && nice -n 19 "$htsim" -tm "$cm" -linkspeed 100000 -strat ecmp -paths "$p" -nodes "$n" \
       -conns "$n" -q 35 -cwnd 50 -mtu 4000 -end 1500 -logtime 0.01 -o "$work/logout.dat" >"$work/htsim-$n-$p.txt" 2>&1)
     t1=$(date +%s.%N)
     h_fct=$(awk '/ finished at /{for (i = 1; i < NF; ++i) if ($i == "at") {s += $(i + 1); k++}} END {if (k) printf "%.1f", s / k; else print "-"}' "$work/htsim-$n-$p.txt")
     h_wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}')
-    nice -n 10 "$spray" sim --matrix "$cm" --paths "$p" --mtu 4000 --link-rate 100Gbps --link-delay 1us \
+    nice -n 19 "$spray" sim --matrix "$cm" --paths "$p" --mtu 4000 --link-rate 100Gbps --link-delay 1us \
       "${queues[@]}" --quiet --json "$work/spray-$n-$p.json" >"$work/spray-$n-$p.txt"
     read -r s_fct s_p99 s_wall s_eps s_rss < <(python3 - "$work/spray-$n-$p.json" <<'PY'
 import json, sys
