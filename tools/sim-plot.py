@@ -3,6 +3,7 @@
 """Figures from `spray sim --json` results (doc/simulator.md).
 
 usage: tools/sim-plot.py OUTDIR RESULT.json [RESULT.json ...]
+       tools/sim-plot.py --vs-htsim TABLE.md OUT.png
 
 Writes PNG files into OUTDIR (created if needed):
   fct_cdf.png        CDF of flow completion times (of messages for a
@@ -13,6 +14,10 @@ Writes PNG files into OUTDIR (created if needed):
                      are a sweep (two or more numbers of paths)
   step_times.png     step time of each iteration, per result: only for
                      training runs
+
+With --vs-htsim it draws one figure, OUT.png: mean FCT against paths
+from the Markdown table tools/bench/sim-vs-htsim.sh prints, one line per
+simulator per fabric size.
 
 `spray sim --plot DIR` calls this with its own result. Needs
 python3-matplotlib; exits 2 on bad arguments, 1 when matplotlib is missing
@@ -28,19 +33,94 @@ def label(r):
     return f"{r.get('lb', 'spray')} P={r['paths']} seed={r['seed']}"
 
 
+def load_matplotlib():
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        return plt
+    except ImportError:
+        print("sim-plot.py: matplotlib is missing (Debian: apt-get install python3-matplotlib)", file=sys.stderr)
+        return None
+
+
+def vs_htsim(argv):
+    ap = argparse.ArgumentParser(
+        prog="sim-plot.py --vs-htsim",
+        description="mean FCT against paths, htsim NDP beside spray SRD, from sim-vs-htsim.sh's table")
+    ap.add_argument("table", metavar="TABLE.md")
+    ap.add_argument("out", metavar="OUT.png")
+    a = ap.parse_args(argv)
+    # Columns found by their header, so that a table with more columns still reads.
+    want = {"nodes": None, "paths": None, "htsim NDP mean FCT (us)": None, "spray SRD mean FCT (us)": None}
+    rows = []
+    try:
+        with open(a.table) as f:
+            for line in f:
+                cells = [c.strip() for c in line.strip().strip("|").split("|")]
+                if not line.startswith("|") or set(line.strip()) <= set("|-"):
+                    continue
+                if "nodes" in cells:
+                    for k in want:
+                        want[k] = cells.index(k) if k in cells else None
+                    continue
+                if None in want.values():
+                    break
+                rows.append(cells)
+    except OSError as e:
+        print(f"sim-plot.py: {a.table}: {e}", file=sys.stderr)
+        return 1
+    if None in want.values() or not rows:
+        print(f"sim-plot.py: {a.table}: no sim-vs-htsim.sh table there", file=sys.stderr)
+        return 1
+    plt = load_matplotlib()
+    if plt is None:
+        return 1
+    curves = {}  # (simulator, nodes) -> [(paths, mean FCT)]
+    for c in rows:
+        n, p = int(c[want["nodes"]]), int(c[want["paths"]])
+        for sim, col in (("htsim NDP", "htsim NDP mean FCT (us)"), ("spray SRD", "spray SRD mean FCT (us)")):
+            try:
+                curves.setdefault((sim, n), []).append((p, float(c[want[col]])))
+            except ValueError:
+                pass  # "-": that run finished no flow
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    sizes = sorted({n for _, n in curves})
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for (sim, n), pts in sorted(curves.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        pts.sort()
+        ax.plot([p for p, _ in pts], [v for _, v in pts], "o-" if sim.startswith("spray") else "s--",
+                color=colours[sizes.index(n) % len(colours)], markersize=4, label=f"{sim}, {n} nodes")
+    # The floor: 2 MB at 100 Gbit/s, before any path delay.
+    ax.axhline(160, color="grey", linestyle=":", linewidth=1)
+    ax.text(1, 165, "2 MB at line rate", fontsize=7, color="grey")
+    ax.set_xscale("log", base=2)
+    ticks = sorted({p for pts in curves.values() for p, _ in pts})
+    ax.set_xticks(ticks, [str(p) for p in ticks])
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("paths per flow")
+    ax.set_ylabel("mean flow completion time (us)")
+    ax.set_title("permutation of 2 MB flows, 3-tier fat tree, 100 Gbit/s, MTU 4000", fontsize=8)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(a.out, dpi=90)
+    plt.close(fig)
+    print(a.out)
+    return 0
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--vs-htsim":
+        return vs_htsim(sys.argv[2:])
     ap = argparse.ArgumentParser(
         description="PNG figures from spray sim --json results: FCT CDF, utilisation per tier, "
         "FCT vs paths (a sweep), step times (training).")
     ap.add_argument("outdir")
     ap.add_argument("results", nargs="+", metavar="RESULT.json")
     a = ap.parse_args()
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("sim-plot.py: matplotlib is missing (Debian: apt-get install python3-matplotlib)", file=sys.stderr)
+    plt = load_matplotlib()
+    if plt is None:
         return 1
     runs = []
     for path in a.results:

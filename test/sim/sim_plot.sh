@@ -28,6 +28,19 @@ done
 for f in fct_cdf.png util_tiers.png fct_vs_paths.png; do
   [[ -s $tmp/sweep/$f ]] || { echo "missing or empty: sweep/$f"; exit 1; }
 done
+# sim-vs-htsim.sh --plot: its table (values made up: the drawing is under
+# test, not the simulators) as one figure.
+cat > "$tmp/vs.md" <<'MD'
+| nodes | paths | htsim NDP mean FCT (us) | htsim wall (s) | spray SRD mean FCT (us) | spray p99 FCT (us) |
+|---|---|---|---|---|---|
+| 128 | 1 | 400.0 | 1.0 | 480.0 | 800.0 |
+| 128 | 16 | 230.0 | 1.0 | 260.0 | 300.0 |
+MD
+"$py" "$script" --vs-htsim "$tmp/vs.md" "$tmp/vs.png" > /dev/null
+[[ -s $tmp/vs.png ]] || { echo "missing or empty: vs.png"; exit 1; }
+if "$py" "$script" --vs-htsim "$tmp/out.txt" "$tmp/none.png" 2> /dev/null; then
+  echo "--vs-htsim drew a figure from a file with no table"; exit 1
+fi
 # PNG signature, not just bytes.
 head -c 4 "$tmp/fig/fct_cdf.png" | od -An -c | grep -q 'P   N   G'
 echo ok

@@ -20,7 +20,7 @@
 # an SRD sender's first window overflows its own NIC.
 #
 # usage: tools/bench/sim-vs-htsim.sh --htsim DIR [--build DIR] [--nodes "432 1024"]
-#          [--paths "1 8 16 32 64"] [--seed N] [--work DIR]
+#          [--paths "1 8 16 32 64"] [--seed N] [--work DIR] [--plot FILE]
 #   --htsim DIR     htsim's source (DIR/sim/Makefile); required
 #   --build DIR     meson build directory with spray (build)
 #   --spray FILE    the spray binary, if not in --build
@@ -28,8 +28,11 @@
 #   --paths LIST    paths per flow (1 8 16 32 64)
 #   --seed N        permutation seed, htsim's generator (13)
 #   --work DIR      scratch directory, kept (a new one under /tmp, removed)
+#   --plot FILE     also draw mean FCT against paths, both simulators, one
+#                   line each per size, as a PNG (tools/sim-plot.py
+#                   --vs-htsim; python3-matplotlib)
 set -euo pipefail
-htsim_src= build=build spray= nodes="432" paths="1 8 16 32 64" seed=13 work=
+htsim_src= build=build spray= nodes="432" paths="1 8 16 32 64" seed=13 work= plot=
 while (($#)); do
   case $1 in
     --htsim) htsim_src=$2; shift 2 ;;
@@ -39,6 +42,7 @@ while (($#)); do
     --paths) paths=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
+    --plot) plot=$2; shift 2 ;;
     -h|--help) sed -n '3,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "sim-vs-htsim.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -64,8 +68,11 @@ htsim=$work/sim/datacenter/htsim_ndp
 gen=$work/sim/datacenter/connection_matrices/gen_permutation.py
 
 queues=(--set host.queue_pkts=1024 --set tor.queue_pkts=35 --set agg.queue_pkts=35 --set core.queue_pkts=35)
-echo "| nodes | paths | htsim NDP mean FCT (us) | htsim wall (s) | spray SRD mean FCT (us) | spray p99 FCT (us) | spray wall (s) | spray events/s | spray peak RSS (MB) |"
-echo "|---|---|---|---|---|---|---|---|---|"
+# The table goes to stdout and to table.md, which --plot reads.
+: >"$work/table.md"
+row() { echo "$1" | tee -a "$work/table.md"; }
+row "| nodes | paths | htsim NDP mean FCT (us) | htsim wall (s) | spray SRD mean FCT (us) | spray p99 FCT (us) | spray wall (s) | spray events/s | spray peak RSS (MB) |"
+row "|---|---|---|---|---|---|---|---|---|"
 for n in $nodes; do
   cm=$work/perm-$n.cm
   python3 "$gen" "$cm" "$n" "$n" 2000000 0.0 "$seed" >/dev/null
@@ -85,6 +92,14 @@ print("%.1f %.1f %.1f %.2fM %d" % (r["fct_us"]["mean"], r["fct_us"]["p99"], r["r
       r["run"]["events_per_s"] / 1e6, r["run"]["peak_rss_bytes"] / 1e6))
 PY
 )
-    echo "| $n | $p | $h_fct | $h_wall | $s_fct | $s_p99 | $s_wall | $s_eps | $s_rss |"
+    row "| $n | $p | $h_fct | $h_wall | $s_fct | $s_p99 | $s_wall | $s_eps | $s_rss |"
   done
 done
+if [[ -n $plot ]]; then
+  # The system interpreter: python3-matplotlib is installed for it.
+  py=python3
+  [[ -x /usr/bin/python3 ]] && py=/usr/bin/python3
+  "$py" "$here/../sim-plot.py" --vs-htsim "$work/table.md" "$plot" >/dev/null ||
+    { echo "sim-vs-htsim.sh: no figure drawn (--plot '$plot')" >&2; exit 1; }
+  echo "figure: $plot" >&2
+fi
