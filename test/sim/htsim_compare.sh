@@ -10,8 +10,8 @@
 # htsim's source comes from $SPRAY_HTSIM_DIR (the directory holding sim/,
 # csg-htsim's layout); without it, or when htsim does not build, the test
 # is skipped (77). The build is kept in CACHE_DIR (the third argument) and
-# reused while the source is unchanged: building takes minutes here,
-# the runs about half a minute.
+# reused while the source is unchanged: building takes 1.5-3 minutes here,
+# the runs 5-10 s.
 #
 # usage: htsim_compare.sh SPRAY_BINARY SOURCE_ROOT CACHE_DIR
 set -euo pipefail
