@@ -4,6 +4,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_mbuf.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -49,14 +50,6 @@ std::uint64_t free_hugepage_bytes() {
 
 namespace {
 
-// Memory EAL reserves without hugepages: the mempool plus the rings, tap and
-// memif regions, telemetry and EAL's own heap. 2.5 KB per mbuf covers the
-// default 2 KB data room with its headers; the floor covers the rest.
-unsigned derive_mem_mb(std::uint64_t mbufs) {
-  const std::uint64_t pool_mb = (mbufs * 2560 + (1u << 20) - 1) >> 20;
-  return static_cast<unsigned>(std::max<std::uint64_t>(256, 128 + pool_mb * 3 / 2));
-}
-
 std::string join_cpus(const std::vector<unsigned>& cpus) {
   std::ostringstream s;
   for (std::size_t i = 0; i < cpus.size(); ++i) s << (i ? "," : "") << cpus[i];
@@ -64,6 +57,16 @@ std::string join_cpus(const std::vector<unsigned>& cpus) {
 }
 
 }  // namespace
+
+// Memory EAL reserves without hugepages: the mempool plus the rings, tap and
+// memif regions, telemetry and EAL's own heap. Each mbuf takes its data room
+// and 384 bytes of mbuf and mempool headers (2.5 KB for the default 2 KB
+// data room); the floor covers the rest.
+unsigned derive_mem_mb(std::uint64_t mbufs, std::uint32_t data_room) {
+  const std::uint64_t per = (data_room ? data_room : RTE_MBUF_DEFAULT_BUF_SIZE) + 384;
+  const std::uint64_t pool_mb = (mbufs * per + (1u << 20) - 1) >> 20;
+  return static_cast<unsigned>(std::max<std::uint64_t>(256, 128 + pool_mb * 3 / 2));
+}
 
 std::vector<std::string> eal_args(const EalPlan& plan, bool no_huge, unsigned mem_mb,
                                   const std::string& file_prefix) {
@@ -126,8 +129,8 @@ EalResult init_eal(const EalPlan& plan) {
       std::any_of(plan.raw_args.begin(), plan.raw_args.end(), [](const std::string& s) {
         return s == "--no-huge" || s == "-m" || s.rfind("--socket-mem", 0) == 0 || s == "--in-memory";
       });
-  const std::uint64_t need = std::uint64_t{derive_mem_mb(plan.mbuf_budget)} << 20;
-  r.mem_mb = plan.mem_mb ? plan.mem_mb : derive_mem_mb(plan.mbuf_budget);
+  const std::uint64_t need = std::uint64_t{derive_mem_mb(plan.mbuf_budget, plan.mbuf_data_room)} << 20;
+  r.mem_mb = plan.mem_mb ? plan.mem_mb : derive_mem_mb(plan.mbuf_budget, plan.mbuf_data_room);
   r.no_huge = !user_chose_memory && free_hugepage_bytes() < need;
   if (r.no_huge && !plan.quiet)
     std::fprintf(stderr, "spray: no hugepages free; running with --no-huge -m %u (sized for %llu mbufs)\n",

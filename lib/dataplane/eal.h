@@ -16,6 +16,7 @@ struct EalPlan {
   std::string file_prefix;             // empty: "spray-<pid>"
   unsigned mem_mb = 0;                 // 0: derived from the mbuf budget
   std::uint64_t mbuf_budget = 0;       // mbufs the process will allocate (sizes -m)
+  std::uint32_t mbuf_data_room = 0;    // bytes of each, headroom included; 0: DPDK's default
   std::vector<std::string> raw_args;   // passed through after --eal, verbatim
   std::string log_level = "warning";
   bool quiet = false;                  // no "running with --no-huge" notice
@@ -34,6 +35,9 @@ std::vector<unsigned> usable_cpus();
 
 // Free hugepages of any size, in bytes (0 when none are reserved).
 std::uint64_t free_hugepage_bytes();
+
+// Megabytes of EAL memory a plan needs: its pool and everything else.
+unsigned derive_mem_mb(std::uint64_t mbufs, std::uint32_t data_room);
 
 // Builds the EAL argv for `plan` (exposed for tests and for --dry-run).
 std::vector<std::string> eal_args(const EalPlan& plan, bool no_huge, unsigned mem_mb,

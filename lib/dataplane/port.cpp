@@ -6,11 +6,14 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <rte_mbuf.h>
 
 #include <net/if.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "dataplane/errors.h"
@@ -25,7 +28,46 @@ std::string errstr(int rc) { return rte_strerror(rc < 0 ? -rc : rc); }
   throw RuntimeError("port '" + p.spec.name + "' (" + p.spec.devargs + "): " + what);
 }
 
+// The largest IP MTU the device says it takes: ethdev checks an MTU against
+// max_mtu and its frame (MTU plus the overhead ethdev derives) against
+// max_rx_pktlen.
+std::uint32_t device_max_mtu(const rte_eth_dev_info& info) {
+  const std::uint32_t overhead = info.max_mtu != UINT16_MAX && info.max_rx_pktlen > info.max_mtu
+                                     ? info.max_rx_pktlen - info.max_mtu
+                                     : RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+  const std::uint32_t by_frame = info.max_rx_pktlen > overhead ? info.max_rx_pktlen - overhead : 0;
+  return std::min<std::uint32_t>(info.max_mtu, by_frame);
+}
+
+// net_memif advertises a fixed 1518-byte max_rx_pktlen and has no MTU
+// operation; what it carries is set by its devargs. A frame longer than its
+// buffers (bsize, 2048 by default) is chained over several of them, and
+// with this DPDK (22.11) such chains come out duplicated and merged under
+// load (seen as storms of bogus frames at MTU 9000); a frame that fits one
+// buffer is carried whole. Its largest MTU is therefore bsize minus the
+// Ethernet header. 0 when `devargs` is not a memif port.
+std::uint32_t memif_max_mtu(const Port& p) {
+  if (p.driver != "net_memif") return 0;
+  std::uint32_t bsize = 2048;
+  const std::string& d = p.spec.devargs;
+  for (std::size_t at = d.find(','); at != std::string::npos; at = d.find(',', at + 1))
+    if (d.compare(at + 1, 6, "bsize=") == 0)
+      bsize = static_cast<std::uint32_t>(std::strtoul(d.c_str() + at + 7, nullptr, 10));
+  return bsize > RTE_ETHER_HDR_LEN ? bsize - RTE_ETHER_HDR_LEN : 0;
+}
+
 }  // namespace
+
+std::uint16_t mbuf_data_room(std::uint16_t mtu) noexcept {
+  // One segment per frame, however large: every parser on the path (the
+  // host's, the switch's, the egress queue's ECN marking) reads a frame as
+  // one contiguous buffer, and multi-segment receive needs the scatter
+  // offload, which most vdevs lack. The cost is memory: the pool's buffers
+  // grow with the MTU (Runtime sizes -m for it).
+  const unsigned frame = std::max<unsigned>(RTE_MBUF_DEFAULT_DATAROOM, mtu + kFrameOverhead);
+  const unsigned room = (frame + 127) / 128 * 128;  // whole cache lines, 2048 stays 2048
+  return static_cast<std::uint16_t>(room + RTE_PKTMBUF_HEADROOM);
+}
 
 Port probe_port(const PortSpec& spec) {
   Port p;
@@ -68,6 +110,30 @@ void start_port(Port& p, const PortOptions& opt, rte_mempool* pool) {
                 " tx queues; the device supports at most " + std::to_string(info.max_rx_queues) +
                 " rx / " + std::to_string(info.max_tx_queues) + " tx (use fewer workers)");
   rte_eth_conf conf{};
+  if (opt.mtu > RTE_ETHER_MTU) {
+    const std::uint32_t room = rte_pktmbuf_data_room_size(pool) - RTE_PKTMBUF_HEADROOM;
+    if (room < opt.mtu + kFrameOverhead)
+      fail(p, "--mtu " + std::to_string(opt.mtu) + " needs mbufs of " +
+                  std::to_string(opt.mtu + kFrameOverhead) + " bytes; the pool's hold " +
+                  std::to_string(room));
+    if (const std::uint32_t memif = memif_max_mtu(p)) {
+      // Nothing to configure: the buffers are the limit (see memif_max_mtu).
+      if (memif < opt.mtu)
+        fail(p,
+             "--mtu " + std::to_string(opt.mtu) + ": net_memif takes an MTU of at most " +
+                 std::to_string(memif) +
+                 " with buffers of bsize=" + std::to_string(memif + RTE_ETHER_HDR_LEN) +
+                 " bytes; give bsize=" + std::to_string((opt.mtu + RTE_ETHER_HDR_LEN + 1023) / 1024 * 1024) +
+                 " or more in the devargs of both ends");
+    } else {
+      const std::uint32_t max_mtu = device_max_mtu(info);
+      if (max_mtu < opt.mtu)
+        fail(p, "--mtu " + std::to_string(opt.mtu) + ": the device (" + p.driver +
+                    ") accepts an MTU of at most " + std::to_string(max_mtu) + " (largest frame " +
+                    std::to_string(info.max_rx_pktlen) + " bytes)");
+      conf.rxmode.mtu = opt.mtu;
+    }
+  }
   // Offloads only where offered: vdevs offer almost none, and asking for one
   // they lack makes rte_eth_dev_configure fail.
   if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
@@ -84,7 +150,17 @@ void start_port(Port& p, const PortOptions& opt, rte_mempool* pool) {
   }
   if (int rc = rte_eth_dev_configure(p.id, opt.rx_queues, opt.tx_queues, &conf); rc != 0)
     fail(p, "rte_eth_dev_configure(" + std::to_string(opt.rx_queues) + " rx, " +
-                std::to_string(opt.tx_queues) + " tx): " + errstr(rc));
+                std::to_string(opt.tx_queues) + " tx" +
+                (conf.rxmode.mtu ? ", MTU " + std::to_string(conf.rxmode.mtu) : std::string()) +
+                "): " + errstr(rc));
+  if (conf.rxmode.mtu) {
+    // configure records the MTU; drivers with a device behind them (tap's
+    // kernel interface, a NIC) apply it only through set_mtu. Drivers
+    // without that operation take any frame up to what they advertised.
+    const int rc = rte_eth_dev_set_mtu(p.id, conf.rxmode.mtu);
+    if (rc != 0 && rc != -ENOTSUP)
+      fail(p, "--mtu " + std::to_string(opt.mtu) + ": the device refused it (" + errstr(rc) + ")");
+  }
   std::uint16_t rxd = opt.rx_desc, txd = opt.tx_desc;
   if (int rc = rte_eth_dev_adjust_nb_rx_tx_desc(p.id, &rxd, &txd); rc != 0)
     fail(p, "rte_eth_dev_adjust_nb_rx_tx_desc: " + errstr(rc));

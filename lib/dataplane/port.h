@@ -21,7 +21,18 @@ struct PortOptions {
   std::uint16_t rx_desc = 1024;
   std::uint16_t tx_desc = 1024;
   bool promiscuous = false;  // a switch needs every frame; a host only its own
+  // IP MTU the port must carry; 0 leaves the device's default (1500). Above
+  // 1500 the device is asked for it, and a device that cannot fails start.
+  std::uint16_t mtu = 0;
 };
+
+// Ethernet header, one VLAN tag and the FCS some drivers count in a frame:
+// what a frame adds to the IP MTU at most.
+inline constexpr unsigned kFrameOverhead = 14 + 4 + 4;
+
+// Data room of the mbufs a port carrying `mtu` receives into and a host
+// builds its frames in: one segment per frame (see Runtime's pool).
+std::uint16_t mbuf_data_room(std::uint16_t mtu) noexcept;
 
 struct Port {
   PortSpec spec;

@@ -46,8 +46,11 @@ void install_signal_handlers() {
   for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGUSR1}) sigaction(sig, &sa, nullptr);
 }
 
-std::uint32_t pool_size_for(std::uint64_t need) {
-  // Mempools are most memory-efficient at 2^n - 1 elements.
+std::uint32_t pool_size_for(std::uint64_t need, std::uint16_t data_room) {
+  // Mempools are most memory-efficient at 2^n - 1 elements (their ring has
+  // 2^n slots). With jumbo buffers the elements are what costs: up to
+  // doubling them would waste hundreds of MB, so round to 1024 only.
+  if (data_room > RTE_MBUF_DEFAULT_BUF_SIZE) return static_cast<std::uint32_t>(need | 1023);
   std::uint64_t n = 1023;
   while (n < need) n = n * 2 + 1;
   return static_cast<std::uint32_t>(n);
@@ -89,21 +92,50 @@ Runtime::Runtime(RuntimeOptions opt) : opt_(std::move(opt)) {
                      std::to_string(nb_ports) + " CPUs in --lcores, got " + std::to_string(nb_workers));
   opt_.port.rx_queues = opt_.port_per_worker ? 1 : nb_workers;
   opt_.port.tx_queues = opt_.port_per_worker ? 1 : nb_workers;
+  const std::uint16_t room = mbuf_data_room(opt_.port.mtu);
+  if (room > RTE_MBUF_DEFAULT_BUF_SIZE) {
+    // Jumbo buffers: fewer descriptors, so a port holds about the bytes it
+    // holds at 1500 (1024 x 2 KB) and the pool stays within a few hundred
+    // MB (--mem 512 fits a demo fabric at 9000). 256 still covers several
+    // bursts of 32.
+    auto scale = [&](std::uint16_t d) {
+      const unsigned v = static_cast<unsigned>(std::uint64_t{d} * RTE_MBUF_DEFAULT_BUF_SIZE / room);
+      return static_cast<std::uint16_t>(std::clamp(v, 256u, unsigned{d}));
+    };
+    opt_.port.rx_desc = scale(opt_.port.rx_desc);
+    opt_.port.tx_desc = scale(opt_.port.tx_desc);
+  }
   const std::uint64_t need = nb_ports * port_mbuf_need(opt_.port) +
                              std::uint64_t{nb_workers} * (256 + kBurst * opt_.ports.size()) +
                              opt_.extra_mbufs + 1024;
-  plan.mbuf_budget = pool_size_for(need);
+  plan.mbuf_budget = pool_size_for(need, room);
+  plan.mbuf_data_room = room;
 
   eal_ = init_eal(plan);
   eal_up_ = true;
   clock_ = TscClock(rte_get_tsc_hz());
+  try {
+    start_pool_and_ports(plan);
+  } catch (...) {
+    // No destructor runs for a constructor that throws: close what started
+    // (a memif server's socket file goes with its port) and end EAL here.
+    release();
+    throw;
+  }
+}
 
+void Runtime::start_pool_and_ports(const EalPlan& plan) {
+  const std::uint16_t room = static_cast<std::uint16_t>(plan.mbuf_data_room);
   pool_ = rte_pktmbuf_pool_create(("mbufs-" + eal_.file_prefix).substr(0, RTE_MEMPOOL_NAMESIZE - 1).c_str(),
-                                  static_cast<unsigned>(plan.mbuf_budget), 256, 0,
-                                  RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(rte_socket_id()));
+                                  static_cast<unsigned>(plan.mbuf_budget), 256, 0, room,
+                                  static_cast<int>(rte_socket_id()));
   if (!pool_)
-    throw RuntimeError("cannot create the mbuf pool of " + std::to_string(plan.mbuf_budget) +
-                       " mbufs (" + rte_strerror(rte_errno) + "); give more memory with --mem MB");
+    throw RuntimeError(
+        "cannot create the mbuf pool of " + std::to_string(plan.mbuf_budget) + " mbufs of " +
+        std::to_string(room) + " bytes" +
+        (opt_.port.mtu > 1500 ? " (for --mtu " + std::to_string(opt_.port.mtu) + ")" : std::string()) + ": " +
+        rte_strerror(rte_errno) + "; it needs about " +
+        std::to_string(derive_mem_mb(plan.mbuf_budget, room)) + " MB: give more memory with --mem MB");
 
   for (const auto& spec : opt_.ports) {
     for (const auto& p : ports_)
@@ -147,10 +179,15 @@ void Runtime::warn_numa(const Port& p) const {
                    p.spec.name.c_str(), p.numa, lc, rte_lcore_to_socket_id(lc));
 }
 
-Runtime::~Runtime() {
+Runtime::~Runtime() { release(); }
+
+void Runtime::release() noexcept {
   for (auto& p : ports_) close_port(p);
+  ports_.clear();
   if (pool_) rte_mempool_free(pool_);
+  pool_ = nullptr;
   if (eal_up_) cleanup_eal();
+  eal_up_ = false;
 }
 
 void Runtime::run(const std::function<Pipeline*(unsigned)>& make, const Hooks& hooks) {

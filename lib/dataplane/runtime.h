@@ -131,6 +131,11 @@ class Runtime {
 
  private:
   void warn_numa(const Port& p) const;
+  // The mempool and every port (EAL is up), in order; throws on the first
+  // failure, leaving what started for release().
+  void start_pool_and_ports(const EalPlan& plan);
+  // Ports closed, pool freed, EAL ended; whatever of them exists.
+  void release() noexcept;
 
   RuntimeOptions opt_;
   EalResult eal_;

@@ -139,6 +139,15 @@ void SrdHostPipeline::rx(TxBuffers& tx, std::uint16_t, rte_mbuf** pkts, std::uin
   const srd::Nanos now = clock_.to_ns(now_tsc);
   for (std::uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
+    // A driver that builds a frame from its own smaller buffers hands over
+    // several segments; the parser and the transport read one. The pool's
+    // buffers hold a whole frame of this MTU, so only a frame larger than
+    // that stays chained.
+    if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0) {
+      c_.drop_malformed.add();
+      rte_pktmbuf_free(m);
+      continue;
+    }
     auto* data = rte_pktmbuf_mtod(m, std::uint8_t*);
     wire::FrameInfo fi;
     const wire::WireError e = wire::parse_frame({data, m->data_len}, fi);
