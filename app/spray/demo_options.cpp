@@ -62,6 +62,8 @@ void describe_demo_options(RoleParser& p) {
       "reply size (0..1048576)");
   add("seed", po::value<std::uint64_t>()->default_value(1)->value_name("N"),
       "seed of the fabric's ECMP hashes, the impaired link and the transport");
+  add("mtu", po::value<unsigned>()->default_value(1500)->value_name("BYTES"),
+      "IP MTU of both hosts and every fabric port, 576..9000; SRD payload per packet = MTU - 60");
   add("compare", po::value<std::string>()->default_value("yes")->value_name("yes|no"),
       "repeat the run over a single path (like TCP over ECMP) and show both side by side");
   add("json", po::value<std::string>()->value_name("FILE"), "write the summary as JSON");
@@ -86,6 +88,7 @@ DemoOptions demo_options_from(const RoleParser& p) {
   o.request_bytes = ranged(vm, "size", 64u, 1u << 20, "expected bytes");
   o.reply_bytes = ranged(vm, "reply-size", 0u, 1u << 20, "expected bytes");
   o.seed = vm["seed"].as<std::uint64_t>();
+  o.mtu = static_cast<std::uint16_t>(ranged(vm, "mtu", roles::kMinMtu, roles::kMaxMtu, "expected an IP MTU"));
   const std::string cmp = vm["compare"].as<std::string>();
   if (cmp != "yes" && cmp != "no") throw UsageError("--compare '" + cmp + "': expected yes or no");
   o.compare = cmp == "yes";

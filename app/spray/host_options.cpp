@@ -27,7 +27,7 @@ std::uint64_t parse_seconds(double s, const char* option, bool allow_zero, doubl
   return static_cast<std::uint64_t>(std::llround(s * 1e9));
 }
 
-RateSpec parse_rate(const std::string& s, double mean_msg_bytes, double link_bps) {
+RateSpec parse_rate(const std::string& s, double mean_msg_bytes, double link_bps, double payload_per_pkt) {
   const std::string accepted =
       "; expected messages/s (250000, 1e6), a bit rate (500Mbps, 10Gbps) or a share of the link (40%)";
   auto number = [&](const std::string& t) {
@@ -38,7 +38,7 @@ RateSpec parse_rate(const std::string& s, double mean_msg_bytes, double link_bps
     return v;
   };
   RateSpec r;
-  const double wire_bits = wire_bits_per_message(mean_msg_bytes);
+  const double wire_bits = wire_bits_per_message(mean_msg_bytes, payload_per_pkt);
   auto ends = [&](const char* suf) {
     const std::size_t n = std::char_traits<char>::length(suf);
     return s.size() > n && s.compare(s.size() - n, n, suf) == 0;
@@ -74,7 +74,8 @@ void describe_host_options(RoleParser& p, bool generator) {
   add("paths", po::value<unsigned>()->default_value(16)->value_name("N"),
       "paths to spray each connection over (1..256; 1 = single path, like TCP over ECMP)");
   add("mtu", po::value<unsigned>()->default_value(1500)->value_name("BYTES"),
-      "IP MTU (576..1500 with the default 2 KB mbufs); SRD payload per packet = MTU - 60");
+      "IP MTU, 576..9000; SRD payload per packet = MTU - 60. Above 1500 the port must take "
+      "it (exit 1 naming its limit otherwise) and buffers grow to hold a whole frame");
   add("link-rate", po::value<double>()->default_value(10)->value_name("GBPS"),
       "port rate in Gbit/s for the congestion window's BDP and pacing, and for --rate N%");
   add("seed", po::value<std::uint64_t>()->default_value(1)->value_name("N"),
@@ -115,7 +116,9 @@ HostOptions host_options_from(const RoleParser& p, bool generator, bool local_re
     throw UsageError("--udp-port " + std::to_string(udp_port) + " lies inside the source port range " +
                      std::to_string(base) + ".." + std::to_string(base + paths - 1));
   const unsigned mtu = vm["mtu"].as<unsigned>();
-  if (mtu < 576 || mtu > 1500) throw UsageError("--mtu " + std::to_string(mtu) + ": expected 576..1500");
+  if (mtu < kMinMtu || mtu > kMaxMtu)
+    throw UsageError("--mtu " + std::to_string(mtu) + ": expected " + std::to_string(kMinMtu) + ".." +
+                     std::to_string(kMaxMtu));
   const double rate = vm["link-rate"].as<double>();
   if (!(rate > 0 && rate <= 800)) throw UsageError("--link-rate " + std::to_string(rate) + ": expected Gbit/s in (0, 800]");
   ep.paths = static_cast<std::uint16_t>(paths);
@@ -273,7 +276,9 @@ GenOptions gen_options_from(const RoleParser& p) {
   }
   if (vm.count("rate")) {
     o.rate_text = vm["rate"].as<std::string>();
-    const RateSpec r = parse_rate(o.rate_text, g.request.mean(), static_cast<double>(o.host.endpoint.link_rate_bps));
+    const RateSpec r =
+        parse_rate(o.rate_text, g.request.mean(), static_cast<double>(o.host.endpoint.link_rate_bps),
+                   o.host.endpoint.payload_per_pkt());
     g.load = traffic::LoadMode::kOpen;
     g.rate_msgs_per_s = r.msgs_per_s;
     o.rate_gbps = r.gbps;

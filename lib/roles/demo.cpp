@@ -4,6 +4,7 @@
 // that fails mid-run and comes back; then the same run over one path, and
 // both side by side.
 #include <rte_cycles.h>
+#include <rte_mbuf.h>
 
 #include <algorithm>
 #include <atomic>
@@ -162,6 +163,7 @@ std::unique_ptr<Run> build_run(const DemoOptions& opt, const DemoFabric& f, cons
   }
   srd::EndpointConfig base;
   base.paths = r.paths;
+  base.mtu = opt.mtu;
   base.max_connections = 64;
   // Both runs outlive the outage (a single path would otherwise give up
   // after 100 ms): the comparison is then the stall, not a failure.
@@ -374,10 +376,15 @@ int run_demo(const DemoOptions& opt) {
   ro.ring_links = f.plan.ring_links;
   ro.impaired = f.impaired;
   ro.progress_ports = false;
+  ro.port.mtu = opt.mtu;
   if (ro.worker_cpus.empty()) ro.worker_cpus = {dp::usable_cpus().back()};
   if (ro.worker_cpus.size() != 1) throw UsageError("--lcores: the demo runs its fabric on one worker; give one CPU");
   if (!opt.common.idle_given) ro.worker.idle = dp::IdleMode::kPoll;
   ro.extra_mbufs = 8192 + (opt.fabric_rate_bps ? 4 * opt.spines * 1024 : 0);
+  // The same bytes in jumbo buffers: the demo's few requests in flight never
+  // fill the switches' 1024-packet queues with 9000-byte frames, and the
+  // pool then fits --mem 512.
+  ro.extra_mbufs = ro.extra_mbufs * RTE_MBUF_DEFAULT_BUF_SIZE / dp::mbuf_data_room(opt.mtu);
   dp::Runtime rt(ro);
   telemetry::Service tel(opt.common.metrics, opt.common.metrics_default);
   const DemoPorts ports = demo_ports(rt, f, opt.spines);

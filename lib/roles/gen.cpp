@@ -53,6 +53,7 @@ GenReport final_report(const dp::GenHostApp& app, dp::SrdHostPipeline& host, std
 int run_gen(const GenOptions& opt) {
   using dp::human;
   dp::RuntimeOptions ro = runtime_options(opt.host.common);
+  ro.port.mtu = opt.host.endpoint.mtu;
   if (opt.local_responder) {
     ro.ring_links = {{"gen", "respond"}};
     ro.port_per_worker = true;
@@ -84,7 +85,9 @@ int run_gen(const GenOptions& opt) {
 
   const double link_bps = static_cast<double>(epc.link_rate_bps);
   if (opt.gen.load == traffic::LoadMode::kOpen) {
-    const double offered_bps = opt.gen.rate_msgs_per_s * wire_bits_per_message(opt.gen.request.mean());
+    const double offered_bps =
+        opt.gen.rate_msgs_per_s *
+        wire_bits_per_message(opt.gen.request.mean(), opt.host.endpoint.payload_per_pkt());
     if (offered_bps > link_bps)
       std::fprintf(stderr,
                    "spray gen: warning: --rate %s offers %s bit/s, more than the link's %s bit/s "

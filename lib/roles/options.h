@@ -84,18 +84,25 @@ struct DemoOptions {
   bool compare = true;
   std::string json_path;
   std::uint64_t fabric_rate_bps = 0;  // 0: links unshaped
+  std::uint16_t mtu = 1500;           // IP MTU of every host and switch port
 
   // Seconds of each run: --duration is shared by the spray run and the
   // single-path one.
   double run_seconds() const { return duration_s / (compare ? 2 : 1); }
 };
 
+// IP MTU the roles accept (--mtu): 576 is IPv4's floor; 9000 the jumbo
+// frame every jumbo-capable NIC and vdev here takes (the transport itself
+// goes to 9216).
+inline constexpr unsigned kMinMtu = 576;
+inline constexpr unsigned kMaxMtu = 9000;
+
 // Bits a message of `mean_msg_bytes` takes on the wire, headers included:
-// one 1440-byte segment per packet, each with its SRD, UDP, IPv4 and
-// Ethernet headers plus preamble, FCS and gap. Open-loop rates in bits/s
-// become messages/s by it.
-inline double wire_bits_per_message(double mean_msg_bytes) {
-  const double segs = std::max(1.0, std::ceil(mean_msg_bytes / 1440.0));
+// one segment of `payload_per_pkt` (MTU - 60; 1440 at 1500) per packet, each
+// with its SRD, UDP, IPv4 and Ethernet headers plus preamble, FCS and gap.
+// Open-loop rates in bits/s become messages/s by it.
+inline double wire_bits_per_message(double mean_msg_bytes, double payload_per_pkt = 1440) {
+  const double segs = std::max(1.0, std::ceil(mean_msg_bytes / payload_per_pkt));
   return (mean_msg_bytes + segs * (32 + 8 + 20 + 14 + 24)) * 8;
 }
 

@@ -17,7 +17,9 @@
 namespace spray::roles {
 
 int run_respond(const RespondOptions& opt) {
-  dp::Runtime rt(runtime_options(opt.host.common));
+  dp::RuntimeOptions ro = runtime_options(opt.host.common);
+  ro.port.mtu = opt.host.endpoint.mtu;
+  dp::Runtime rt(ro);
   telemetry::Service tel(opt.host.common.metrics, opt.host.common.metrics_default);
   if (rt.nb_workers() != 1)
     throw UsageError("spray respond runs one worker; give --lcores a single CPU");

@@ -77,6 +77,16 @@ expect 2 "exclude each other" gen "${g[@]}" --peer 10.0.0.2 --rate 1000 --outsta
 expect 2 "--reply-size 'big'" respond --port p=net_null0 --ip 10.0.0.2/24 --reply-size big
 expect 2 "give one address per port" respond --port p=net_null0 --port q=net_null1 --ip 10.0.0.2/24
 expect 1 "no ARP answer from 10.0.0.2 on port 'p' within 0.5 s" gen "${g[@]}" --peer 10.0.0.2 --arp-timeout 0.5
+expect 2 "--mtu 9001: expected 576..9000" gen "${g[@]}" --peer 10.0.0.2 --mtu 9001
+expect 2 "--mtu 100: expected 576..9000" respond --port p=net_null0 --ip 10.0.0.2/24 --mtu 100
+# Only the port can tell (exit 1): memif buffers smaller than a 9000-byte
+# frame. The server's socket, created before the check, is gone after it.
+expect 1 "--mtu 9000: net_memif takes an MTU of at most 2034 with buffers of bsize=2048 bytes; give bsize=9216" \
+  respond --port "m=net_memif0,role=server,socket=$tmp/mtu.sock,socket-abstract=no" --ip 10.0.0.2/24 --mtu 9000
+if [[ -e $tmp/mtu.sock ]]; then
+  failures=$((failures + 1))
+  echo "FAIL: spray respond left its memif socket behind after refusing --mtu 9000"
+fi
 expect 0 "more than the link's" gen --local-responder --ip 10.0.0.1/24 --peer 10.0.0.2 --rate 50Gbps --size 1400 \
   --link-rate 1 --warmup 0 --duration 0.5
 
@@ -86,6 +96,7 @@ expect 2 "--loss 2: expected a loss fraction in 0..0.5" demo --loss 2
 expect 2 "--fail-at 100" demo --duration 10 --fail-at 100
 expect 2 "give no --port" demo --port a=net_null0
 expect 2 "--compare 'maybe': expected yes or no" demo --compare maybe
+expect 2 "--mtu 9001: expected an IP MTU in 576..9000" demo --mtu 9001
 
 # spray sim: a scenario key, its value and what it accepts, from a file or an option.
 extra=()

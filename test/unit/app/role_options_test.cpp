@@ -151,7 +151,8 @@ TEST(GenOptions, BadValuesAreNamed) {
                "--reconnect 'maybe': expected on or off");
   EXPECT_ERROR(parse_gen(gen_with({"--peer", "10.0.0.2", "--peer-mac", "01:00:5e:00:00:01"})),
                "expected a unicast MAC");
-  EXPECT_ERROR(parse_gen(gen_with({"--peer", "10.0.0.2", "--mtu", "9000"})), "--mtu 9000: expected 576..1500");
+  EXPECT_ERROR(parse_gen(gen_with({"--peer", "10.0.0.2", "--mtu", "9001"})), "--mtu 9001: expected 576..9000");
+  EXPECT_ERROR(parse_gen(gen_with({"--peer", "10.0.0.2", "--mtu", "100"})), "--mtu 100: expected 576..9000");
   EXPECT_ERROR(parse_gen({"--ip", "10.0.0.1/24", "--peer", "10.0.0.2"}), "needs a port");
   EXPECT_ERROR(parse_gen({"--local-responder", "--port", "p=net_null0", "--ip", "10.0.0.1/24", "--peer", "10.0.0.2"}),
                "give no --port");
@@ -189,6 +190,21 @@ TEST(RespondOptions, BadValuesAreNamed) {
   EXPECT_ERROR(parse_respond({"--port", "p=net_null0", "--ip", "10.0.0.2/40"}), "--ip '10.0.0.2/40'");
   EXPECT_ERROR(parse_respond({"--port", "p=net_null0", "--ip", "10.0.0.2/24", "--link-rate", "0"}),
                "--link-rate 0");
+  EXPECT_ERROR(parse_respond({"--port", "p=net_null0", "--ip", "10.0.0.2/24", "--mtu", "9001"}),
+               "--mtu 9001: expected 576..9000");
+}
+
+// Jumbo frames: the MTU reaches the endpoint (payload MTU - 60) and the
+// open-loop rate counts the packets a message takes at that MTU.
+TEST(GenOptions, JumboMtuReachesTheEndpointAndTheRate) {
+  const GenOptions o = parse_gen(gen_with({"--peer", "10.0.0.2", "--mtu", "9000", "--rate", "10Gbps",
+                                           "--size", "8940"}));
+  EXPECT_EQ(o.host.endpoint.mtu, 9000);
+  EXPECT_EQ(o.host.endpoint.payload_per_pkt(), 8940u);
+  // One packet per message at 9000 (it would be seven at 1500).
+  EXPECT_DOUBLE_EQ(o.gen.rate_msgs_per_s, 10e9 / ((8940 + 98) * 8));
+  EXPECT_EQ(parse_respond({"--port", "p=net_null0", "--ip", "10.0.0.2/24", "--mtu", "4000"}).host.endpoint.mtu,
+            4000);
 }
 
 TEST(DemoOptions, DefaultsSplitTheDurationOverBothRuns) {
@@ -206,6 +222,7 @@ TEST(DemoOptions, DefaultsSplitTheDurationOverBothRuns) {
   EXPECT_EQ(o.request_bytes, 8192u);
   EXPECT_EQ(o.reply_bytes, 256u);
   EXPECT_EQ(o.fabric_rate_bps, 2'000'000'000u);
+  EXPECT_EQ(o.mtu, 1500);
   EXPECT_FALSE(o.common.idle_given);
   EXPECT_TRUE(o.common.ports.empty());
 }
@@ -214,7 +231,8 @@ TEST(DemoOptions, EveryOptionReachesTheConfig) {
   const DemoOptions o = parse_demo({"--duration", "6", "--compare", "no", "--spines", "3", "--paths", "32",
                                     "--loss", "0.05", "--fail-at", "1", "--fail-for", "0", "--connections", "4",
                                     "--outstanding", "16", "--size", "1024", "--reply-size", "0", "--seed", "9",
-                                    "--json", "d.json", "--fabric-rate", "line", "--idle", "backoff"});
+                                    "--json", "d.json", "--fabric-rate", "line", "--idle", "backoff", "--mtu",
+                                    "9000"});
   EXPECT_FALSE(o.compare);
   EXPECT_EQ(o.run_seconds(), 6);
   EXPECT_EQ(o.spines, 3u);
@@ -231,6 +249,7 @@ TEST(DemoOptions, EveryOptionReachesTheConfig) {
   EXPECT_EQ(o.fabric_rate_bps, 0u);
   EXPECT_TRUE(o.common.idle_given);
   EXPECT_FALSE(o.common.idle_poll);
+  EXPECT_EQ(o.mtu, 9000);
 }
 
 TEST(DemoOptions, BadValuesAreNamed) {
@@ -245,6 +264,8 @@ TEST(DemoOptions, BadValuesAreNamed) {
   EXPECT_ERROR(parse_demo({"--size", "32"}), "--size 32: expected bytes in 64..1048576");
   EXPECT_ERROR(parse_demo({"--port", "a=net_null0"}), "give no --port");
   EXPECT_ERROR(parse_demo({"--compare", "maybe"}), "--compare 'maybe': expected yes or no");
+  EXPECT_ERROR(parse_demo({"--mtu", "9001"}), "--mtu 9001: expected an IP MTU in 576..9000");
+  EXPECT_ERROR(parse_demo({"--mtu", "100"}), "--mtu 100: expected an IP MTU in 576..9000");
   EXPECT_ERROR(parse_demo({"--fabric-rate", "10Xbps"}), "--fabric-rate '10Xbps'");
 }
 
