@@ -17,6 +17,7 @@
 
 #include "common/eal_env.h"
 #include "dataplane/host_apps.h"
+#include "dataplane/port.h"
 #include "dataplane/ring_link.h"
 #include "dataplane/srd_host.h"
 
@@ -31,6 +32,11 @@ struct HostPairOptions {
   // ignores the descriptor count given at queue setup).
   unsigned resp_rx_ring = 1024;
   std::uint32_t resp_max_conns = 256;
+  // Non-zero: both ports and endpoints at this IP MTU, the ports configured
+  // by the runtime's dp::start_port, receiving into `pool` (whose buffers
+  // must hold a frame of it).
+  std::uint16_t mtu = 0;
+  rte_mempool* pool = nullptr;  // null: EalEnvironment's
 };
 
 struct HostPair {
@@ -47,8 +53,19 @@ struct HostPair {
   HostPair(const traffic::GenConfig& gcfg, const traffic::RespondConfig& rcfg, const std::string& name,
            const HostPairOptions& o = {}) {
     link = dp::make_ring_link(name + "-g", name + "-r", 1, o.resp_rx_ring, 1024);
-    start_port(link.a);
-    start_port(link.b);
+    rte_mempool* pool = o.pool ? o.pool : EalEnvironment::pool();
+    if (o.mtu) {
+      for (auto id : {link.a, link.b}) {
+        dp::Port port;
+        port.spec = {name + std::to_string(id), "ring-link"};
+        port.id = id;
+        port.driver = "net_ring";
+        dp::start_port(port, dp::PortOptions{.mtu = o.mtu}, pool);
+      }
+    } else {
+      start_port(link.a);
+      start_port(link.b);
+    }
     dp::SrdHostConfig gh;
     gh.ip = kGenIp;
     gh.peer_ip = kRespIp;
@@ -58,12 +75,13 @@ struct HostPair {
     ep.paths = o.paths;
     ep.link_rate_bps = 10'000'000'000ULL;
     ep.max_connections = 256;
+    if (o.mtu) ep.mtu = o.mtu;
     ep.local = {kGenIp, gh.udp_port};
-    gen_host = std::make_unique<dp::SrdHostPipeline>(gh, ep, 0, kGenMac, EalEnvironment::pool(), clock);
+    gen_host = std::make_unique<dp::SrdHostPipeline>(gh, ep, 0, kGenMac, pool, clock);
     ep.local = {kRespIp, rh.udp_port};
     ep.seed = 2;
     ep.max_connections = o.resp_max_conns;
-    resp_host = std::make_unique<dp::SrdHostPipeline>(rh, ep, 0, kRespMac, EalEnvironment::pool(), clock);
+    resp_host = std::make_unique<dp::SrdHostPipeline>(rh, ep, 0, kRespMac, pool, clock);
     gen = std::make_unique<dp::GenHostApp>(gcfg, gen_host->endpoint());
     resp = std::make_unique<dp::RespondHostApp>(rcfg, resp_host->endpoint());
     gen_host->set_app(gen.get());
