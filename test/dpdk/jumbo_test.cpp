@@ -182,6 +182,14 @@ TEST(JumboOverMemif, Mtu9000AgainstASprayRespondProcess) {
   const char* dir = ::mkdtemp(dir_tmpl);
   ASSERT_NE(dir, nullptr);
   const std::string sock = std::string(dir) + "/memif.sock";
+  // Gone however the test ends (declared before the process, so it goes after it).
+  struct RemoveDir {
+    std::string dir;
+    ~RemoveDir() {
+      for (const char* f : {"/respond.log", "/memif.sock"}) std::remove((dir + f).c_str());
+      ::rmdir(dir.c_str());
+    }
+  } remove_dir{dir};
   auto resp = std::make_unique<RespondProcess>(dir, sock);
   // The socket file appears at bind(), before listen(): a client that
   // connects in between is refused and memif does not retry. The responder
@@ -249,9 +257,6 @@ TEST(JumboOverMemif, Mtu9000AgainstASprayRespondProcess) {
   // request delivered once, and no frame it could not parse.
   EXPECT_EQ(report_counter(log, "requests"), static_cast<long long>(kCount)) << log;
   EXPECT_EQ(report_counter(log, "drop_malformed"), 0) << log;
-  std::remove((std::string(dir) + "/respond.log").c_str());
-  std::remove(sock.c_str());
-  ::rmdir(dir);
 }
 
 }  // namespace
