@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "expect.h"
 #include "scenario.h"
 #include "targets.h"
 
@@ -33,19 +34,6 @@ PairOptions jumbo_bulk(std::uint16_t mtu, std::uint64_t messages) {
   o.flow.messages = messages;
   o.tune = [mtu](srd::EndpointConfig& e) { e.mtu = mtu; };
   return o;
-}
-
-void expect_exactly_once(PairScenario& s) {
-  const MessageApp& tx = s.sender();
-  const std::uint64_t want = tx.conns().front().sent_msgs;
-  EXPECT_EQ(s.ledger.received_unique(), want);
-  EXPECT_EQ(tx.delivered_msgs(), want);
-  EXPECT_EQ(s.ledger.duplicates(), 0u);
-  EXPECT_EQ(s.ledger.corrupt(), 0u);
-  EXPECT_EQ(s.ledger.unknown(), 0u);
-  EXPECT_EQ(s.ledger.delivered_not_received(), 0u);
-  EXPECT_EQ(s.ledger.missing(), 0u);
-  EXPECT_TRUE(tx.failures().empty());
 }
 
 // Window and reorder state of the receiving side: none of its packet-counted

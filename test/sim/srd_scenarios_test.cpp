@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "expect.h"
 #include "scenario.h"
 #include "targets.h"
 
@@ -21,19 +22,6 @@ namespace {
 using targets::bulk;
 using targets::kMs;
 using targets::kUs;
-
-void expect_exactly_once(PairScenario& s) {
-  const MessageApp& tx = s.sender();
-  const std::uint64_t want = tx.conns().front().sent_msgs;
-  EXPECT_EQ(s.ledger.received_unique(), want);
-  EXPECT_EQ(tx.delivered_msgs(), want);
-  EXPECT_EQ(s.ledger.duplicates(), 0u);
-  EXPECT_EQ(s.ledger.corrupt(), 0u);
-  EXPECT_EQ(s.ledger.unknown(), 0u);
-  EXPECT_EQ(s.ledger.delivered_not_received(), 0u);
-  EXPECT_EQ(s.ledger.missing(), 0u);
-  EXPECT_TRUE(tx.failures().empty());
-}
 
 // ---- delivery under impairments -------------------------------------------
 
