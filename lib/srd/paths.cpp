@@ -27,6 +27,7 @@ void PathSet::init(std::uint16_t count, const EndpointConfig& cfg, Nanos now) {
   count_ = count;
   special_count_ = 0;
   probes_due_ = 0;
+  probe_judge_at_ = kNever;
   min_rtt_any_ = max_srtt_ = max_min_rtt_ = 0;
   ecn_penalty_until_ns_ = 0;
   rr_cursor_ = static_cast<std::uint16_t>(count - 1);
@@ -223,6 +224,7 @@ void PathSet::probe_sent(std::uint16_t i, Nanos now) noexcept {
     // The first probe's time: either answer is matched against it.
     if (p.suspect_probes_out++ == 0) p.probe_tx_ts = static_cast<std::uint32_t>(now);
     if (--p.suspect_probes_unsent != 0) return;
+    probe_judge_at_ = std::min(probe_judge_at_, suspect_probe_ns(p) + std::max<Nanos>(p.srtt_ns, probe_late_ns_));
     dirty_ = true;
   } else {
     p.probe_tx_ts = static_cast<std::uint32_t>(now);
@@ -264,15 +266,22 @@ void PathSet::on_probe_ack(std::uint16_t i, std::uint32_t tx_ts, std::uint32_t r
 unsigned PathSet::judge_suspect_probes(Nanos now, Nanos delivered_sent_ns, Nanos late_ns,
                                        const EndpointConfig& cfg) noexcept {
   probe_late_ns_ = late_ns;
+  if (now < probe_judge_at_) return 0;
+  // Called on every connection timer: the one compare above is all it
+  // costs until a verdict is due.
+  probe_judge_at_ = kNever;
+  dirty_ = true;
   unsigned quarantined = 0;
   for (std::uint16_t i = 0; i < count_; ++i) {
     Path& p = paths_[i];
-    if (p.state != PathState::kSuspect || p.suspect_probes_out == 0 ||
-        now < suspect_probe_ns(p) + std::max<Nanos>(p.srtt_ns, late_ns))
+    if (p.state != PathState::kSuspect || p.suspect_probes_out == 0) continue;
+    const Nanos due = suspect_probe_ns(p) + std::max<Nanos>(p.srtt_ns, late_ns);
+    if (now < due) {
+      probe_judge_at_ = std::min(probe_judge_at_, due);
       continue;
+    }
     const std::uint8_t out = p.suspect_probes_out;
     p.suspect_probes_out = 0;
-    dirty_ = true;
     // Without a later packet delivered elsewhere the silence may be the
     // peer's or our host's: no charge.
     if (delivered_sent_ns <= suspect_probe_ns(p)) continue;
@@ -385,13 +394,9 @@ unsigned PathSet::on_timer(Nanos now, Nanos probe_timeout_ns,
 Nanos PathSet::next_deadline() const noexcept {
   if (!dirty_) return cached_deadline_;
   Nanos t = kNever;
-  for (std::uint16_t i = 0; i < count_; ++i) {
-    const Path& p = paths_[i];
-    if (p.state == PathState::kActive) continue;
-    t = std::min(t, p.timer_at_ns);
-    if (p.suspect_probes_out != 0)
-      t = std::min(t, suspect_probe_ns(p) + std::max<Nanos>(p.srtt_ns, probe_late_ns_));
-  }
+  for (std::uint16_t i = 0; i < count_; ++i)
+    if (paths_[i].state != PathState::kActive) t = std::min(t, paths_[i].timer_at_ns);
+  t = std::min(t, probe_judge_at_);
   cached_deadline_ = t;
   dirty_ = false;
   return t;

@@ -235,6 +235,7 @@ class PathSet {
   int special_count_ = 0;
   unsigned probes_due_ = 0;
   Nanos probe_late_ns_ = 0;  // the late_ns judge_suspect_probes last had
+  Nanos probe_judge_at_ = kNever;  // when a SUSPECT probe may next be judged late
   std::uint32_t min_rtt_any_ = 0, max_srtt_ = 0, max_min_rtt_ = 0;
   Nanos ecn_penalty_until_ns_ = 0;  // latest ECN penalty of any path
   std::uint16_t rr_cursor_ = 0;
