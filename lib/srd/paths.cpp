@@ -303,7 +303,6 @@ void PathSet::quarantine(Path& p, Nanos now, const EndpointConfig& cfg) noexcept
   set_state(p, PathState::kQuarantined, now);
   ++p.quarantines;
   p.timer_at_ns = now + p.backoff_ns;
-  set_probe_due(p, false);
   p.good_acks = 0;
   (void)cfg;
 }
@@ -381,7 +380,6 @@ unsigned PathSet::on_timer(Nanos now, Nanos probe_timeout_ns,
         p.backoff_ns = static_cast<std::uint32_t>(
             std::min<Nanos>(Nanos{p.backoff_ns} * 2, cfg.quarantine_max_ns));
         set_state(p, PathState::kQuarantined, now);
-        set_probe_due(p, false);
         p.timer_at_ns = now + p.backoff_ns;
         break;
       case PathState::kActive:
@@ -412,7 +410,6 @@ void PathSet::undo_loss(std::uint16_t i, Nanos now) noexcept {
   const Nanos rtt = p.srtt_ns ? p.srtt_ns : 1000;
   if ((p.state == PathState::kQuarantined || p.state == PathState::kSuspect) &&
       p.consec_rtos == 0 && now - p.state_since_ns < 4 * rtt) {
-    set_probe_due(p, false);
     p.consec_losses = 0;
     set_state(p, PathState::kActive, now);
   }

@@ -186,11 +186,12 @@ class PathSet {
  private:
   int weight(const Path& p, Nanos now) const noexcept;
   void quarantine(Path& p, Nanos now, const EndpointConfig& cfg) noexcept;
+  // A PROBE due belongs to the state that asked for it: every change drops
+  // it, and the states that probe (SUSPECT, PROBING) ask again on entry.
   void set_state(Path& p, PathState s, Nanos now) noexcept {
-    if (p.state == PathState::kSuspect && s != PathState::kSuspect) {
+    if (p.state == PathState::kSuspect && s != PathState::kSuspect)
       p.suspect_probes_unsent = p.suspect_probes_out = 0;
-      set_probe_due(p, false);
-    }
+    set_probe_due(p, false);
     p.state = s;
     p.state_since_ns = now;
     dirty_ = true;
