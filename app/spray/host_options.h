@@ -40,8 +40,7 @@ using roles::kMaxMtu;
 using roles::kMinMtu;
 using roles::wire_bits_per_message;
 
-RateSpec parse_rate(const std::string& s, double mean_msg_bytes, double link_bps,
-                    double payload_per_pkt = 1440);
+RateSpec parse_rate(const std::string& s, double mean_msg_bytes, double link_bps, double payload_per_pkt);
 
 // "1.5" seconds -> ns; accepts 0 only when `allow_zero`. Throws UsageError.
 std::uint64_t parse_seconds(double s, const char* option, bool allow_zero, double max_s = 86400);

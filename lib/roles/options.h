@@ -101,7 +101,7 @@ inline constexpr unsigned kMaxMtu = 9000;
 // one segment of `payload_per_pkt` (MTU - 60; 1440 at 1500) per packet, each
 // with its SRD, UDP, IPv4 and Ethernet headers plus preamble, FCS and gap.
 // Open-loop rates in bits/s become messages/s by it.
-inline double wire_bits_per_message(double mean_msg_bytes, double payload_per_pkt = 1440) {
+inline double wire_bits_per_message(double mean_msg_bytes, double payload_per_pkt) {
   const double segs = std::max(1.0, std::ceil(mean_msg_bytes / payload_per_pkt));
   return (mean_msg_bytes + segs * (32 + 8 + 20 + 14 + 24)) * 8;
 }

@@ -137,7 +137,7 @@ std::string gen_json(const GenOptions& o, const GenReport& rep) {
   j["reply_size"] = g.reply ? g.reply->text() : "responder";
   j["duration_s"] = r.seconds;
   j["messages"] = {{"sent", r.sent},           {"completed", r.completed}, {"failed", r.failed},
-                   {"measured", r.measured},   {"late_sends", r.late_sends},     {"reissued", r.reissued}};
+                   {"measured", r.measured},   {"late_sends", r.late_sends}, {"reissued", r.reissued}};
   j["integrity"] = {{"bad_replies", r.bad_reply}, {"unexpected_replies", r.unexpected_reply}};
   j["connections_failed"] = r.conn_failed;
   j["connection_failures"] = {

@@ -115,7 +115,7 @@ TEST(GenOptions, OpenLoopRates) {
   EXPECT_EQ(msgs.rate_text, "250000");
   const GenOptions bits = parse_gen(gen_with({"--peer", "10.0.0.2", "--rate", "10Gbps", "--size", "1440"}));
   EXPECT_DOUBLE_EQ(bits.rate_gbps, 10);
-  EXPECT_DOUBLE_EQ(bits.gen.rate_msgs_per_s, 10e9 / wire_bits_per_message(1440));
+  EXPECT_DOUBLE_EQ(bits.gen.rate_msgs_per_s, 10e9 / wire_bits_per_message(1440, 1440));
   const GenOptions share = parse_gen(gen_with({"--peer", "10.0.0.2", "--rate", "40%", "--link-rate", "25"}));
   EXPECT_DOUBLE_EQ(share.rate_percent, 40);
   EXPECT_DOUBLE_EQ(share.rate_gbps, 10);
